@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `qenex` command: start the mesh, mint a development token.
+import { parseArgs } from "node:util";
+import { bindLedger, ledgerMigrations } from "@qenex/ledger";
+import {
+  ConfigError,
+  createAuth,
+  createLogger,
+  loadConfig,
+  type Role,
+  resolveJwtSecret,
+  roles,
+  startService,
+  stopOnSignals,
+} from "@qenex/platform";
+
+const usage = `usage:
+  qenex start                      run the mesh (ledger on QENEX_LEDGER_PORT, default 50051)
+  qenex token [--subject S] [--role R ...] [--ttl-seconds N]
+                                   print a bearer token signed with the mesh's secret
+  qenex help`;
+
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const ledger = await startService({
+    name: "ledger",
+    port: config.ledgerPort,
+    config,
+    migrations: ledgerMigrations,
+    bind: bindLedger,
+  });
+  stopOnSignals([ledger], ledger.logger);
+  const storage = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`;
+  process.stderr.write(
+    [
+      "",
+      `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
+      `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
+      "  get a token:  ./nodew pnpm qenex token --role admin",
+      `  try it:       buf curl --protocol grpc --http2-prior-knowledge --list-services ${ledger.server.url}`,
+      "",
+    ].join("\n"),
+  );
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      subject: { type: "string", default: "dev" },
+      role: { type: "string", multiple: true, default: ["admin"] },
+      "ttl-seconds": { type: "string", default: "3600" },
+    },
+  });
+  const unknown = values.role.filter((role) => !roles.includes(role as Role));
+  if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(", ")}; roles are ${roles.join(", ")}`);
+  const config = loadConfig();
+  const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
+  const ttlSeconds = Number(values["ttl-seconds"]);
+  process.stdout.write(`${await auth.issue({ subject: values.subject, roles: values.role as Role[] }, ttlSeconds)}\n`);
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === "start") return start();
+  if (command === "token") return token(rest);
+  if (command === "help" || command === undefined) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RangeError) {
+    process.stderr.write(`qenex: ${error.message}\n${error instanceof UsageError ? `${usage}\n` : ""}`);
+  } else {
+    createLogger("qenex", "error").error({ err: error }, "failed");
+  }
+  process.exit(2);
+});

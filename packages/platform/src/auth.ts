@@ -1,0 +1,89 @@
+// Bearer-token authentication (HS256 JWTs verified with jose) and the principal it yields.
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { jwtVerify, SignJWT } from "jose";
+
+export const roles = ["admin", "operator", "auditor", "service"] as const;
+export type Role = (typeof roles)[number];
+
+export type Principal = { subject: string; roles: readonly Role[] };
+
+export const principalKey = createContextKey<Principal | undefined>(undefined, {
+  description: "the authenticated caller",
+});
+
+const issuer = "qenex";
+const audience = "qenex-mesh";
+/** Longest lifetime a token may be issued with. */
+export const tokenTtlSecondsMax = 7 * 24 * 3600;
+/** Longest Authorization header read, so a huge header cannot cost a verify. */
+const authorizationBytesMax = 8192;
+
+export type Auth = {
+  verify(token: string): Promise<Principal>;
+  issue(principal: Principal, ttlSeconds: number): Promise<string>;
+};
+
+export function createAuth(secret: string): Auth {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async verify(token) {
+      const { payload } = await jwtVerify(token, key, { issuer, audience, algorithms: ["HS256"] });
+      const claimed = Array.isArray(payload.roles) ? payload.roles : [];
+      const granted = claimed.filter((role): role is Role => roles.includes(role as Role));
+      if (typeof payload.sub !== "string" || payload.sub === "") {
+        throw new Error("token has no subject");
+      }
+      return { subject: payload.sub, roles: granted };
+    },
+    async issue(principal, ttlSeconds) {
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > tokenTtlSecondsMax) {
+        throw new RangeError(`token lifetime must be 1 to ${tokenTtlSecondsMax} seconds`);
+      }
+      return new SignJWT({ roles: principal.roles })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(principal.subject)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+  };
+}
+
+/** Health and reflection stay open, as Kubernetes probes, grpcurl and buf curl expect. */
+function isPublic(typeName: string): boolean {
+  return typeName.startsWith("grpc.health.") || typeName.startsWith("grpc.reflection.");
+}
+
+export function createAuthInterceptor(auth: Auth): Interceptor {
+  return (next) => async (req) => {
+    if (isPublic(req.service.typeName)) return next(req);
+    const header = req.header.get("authorization") ?? "";
+    if (header.length > authorizationBytesMax) {
+      throw new ConnectError("authorization header too long", Code.Unauthenticated);
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) {
+      throw new ConnectError("missing bearer token (Authorization: Bearer <jwt>)", Code.Unauthenticated);
+    }
+    let principal: Principal;
+    try {
+      principal = await auth.verify(match[1]);
+    } catch {
+      throw new ConnectError("invalid or expired bearer token", Code.Unauthenticated);
+    }
+    req.contextValues.set(principalKey, principal);
+    return next(req);
+  };
+}
+
+/** The caller, or PermissionDenied unless it holds one of `allowed`. */
+export function requireRole(ctx: HandlerContext, allowed: readonly Role[]): Principal {
+  const principal = ctx.values.get(principalKey);
+  if (!principal) throw new ConnectError("no authenticated caller", Code.Unauthenticated);
+  if (!principal.roles.some((role) => allowed.includes(role))) {
+    throw new ConnectError(`${principal.subject} needs one of the roles ${allowed.join(", ")}`, Code.PermissionDenied);
+  }
+  return principal;
+}

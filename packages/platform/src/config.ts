@@ -1,0 +1,95 @@
+// Configuration from the environment, checked once at start-up with every problem listed.
+import * as path from "node:path";
+
+export type Config = {
+  host: string;
+  ledgerPort: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** HS256 secret for bearer tokens; undefined means "generate one in dataDir". */
+  jwtSecret: string | undefined;
+  tls: { certFile: string; keyFile: string } | undefined;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  shutdownGraceMs: number;
+  dbPoolMax: number;
+};
+
+/** The variables QENEX reads; the README's table is this list. */
+export const configVariables = {
+  QENEX_HOST: "address to listen on (default 0.0.0.0)",
+  QENEX_LEDGER_PORT: "ledger port (default 50051)",
+  QENEX_DATA_DIR: "folder for the embedded database and generated secrets (default ./.data)",
+  DATABASE_URL: "PostgreSQL URL; unset means embedded PGlite in QENEX_DATA_DIR",
+  REDIS_URL: "Redis URL; unset means an in-process store",
+  QENEX_JWT_SECRET: "HS256 secret for bearer tokens, at least 32 characters (default: generated)",
+  QENEX_TLS_CERT: "PEM certificate file; with QENEX_TLS_KEY serves TLS",
+  QENEX_TLS_KEY: "PEM private key file",
+  QENEX_LOG_LEVEL: "fatal|error|warn|info|debug|trace|silent (default info)",
+  QENEX_SHUTDOWN_GRACE_MS: "how long SIGTERM waits for in-flight calls (default 10000)",
+  QENEX_DB_POOL_MAX: "PostgreSQL pool size per process (default 10)",
+} as const;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const text = env[name];
+    if (text === undefined || text === "") return fallback;
+    const value = Number(text);
+    if (!/^[0-9]+$/.test(text) || value < min || value > max) {
+      problems.push(`${name}="${text}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const text = env[name];
+    if (text === undefined || text === "") return undefined;
+    try {
+      const parsed = new URL(text);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return text;
+  };
+
+  const jwtSecret = env.QENEX_JWT_SECRET || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    problems.push("QENEX_JWT_SECRET must be at least 32 characters");
+  }
+  const certFile = env.QENEX_TLS_CERT || undefined;
+  const keyFile = env.QENEX_TLS_KEY || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push("QENEX_TLS_CERT and QENEX_TLS_KEY must be set together");
+  }
+  const logLevel = (env.QENEX_LOG_LEVEL || "info") as Config["logLevel"];
+  if (!logLevels.includes(logLevel)) {
+    problems.push(`QENEX_LOG_LEVEL must be one of ${logLevels.join(", ")}`);
+  }
+  const config: Config = {
+    host: env.QENEX_HOST || "0.0.0.0",
+    ledgerPort: int("QENEX_LEDGER_PORT", 50051, 0, 65535),
+    dataDir: path.resolve(env.QENEX_DATA_DIR || ".data"),
+    databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
+    redisUrl: url("REDIS_URL", ["redis:", "rediss:"]),
+    jwtSecret,
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    logLevel,
+    shutdownGraceMs: int("QENEX_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    dbPoolMax: int("QENEX_DB_POOL_MAX", 10, 1, 500),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

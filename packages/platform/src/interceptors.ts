@@ -1,0 +1,55 @@
+// The interceptors every QENEX server runs, outermost first: logging, error mapping,
+// metrics, authentication, validation.
+import { randomUUID } from "node:crypto";
+import { ValidationError } from "@bufbuild/protovalidate";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { principalKey } from "./auth.js";
+import { DomainError, validationToConnectError } from "./errors.js";
+
+export function createLoggingInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const startMs = performance.now();
+    const fields = () => ({
+      procedure: `${req.service.typeName}/${req.method.name}`,
+      protocol: req.header.get("content-type") ?? undefined,
+      durationMs: Math.round((performance.now() - startMs) * 100) / 100,
+      subject: req.contextValues.get(principalKey)?.subject,
+    });
+    try {
+      const res = await next(req);
+      logger.info({ ...fields(), code: "ok" }, "rpc");
+      return res;
+    } catch (error) {
+      const code = ConnectError.from(error).code;
+      logger.info({ ...fields(), code: Code[code] }, "rpc");
+      throw error;
+    }
+  };
+}
+
+/**
+ * Domain and validation errors reach the caller as they are; anything else is a bug:
+ * logged with an id, and the caller gets only that id, never a stack or SQL text.
+ */
+export function createErrorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      throw toConnectError(error, logger, `${req.service.typeName}/${req.method.name}`);
+    }
+  };
+}
+
+export function toConnectError(error: unknown, logger: Logger, procedure: string): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof DomainError) {
+    const metadata = error.field ? { "x-qenex-field": error.field } : undefined;
+    return new ConnectError(error.message, error.code, metadata);
+  }
+  if (error instanceof ValidationError) return validationToConnectError(error);
+  const errorId = randomUUID();
+  logger.error({ err: error, errorId, procedure }, "internal error");
+  return new ConnectError(`internal error (id ${errorId})`, Code.Internal);
+}

@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { createKv } from "./kv.js";
+
+// Runs against real Redis when REDIS_URL is set (CI sets it), in-process otherwise.
+const kv = createKv(process.env.REDIS_URL);
+const prefix = `test:kv:${process.pid}:${Date.now()}`;
+
+afterAll(() => kv.close());
+
+describe(`Kv (${kv.kind})`, () => {
+  it("stores, reads and deletes values", async () => {
+    await kv.set(`${prefix}:a`, "1");
+    expect(await kv.get(`${prefix}:a`)).toBe("1");
+    await kv.del(`${prefix}:a`);
+    expect(await kv.get(`${prefix}:a`)).toBeUndefined();
+  });
+
+  it("counts atomically under concurrent increments", async () => {
+    const key = `${prefix}:counter`;
+    await Promise.all(Array.from({ length: 50 }, () => kv.incrBy(key, 2, 60_000)));
+    expect(await kv.incrBy(key, 0)).toBe(100);
+  });
+
+  it("expires values after their ttl", async () => {
+    await kv.set(`${prefix}:ttl`, "x", 30);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await kv.get(`${prefix}:ttl`)).toBeUndefined();
+  });
+
+  it("rejects empty keys", async () => {
+    await expect(kv.get("")).rejects.toThrow(/kv key/);
+  });
+});

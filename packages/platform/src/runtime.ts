@@ -1,0 +1,82 @@
+// Start-up and shutdown shared by every service process: config, storage, migrations,
+// serving, and a SIGTERM that drains before it exits.
+import { type Auth, createAuth } from "./auth.js";
+import type { Config } from "./config.js";
+import { createDb, type Db, type Migration, migrate } from "./db.js";
+import { createKv, type Kv } from "./kv.js";
+import { createLogger, type Logger } from "./logger.js";
+import { resolveJwtSecret } from "./secrets.js";
+import { type Server, type ServiceBinding, serve } from "./server.js";
+
+export type ServiceDeps = { db: Db; kv: Kv; logger: Logger; config: Config };
+
+export type ServiceProcess = {
+  server: Server;
+  db: Db;
+  kv: Kv;
+  auth: Auth;
+  logger: Logger;
+  /** Drains in-flight calls, then closes the server, the pool and the store. */
+  stop(): Promise<void>;
+};
+
+export type StartOptions = {
+  name: string;
+  port: number;
+  config: Config;
+  migrations: readonly Migration[];
+  bind: (deps: ServiceDeps) => ServiceBinding[];
+  /** Shares storage with another service in the same process instead of opening its own. */
+  shared?: { db: Db; kv: Kv };
+};
+
+export async function startService(options: StartOptions): Promise<ServiceProcess> {
+  const { config } = options;
+  const logger = createLogger(options.name, config.logLevel);
+  const db =
+    options.shared?.db ?? (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+  const kv = options.shared?.kv ?? createKv(config.redisUrl);
+  const applied = await migrate(db, options.name, options.migrations);
+  if (applied.length > 0) logger.info({ applied }, "migrations applied");
+  const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
+  const server = await serve({
+    services: options.bind({ db, kv, logger, config }),
+    host: config.host,
+    port: options.port,
+    tls: config.tls,
+    auth,
+    logger,
+    ready: async () => {
+      await db.ping();
+      return true;
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await server.close(config.shutdownGraceMs);
+      if (!options.shared) {
+        await db.close();
+        await kv.close();
+      }
+    })();
+    return stopping;
+  };
+  return { server, db, kv, auth, logger, stop };
+}
+
+/** Stops the processes on SIGTERM or SIGINT, then exits. */
+export function stopOnSignals(processes: readonly ServiceProcess[], logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "draining");
+    Promise.all(processes.map((p) => p.stop())).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}

@@ -1,0 +1,184 @@
+// Serves a set of Connect services on one port: gRPC over HTTP/2 (cleartext or TLS) and
+// Connect / gRPC-Web over HTTP/1.1 for browsers, plus health, reflection and /metrics.
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { DescFile, DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
+import type { Logger } from "pino";
+import { type Auth, createAuthInterceptor } from "./auth.js";
+import { type Readiness, registerHealth } from "./health.js";
+import { createErrorInterceptor, createLoggingInterceptor } from "./interceptors.js";
+import { createMetrics } from "./metrics.js";
+import { registerReflection } from "./reflection.js";
+
+/** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
+export const messageBytesMax = 4 * 1024 * 1024;
+/** Longest deadline a client may ask for. */
+export const timeoutMsMax = 60_000;
+
+export type ServiceBinding = {
+  service: DescService;
+  // biome-ignore lint/suspicious/noExplicitAny: each binding pairs a service with its own impl
+  impl: Partial<ServiceImpl<any>>;
+};
+
+export type ServeOptions = {
+  services: readonly ServiceBinding[];
+  host: string;
+  port: number;
+  tls?: { certFile: string; keyFile: string } | undefined;
+  auth: Auth;
+  logger: Logger;
+  /** Readiness for health checks: typically "the database answers". */
+  ready: () => Promise<boolean>;
+  interceptors?: readonly Interceptor[];
+};
+
+export type Server = {
+  /** The bound port (useful with port 0). */
+  port: number;
+  url: string;
+  /** Stops accepting, drains in-flight calls for up to graceMs, then closes every socket. */
+  close(graceMs: number): Promise<void>;
+};
+
+export async function serve(options: ServeOptions): Promise<Server> {
+  const readiness: Readiness = { check: options.ready, draining: false };
+  const metrics = createMetrics();
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      for (const { service, impl } of options.services) router.service(service, impl);
+      registerHealth(
+        router,
+        options.services.map((s) => s.service.typeName),
+        readiness,
+      );
+      registerReflection(router, uniqueFiles([...options.services.map((s) => s.service.file), Health.file]));
+    },
+    interceptors: [
+      createLoggingInterceptor(options.logger),
+      createErrorInterceptor(options.logger),
+      metrics.interceptor,
+      createAuthInterceptor(options.auth),
+      createValidateInterceptor(),
+      ...(options.interceptors ?? []),
+    ],
+    readMaxBytes: messageBytesMax,
+    writeMaxBytes: messageBytesMax,
+    maxTimeoutMs: timeoutMsMax,
+    shutdownSignal: shutdown.signal,
+    fallback: (req, res) => {
+      if (req.method === "GET" && req.url === "/metrics") {
+        metrics.registry.metrics().then((body) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(body);
+        });
+        return;
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found\n");
+    },
+  });
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const counted = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    });
+    (handler as (a: typeof req, b: typeof res) => void)(req, res);
+  };
+
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  const track = (server: http2.Http2Server | http2.Http2SecureServer) =>
+    server.on("session", (session) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    });
+
+  let listener: net.Server;
+  let http1: http.Server | undefined;
+  if (options.tls) {
+    const secure = http2.createSecureServer(
+      { cert: fs.readFileSync(options.tls.certFile), key: fs.readFileSync(options.tls.keyFile), allowHTTP1: true },
+      counted,
+    );
+    track(secure);
+    listener = secure;
+  } else {
+    const h2 = http2.createServer({}, counted);
+    track(h2);
+    http1 = http.createServer(counted);
+    listener = sniffingServer(h2, http1);
+  }
+  listener.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(options.port, options.host, () => resolve());
+  });
+  const address = listener.address() as net.AddressInfo;
+  const scheme = options.tls ? "https" : "http";
+  const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+
+  return {
+    port: address.port,
+    url: `${scheme}://${shownHost}:${address.port}`,
+    async close(graceMs) {
+      readiness.draining = true;
+      listener.close();
+      for (const session of sessions) session.close();
+      http1?.closeIdleConnections();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      }
+      shutdown.abort();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/**
+ * Node's HTTP/2 server cannot also speak cleartext HTTP/1.1, so one plain TCP listener
+ * reads the first bytes of each connection and hands it to the HTTP/2 server when they
+ * are the HTTP/2 preface ("PRI * HTTP/2.0"), else to the HTTP/1.1 server.
+ */
+function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Server {
+  const preface = Buffer.from("PRI * HTTP/2.0");
+  return net.createServer((socket) => {
+    socket.once("data", (head: Buffer) => {
+      socket.pause();
+      socket.unshift(head);
+      const length = Math.min(head.length, preface.length);
+      const isHttp2 = head.subarray(0, length).equals(preface.subarray(0, length));
+      // The HTTP/2 session reads the unshifted bytes itself and then consumes the native
+      // handle; resuming the JS stream as well would race it for data.
+      if (isHttp2) {
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+    socket.on("error", () => socket.destroy());
+  });
+}
+
+function uniqueFiles(files: readonly DescFile[]): DescFile[] {
+  return [...new Map(files.map((file) => [file.name, file])).values()];
+}
