@@ -66,10 +66,9 @@ async function verifyBook(db: Db, prefix: string, createdTransfers: number): Pro
   }
   const total = rows.reduce((sum, row) => sum + BigInt(row.stored), 0n);
   expect(total).toBe(BigInt(accountCount) * 10000n);
-  const moved = await db.query<{ n: string }>(
-    "SELECT count(*)::text AS n FROM ledger_transfers WHERE debit_account_id LIKE $1 || '-%'",
-    [prefix],
-  );
+  const moved = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM ledger_transfers WHERE debit_account_id LIKE $1 || '-%'", [
+    prefix,
+  ]);
   expect(Number(moved.rows[0]?.n)).toBe(createdTransfers);
   const sides = await db.query<{ currency: string; debits: string; credits: string }>(
     "SELECT currency, SUM(debits_posted)::text AS debits, SUM(credits_posted)::text AS credits FROM ledger_accounts GROUP BY currency",

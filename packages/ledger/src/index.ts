@@ -1,5 +1,5 @@
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import type { ServiceBinding, ServiceDeps } from "@qenex/platform";
+import { binding, type ServiceBinding, type ServiceDeps } from "@qenex/platform";
 import { createLedgerHandlers } from "./service.js";
 import { createLedgerStore } from "./store/ledger-store.js";
 
@@ -8,5 +8,5 @@ export { ledgerMigrations } from "./store/migrations.js";
 
 /** The ledger's RPC binding for platform's serve()/startService(). */
 export function bindLedger(deps: Pick<ServiceDeps, "db">): ServiceBinding[] {
-  return [{ service: LedgerService, impl: createLedgerHandlers(createLedgerStore(deps.db)) }];
+  return [binding(LedgerService, createLedgerHandlers(createLedgerStore(deps.db)))];
 }

@@ -75,7 +75,14 @@ describe("@grpc/grpc-js client", () => {
       "/qenex.ledger.v1.LedgerService/CreateAccount",
       CreateAccountRequestSchema,
       CreateAccountResponseSchema,
-      { $typeName: "qenex.ledger.v1.CreateAccountRequest", accountId: id, accountType: AccountType.SAVINGS, currency: "EUR", initialBalance: "12.34", ownerId: "" },
+      {
+        $typeName: "qenex.ledger.v1.CreateAccountRequest",
+        accountId: id,
+        accountType: AccountType.SAVINGS,
+        currency: "EUR",
+        initialBalance: "12.34",
+        ownerId: "",
+      },
       await auth(),
     );
     expect(created.balance?.balance?.amount).toBe("12.34");

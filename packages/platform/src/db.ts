@@ -96,7 +96,9 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   });
   const adapt = async <R extends Row>(run: Promise<{ rows: unknown[]; affectedRows?: number }>): Promise<QueryResult<R>> => {
     const result = await run;
-    return { rows: result.rows as R[], rowCount: result.affectedRows ?? result.rows.length };
+    // PGlite reports affectedRows = 0 for a SELECT; a statement that returns rows counts them.
+    const rowCount = result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0);
+    return { rows: result.rows as R[], rowCount };
   };
   return {
     kind: "pglite",

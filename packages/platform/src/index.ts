@@ -7,4 +7,4 @@ export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
 export { type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
 export { resolveJwtSecret } from "./secrets.js";
-export { messageBytesMax, type Server, type ServiceBinding, serve, timeoutMsMax } from "./server.js";
+export { binding, messageBytesMax, type Server, type ServiceBinding, serve, timeoutMsMax } from "./server.js";

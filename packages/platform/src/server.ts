@@ -23,9 +23,14 @@ export const timeoutMsMax = 60_000;
 
 export type ServiceBinding = {
   service: DescService;
-  // biome-ignore lint/suspicious/noExplicitAny: each binding pairs a service with its own impl
+  // biome-ignore lint/suspicious/noExplicitAny: binding() pairs each service with its own typed impl
   impl: Partial<ServiceImpl<any>>;
 };
+
+/** Pairs a service with its handlers, type-checked against that service. */
+export function binding<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceBinding {
+  return { service, impl };
+}
 
 export type ServeOptions = {
   services: readonly ServiceBinding[];

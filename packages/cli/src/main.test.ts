@@ -1,0 +1,88 @@
+// The `qenex` command as a user runs it: a real process, real signals.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+// Node itself with tsx as a loader (not the tsx CLI, which would relay signals to a child).
+const node = process.execPath;
+const main = path.join(root, "packages/cli/src/main.ts");
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, QENEX_DATA_DIR: dataDir, QENEX_LEDGER_PORT: "0", QENEX_HOST: "127.0.0.1", QENEX_LOG_LEVEL: "warn" };
+}
+
+/** Starts `qenex start` and resolves with its URL once it prints where it listens. */
+function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(node, ["--import", "tsx", "--conditions=source", main, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr);
+      if (match?.[1]) resolve({ child, url: match[1] });
+    });
+    child.once("exit", (code) => reject(new Error(`qenex start exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function token(env: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout } = await promisify(execFile)(node, ["--import", "tsx", "--conditions=source", main, "token", "--role", "operator"], {
+    env,
+  });
+  return stdout.trim();
+}
+
+async function call(url: string, method: string, body: unknown, bearer: string) {
+  const res = await fetch(`${url}/qenex.ledger.v1.LedgerService/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe("qenex start", () => {
+  it("serves, drains on SIGTERM, exits 0, and keeps its data across restarts", async () => {
+    const env = qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-")));
+    const accountId = `CLI${Date.now()}`;
+    const first = await startMesh(env);
+    const bearer = await token(env);
+    const created = await call(
+      first.url,
+      "CreateAccount",
+      { account_id: accountId, account_type: "CHECKING", currency: "USD", initial_balance: "1000.00" },
+      bearer,
+    );
+    expect(created.status).toBe(200);
+    const exited = new Promise((resolve) => first.child.once("exit", resolve));
+    first.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+
+    const second = await startMesh(env);
+    const balance = await call(second.url, "GetBalance", { account_id: accountId }, await token(env));
+    expect(balance.body).toMatchObject({ balance: { balance: { currency: "USD", amount: "1000.00" } } });
+  });
+
+  it("refuses to start on bad configuration, naming every problem", async () => {
+    const env = { ...qenexEnv(os.tmpdir()), QENEX_LEDGER_PORT: "99999", QENEX_JWT_SECRET: "short" };
+    const result = await promisify(execFile)(node, ["--import", "tsx", "--conditions=source", main, "start"], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { stderr: string }).stderr).toContain("QENEX_LEDGER_PORT");
+    expect((result as { stderr: string }).stderr).toContain("QENEX_JWT_SECRET");
+  });
+});
