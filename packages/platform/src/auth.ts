@@ -24,10 +24,14 @@ export type Auth = {
 };
 
 export function createAuth(secret: string): Auth {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose raw bytes would import the key again on every call.
+  const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, key, { issuer, audience, algorithms: ["HS256"] });
+      const { payload } = await jwtVerify(token, await key, { issuer, audience, algorithms: ["HS256"] });
       const claimed = Array.isArray(payload.roles) ? payload.roles : [];
       const granted = claimed.filter((role): role is Role => roles.includes(role as Role));
       if (typeof payload.sub !== "string" || payload.sub === "") {
@@ -46,7 +50,7 @@ export function createAuth(secret: string): Auth {
         .setAudience(audience)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key);
+        .sign(await key);
     },
   };
 }

@@ -7,10 +7,14 @@ export const amountMinorMax = 9_223_372_036_854_775_807n;
 /** ISO 4217 codes without a minor unit ("N.A."): precious metals, SDR, testing, no-currency. */
 const codesWithoutMinorUnit = new Set(["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"]);
 
+/** ISO 4217 code → minor-unit digits, built once: the library's lookup is a linear scan. */
+const digitsByCurrency = new Map(
+  currencyCodes.data.filter((c) => !codesWithoutMinorUnit.has(c.code)).map((c) => [c.code, c.digits] as const),
+);
+
 /** Minor-unit digits of an ISO 4217 currency, or undefined when it is not one we book. */
 export function currencyDigits(currency: string): number | undefined {
-  if (codesWithoutMinorUnit.has(currency)) return undefined;
-  return currencyCodes.code(currency)?.digits;
+  return digitsByCurrency.get(currency);
 }
 
 export type ParseMoneyResult = { ok: true; amountMinor: bigint } | { ok: false; reason: string };

@@ -23,7 +23,11 @@ function transfer(id: string, amountMinor: bigint, from = "a", to = "b"): Transf
   return { id, debitAccountId: from, creditAccountId: to, amountMinor, currency: "USD", reference: "", kind: TransferKind.TRANSFER };
 }
 
-const accounts = () => new Map([["a", account("a", 1000n)], ["b", account("b", 0n)]]);
+const accounts = () =>
+  new Map([
+    ["a", account("a", 1000n)],
+    ["b", account("b", 0n)],
+  ]);
 
 describe("planTransfers", () => {
   it("applies transfers in order, each seeing the ones before", () => {
@@ -36,14 +40,20 @@ describe("planTransfers", () => {
   });
 
   it("lets an account without the no-overdraft flag go below zero", () => {
-    const state = new Map([["a", account("a", 0n, { debitsMustNotExceedCredits: false })], ["b", account("b", 0n)]]);
+    const state = new Map([
+      ["a", account("a", 0n, { debitsMustNotExceedCredits: false })],
+      ["b", account("b", 0n)],
+    ]);
     const plan = planTransfers([transfer("1", 5n)], state, new Map(), new Map());
     expect(plan.outcomes[0]?.status).toBe(Status.CREATED);
     expect(state.get("a")?.debitsPostedMinor).toBe(5n);
   });
 
   it("counts pending debits against what is available", () => {
-    const state = new Map([["a", account("a", 100n, { debitsPendingMinor: 60n })], ["b", account("b", 0n)]]);
+    const state = new Map([
+      ["a", account("a", 100n, { debitsPendingMinor: 60n })],
+      ["b", account("b", 0n)],
+    ]);
     expect(planTransfers([transfer("1", 41n)], state, new Map(), new Map()).outcomes[0]?.status).toBe(Status.INSUFFICIENT_FUNDS);
   });
 
@@ -97,7 +107,10 @@ describe("planTransfers", () => {
 
   it("refuses to overflow a 64-bit balance", () => {
     const max = 9_223_372_036_854_775_807n;
-    const state = new Map([["a", account("a", max)], ["b", account("b", max)]]);
+    const state = new Map([
+      ["a", account("a", max)],
+      ["b", account("b", max)],
+    ]);
     expect(planTransfers([transfer("1", 1n)], state, new Map(), new Map()).outcomes[0]?.status).toBe(Status.OVERFLOW);
   });
 });

@@ -88,55 +88,94 @@ async function lockAccounts(tx: Queryable, ids: readonly string[]): Promise<Map<
   return new Map(rows.map((row) => [row.id, toAccount(row)]));
 }
 
-/** Decides and writes a batch inside an open transaction. */
-async function applyTransfers(tx: Queryable, commands: readonly TransferCommand[]): Promise<TransfersResult> {
-  const ids = commands.map((c) => c.id);
-  const known = await tx.query<TransferRow>(`SELECT ${transferColumns} FROM ledger_transfers WHERE id = ANY($1::text[])`, [ids]);
-  const failed = await tx.query<TransferRow & { status: number; message: string }>(
-    `SELECT ${transferColumns.replace(", seq", "")}, 0 AS seq, status, message
+/** Stored transfers and remembered failures with these ids, in one round trip. */
+async function lookUpIds(tx: Queryable, ids: readonly string[]) {
+  const { rows } = await tx.query<TransferRow & { status: number | null; message: string | null }>(
+    `SELECT ${transferColumns}, NULL::integer AS status, NULL::text AS message
+       FROM ledger_transfers WHERE id = ANY($1::text[])
+     UNION ALL
+     SELECT ${transferColumns.replace(", seq", ", 0::bigint AS seq")}, status, message
        FROM ledger_transfer_failures WHERE id = ANY($1::text[])`,
     [ids],
+  );
+  const known = new Map<string, StoredTransfer>();
+  const failed = new Map<string, StoredFailure>();
+  for (const row of rows) {
+    if (row.status === null || row.message === null) known.set(row.id, toTransfer(row));
+    else failed.set(row.id, { ...toTransfer(row), status: row.status, message: row.message });
+  }
+  return { known, failed };
+}
+
+/** Decides and writes a batch inside an open transaction. */
+async function applyTransfers(tx: Queryable, commands: readonly TransferCommand[]): Promise<TransfersResult> {
+  const { known, failed } = await lookUpIds(
+    tx,
+    commands.map((c) => c.id),
   );
   const accounts = await lockAccounts(
     tx,
     commands.flatMap((c) => [c.debitAccountId, c.creditAccountId]),
   );
   const before = new Map([...accounts].map(([id, a]) => [id, { ...a }]));
-  const plan = planTransfers(
-    commands,
-    accounts,
-    new Map(known.rows.map((row) => [row.id, toTransfer(row)])),
-    new Map(failed.rows.map((row) => [row.id, { ...toTransfer(row), status: row.status, message: row.message }])),
-  );
-  const now = await insertTransfers(tx, plan.created);
-  await insertFailures(tx, plan.failed);
-  await updateBalances(tx, accounts, before);
-  return { plan, createdAt: now };
+  const plan = planTransfers(commands, accounts, known, failed);
+  const createdAt = await writeBatch(tx, plan, balanceDeltas(accounts, before));
+  return { plan, createdAt };
 }
 
-async function insertTransfers(tx: Queryable, transfers: readonly TransferCommand[]): Promise<Date> {
+type BalanceDelta = { id: string; debitsMinor: bigint; creditsMinor: bigint };
+
+/** What each locked account's posted balances changed by; untouched accounts are left out. */
+function balanceDeltas(after: ReadonlyMap<string, AccountState>, before: ReadonlyMap<string, AccountState>): BalanceDelta[] {
+  const deltas: BalanceDelta[] = [];
+  for (const account of after.values()) {
+    const previous = before.get(account.id);
+    if (!previous) throw new Error(`account ${account.id} was not locked before the batch`);
+    const debitsMinor = account.debitsPostedMinor - previous.debitsPostedMinor;
+    const creditsMinor = account.creditsPostedMinor - previous.creditsPostedMinor;
+    if (debitsMinor !== 0n || creditsMinor !== 0n) deltas.push({ id: account.id, debitsMinor, creditsMinor });
+  }
+  return deltas;
+}
+
+/**
+ * Writes a decided batch in one statement (each round trip to PostgreSQL costs more than the
+ * work): new transfers, remembered failures, and balance changes added to the locked rows.
+ * Returns the transaction's timestamp, which is every new transfer's created_at.
+ */
+async function writeBatch(tx: Queryable, plan: Plan, deltas: readonly BalanceDelta[]): Promise<Date> {
   const { rows } = await tx.query<{ now: Date }>(
-    `WITH inserted AS (
+    `WITH transfers AS (
        INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, reference, kind)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::integer[])
-       RETURNING 1)
-     SELECT now() AS now, (SELECT count(*) FROM inserted) AS inserted`,
-    columns(transfers),
+       RETURNING 1
+     ), failures AS (
+       INSERT INTO ledger_transfer_failures
+         (id, debit_account_id, credit_account_id, amount, currency, reference, kind, status, message)
+       SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[],
+         $14::integer[], $15::integer[], $16::text[])
+       RETURNING 1
+     ), balances AS (
+       UPDATE ledger_accounts AS a
+          SET debits_posted = a.debits_posted + d.debits, credits_posted = a.credits_posted + d.credits
+         FROM unnest($17::text[], $18::bigint[], $19::bigint[]) AS d (id, debits, credits)
+        WHERE a.id = d.id
+       RETURNING 1
+     )
+     SELECT now() AS now`,
+    [
+      ...columns(plan.created),
+      ...columns(plan.failed),
+      plan.failed.map((f) => f.status),
+      plan.failed.map((f) => f.message),
+      deltas.map((d) => d.id),
+      deltas.map((d) => d.debitsMinor.toString()),
+      deltas.map((d) => d.creditsMinor.toString()),
+    ],
   );
   const row = rows[0];
-  if (!row) throw new Error("insert returned no row");
+  if (!row) throw new Error("batch write returned no row");
   return row.now;
-}
-
-async function insertFailures(tx: Queryable, failures: readonly StoredFailure[]): Promise<void> {
-  if (failures.length === 0) return;
-  await tx.query(
-    `INSERT INTO ledger_transfer_failures
-       (id, debit_account_id, credit_account_id, amount, currency, reference, kind, status, message)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-       $7::integer[], $8::integer[], $9::text[])`,
-    [...columns(failures), failures.map((f) => f.status), failures.map((f) => f.message)],
-  );
 }
 
 function columns(transfers: readonly TransferCommand[]): unknown[] {
@@ -149,34 +188,6 @@ function columns(transfers: readonly TransferCommand[]): unknown[] {
     transfers.map((t) => t.reference),
     transfers.map((t) => t.kind),
   ];
-}
-
-/** Adds each locked account's change to its row; untouched accounts are not written. */
-async function updateBalances(
-  tx: Queryable,
-  after: ReadonlyMap<string, AccountState>,
-  before: ReadonlyMap<string, AccountState>,
-): Promise<void> {
-  const changed = [...after.values()].filter((a) => {
-    const b = before.get(a.id);
-    return b && (a.debitsPostedMinor !== b.debitsPostedMinor || a.creditsPostedMinor !== b.creditsPostedMinor);
-  });
-  if (changed.length === 0) return;
-  const delta = (a: AccountState, pick: (x: AccountState) => bigint) => {
-    const b = before.get(a.id);
-    return (pick(a) - (b ? pick(b) : 0n)).toString();
-  };
-  await tx.query(
-    `UPDATE ledger_accounts AS a
-        SET debits_posted = a.debits_posted + d.debits, credits_posted = a.credits_posted + d.credits
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS d (id, debits, credits)
-      WHERE a.id = d.id`,
-    [
-      changed.map((a) => a.id),
-      changed.map((a) => delta(a, (x) => x.debitsPostedMinor)),
-      changed.map((a) => delta(a, (x) => x.creditsPostedMinor)),
-    ],
-  );
 }
 
 /** Runs a write, and runs it again when it lost a race to insert the same new id. */
