@@ -193,6 +193,13 @@ describe("transfers", () => {
     expect(past.balance?.balance?.amount).toBe("10.00");
     const now = await ledger.client().getBalance({ accountId: b });
     expect(now.balance?.balance?.amount).toBe("15.00");
+    const atFirst = await ledger.client().listTransfers({ accountId: b });
+    const firstAt = atFirst.transfers[0]?.createdAt;
+    expect((await ledger.client().getBalance({ accountId: b, ...(firstAt ? { asOf: firstAt } : {}) })).balance?.balance?.amount).toBe(
+      "10.00",
+    );
+    const future = { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 };
+    expect((await rpcError(ledger.client().getBalance({ accountId: b, asOf: future }))).code).toBe(Code.InvalidArgument);
   });
 
   it("lists an account's transfers in order with a cursor and a time range", async () => {
@@ -282,7 +289,7 @@ describe("bad input", () => {
     expect(denied.code).toBe(Code.PermissionDenied);
   });
 
-  it("never leaks internal errors", async () => {
+  it("rejects an empty account id, naming the field", async () => {
     const error = await rpcError(ledger.client().getBalance({ accountId: "" }));
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.message).toContain("account_id");

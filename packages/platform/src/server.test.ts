@@ -25,6 +25,7 @@ async function start(options: { delayMs?: number; ready?: () => Promise<boolean>
       binding(LedgerService, {
         async getAccount(req) {
           await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
+          if (req.accountId === "explode") throw new Error('relation "secret_table" does not exist: SELECT * FROM secret_table');
           return { account: { accountId: req.accountId } };
         },
       }),
@@ -73,6 +74,17 @@ describe("serve", () => {
       const error = await client.getAccount({ accountId: "a" }, { headers: { authorization } }).catch((e: unknown) => ConnectError.from(e));
       expect(error).toMatchObject({ code: Code.Unauthenticated });
     }
+  });
+
+  it("answers an unexpected failure with an error id, never its text", async () => {
+    const server = await start();
+    const client = createClient(LedgerService, createGrpcTransport({ baseUrl: server.url }));
+    const error = await client
+      .getAccount({ accountId: "explode" }, { headers: await bearer() })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(error).toMatchObject({ code: Code.Internal });
+    expect((error as ConnectError).rawMessage).toMatch(/^internal error \(id [0-9a-f-]{36}\)$/);
+    expect((error as ConnectError).message).not.toContain("secret_table");
   });
 
   it("serves gRPC over TLS from certificate files", async () => {

@@ -246,20 +246,24 @@ export function createLedgerStore(db: Db) {
       const { rows } = await db.query<TransferRow>(
         `SELECT ${transferColumns} FROM ledger_transfers
           WHERE (debit_account_id = $1 OR credit_account_id = $1) AND seq > $2
-            AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+            AND ($3::timestamptz IS NULL OR date_trunc('milliseconds', created_at) >= $3)
+            AND ($4::timestamptz IS NULL OR date_trunc('milliseconds', created_at) < $4)
           ORDER BY seq LIMIT $5`,
         [filter.accountId, filter.afterSeq.toString(), filter.fromTime, filter.toTime, filter.limit],
       );
       return rows.map(toTransfer);
     },
 
-    /** Sums of the account's transfers committed at or before `asOf`. */
+    /**
+     * Sums of the account's transfers created at or before `asOf`. Times compare at the
+     * millisecond, the precision clients see, so a transfer's own created_at includes it.
+     */
     async postedAsOf(accountId: string, asOf: Date) {
       const { rows } = await db.query<{ debits: string; credits: string }>(
         `SELECT COALESCE(SUM(amount) FILTER (WHERE debit_account_id = $1), 0)::text AS debits,
                 COALESCE(SUM(amount) FILTER (WHERE credit_account_id = $1), 0)::text AS credits
            FROM ledger_transfers
-          WHERE (debit_account_id = $1 OR credit_account_id = $1) AND created_at <= $2`,
+          WHERE (debit_account_id = $1 OR credit_account_id = $1) AND date_trunc('milliseconds', created_at) <= $2`,
         [accountId, asOf],
       );
       const row = rows[0];
