@@ -36,7 +36,7 @@ async function start(): Promise<void> {
       "",
       `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
       `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
-      "  get a token:  ./nodew pnpm qenex token --role admin",
+      "  get a token:  ./nodew pnpm -s qenex token --role admin",
       `  try it:       buf curl --protocol grpc --http2-prior-knowledge --list-services ${ledger.server.url}`,
       "",
     ].join("\n"),
