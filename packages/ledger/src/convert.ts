@@ -49,14 +49,31 @@ export function balanceMessage(account: AccountState, asOf: Date): Balance {
   });
 }
 
-export function transferMessage(transfer: TransferCommand, createdAt: Date): Transfer {
+/** A transfer as stored or just created: the command plus what the ledger assigned. */
+export type TransferView = TransferCommand & {
+  createdAt: Date;
+  expiresAt?: Date | undefined;
+  sequence?: bigint;
+  signature?: string;
+  keyId?: string;
+};
+
+export function transferMessage(t: TransferView): Transfer {
   return create(TransferSchema, {
-    transferId: transfer.id,
-    sourceAccount: transfer.debitAccountId,
-    destinationAccount: transfer.creditAccountId,
-    amount: money(transfer.amountMinor, transfer.currency),
-    reference: transfer.reference,
-    kind: transfer.kind,
-    createdAt: timestampFromDate(createdAt),
+    transferId: t.id,
+    sourceAccount: t.debitAccountId,
+    destinationAccount: t.creditAccountId,
+    amount: money(t.amountMinor, t.currency),
+    reference: t.reference,
+    kind: t.kind,
+    createdAt: timestampFromDate(t.createdAt),
+    pendingTransferId: t.pendingId,
+    ...(t.expiresAt ? { expiresAt: timestampFromDate(t.expiresAt) } : {}),
+    linked: t.linked,
+    reversalOf: t.reversalOf,
+    exchangeRate: t.exchangeRate,
+    sequence: t.sequence ?? 0n,
+    signature: t.signature ?? "",
+    keyId: t.keyId ?? "",
   });
 }

@@ -23,28 +23,70 @@ function violation(prefix: Path, field: Path[number], message: string, ruleId: s
   return new Violation(message, ruleId, [...prefix, field], [], false);
 }
 
+const resolvesPending = new Set([TransferKind.POST_PENDING, TransferKind.VOID_PENDING]);
+
+/** Reads one transfer request; POST/VOID may leave accounts, currency and amount empty. */
 export function parseTransfer(req: CreateTransferRequest, prefix: Path = []): Parsed<TransferCommand> {
-  if (currencyDigits(req.currency) === undefined) {
-    const message = `"${req.currency}" is not an ISO 4217 currency the ledger books`;
-    return { command: undefined, violations: [violation(prefix, transferFields.currency, message, "qenex.currency.known")] };
-  }
-  const amount = parseMoney(req.amount, req.currency);
-  if (!amount.ok || amount.amountMinor <= 0n) {
-    const message = amount.ok ? "must be greater than zero" : amount.reason;
-    return { command: undefined, violations: [violation(prefix, transferFields.amount, message, "qenex.money.amount")] };
+  const kind = req.kind === TransferKind.UNSPECIFIED ? TransferKind.TRANSFER : req.kind;
+  const resolving = resolvesPending.has(kind);
+  const missing = resolving ? [] : requiredMissing(req, prefix);
+  if (missing.length > 0) return { command: undefined, violations: missing };
+  let amountMinor = 0n;
+  if (req.currency !== "" || req.amount !== "") {
+    const amount = parseAmount(req.amount, req.currency, prefix, resolving);
+    if ("violations" in amount) return { command: undefined, violations: amount.violations };
+    amountMinor = amount.amountMinor;
   }
   return {
     command: {
       id: req.transferId || randomUUID(),
       debitAccountId: req.sourceAccount,
       creditAccountId: req.destinationAccount,
-      amountMinor: amount.amountMinor,
+      amountMinor,
       currency: req.currency,
       reference: req.reference,
-      kind: TransferKind.TRANSFER,
+      kind,
+      pendingId: req.pendingTransferId,
+      reversalOf: "",
+      timeoutSeconds: req.timeoutSeconds,
+      linked: req.linked,
+      balancing: req.balancing,
+      exchangeRate: "",
     },
     violations: [],
   };
+}
+
+function requiredMissing(req: CreateTransferRequest, prefix: Path): Violation[] {
+  const required = [
+    [transferFields.sourceAccount, req.sourceAccount],
+    [transferFields.destinationAccount, req.destinationAccount],
+    [transferFields.amount, req.amount],
+    [transferFields.currency, req.currency],
+  ] as const;
+  return required
+    .filter(([, value]) => value === "")
+    .map(([field]) => violation(prefix, field, "value is required", "required"));
+}
+
+/** An amount in a currency: > 0, or empty when `optional` (a post or void of it all). */
+export function parseAmount(
+  text: string,
+  currency: string,
+  prefix: Path,
+  optional: boolean,
+): { amountMinor: bigint } | { violations: Violation[] } {
+  if (currencyDigits(currency) === undefined) {
+    const message = `"${currency}" is not an ISO 4217 currency the ledger books`;
+    return { violations: [violation(prefix, transferFields.currency, message, "qenex.currency.known")] };
+  }
+  if (text === "" && optional) return { amountMinor: 0n };
+  const amount = parseMoney(text, currency);
+  if (!amount.ok || amount.amountMinor <= 0n) {
+    const message = amount.ok ? "must be greater than zero" : amount.reason;
+    return { violations: [violation(prefix, transferFields.amount, message, "qenex.money.amount")] };
+  }
+  return { amountMinor: amount.amountMinor };
 }
 
 export function parseAccount(req: CreateAccountRequest, prefix: Path = []): Parsed<AccountCommand> {

@@ -1,5 +1,6 @@
 // LedgerService RPC handlers: thin translations between wire messages, the domain and the
 // store.
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ValidationError, Violation } from "@bufbuild/protovalidate";
@@ -18,13 +19,25 @@ import {
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { DomainError, type Role, requireRole } from "@qenex/platform";
 import { accountMessage, balanceMessage, transferMessage } from "./convert.js";
+import { TransferKind as Kind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import type { TransferOutcome } from "./domain/transfer.js";
-import { decodePageToken, encodePageToken, parseAccount, parseAll, parseTransfer } from "./requests.js";
-import type { AccountOutcome, LedgerStore, TransfersResult } from "./store/ledger-store.js";
+import { decodePageToken, encodePageToken, parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
+import type { GroupCommitter, RequestResult } from "./store/group-commit.js";
+import type { AccountOutcome, LedgerStore } from "./store/ledger-store.js";
+import { simpleTransfer } from "./store/ledger-store.js";
+import type { Notifier } from "./store/watch.js";
 
 const readers: readonly Role[] = ["admin", "operator", "auditor", "service"];
 const writers: readonly Role[] = ["admin", "operator", "service"];
+const admins: readonly Role[] = ["admin"];
+const auditors: readonly Role[] = ["admin", "auditor"];
 const pageSizeDefault = 100;
+/** Transfers a WatchTransfers stream reads per round trip. */
+const watchPageSize = 500;
+/** How long a quiet watch stream waits before it looks again without a notification. */
+const watchPollMs = 1000;
+/** Open WatchTransfers streams per process. */
+export const watchersMax = 1000;
 
 function rejectIfInvalid(violations: Violation[]): void {
   if (violations.length > 0) throw new ValidationError(violations);
@@ -39,7 +52,7 @@ function pageTokenViolation(listSchema: typeof ListAccountsRequestSchema | typeo
 }
 
 /** The error a single create returns for each failing status. */
-const transferErrorCodes: Record<number, { code: Code; field?: string }> = {
+export const transferErrorCodes: Record<number, { code: Code; field?: string }> = {
   [CreateTransferStatus.EXISTS_WITH_DIFFERENT_FIELDS]: { code: Code.AlreadyExists },
   [CreateTransferStatus.SOURCE_ACCOUNT_NOT_FOUND]: { code: Code.NotFound, field: "source_account" },
   [CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND]: { code: Code.NotFound, field: "destination_account" },
@@ -48,15 +61,25 @@ const transferErrorCodes: Record<number, { code: Code; field?: string }> = {
   [CreateTransferStatus.DESTINATION_ACCOUNT_CLOSED]: { code: Code.FailedPrecondition, field: "destination_account" },
   [CreateTransferStatus.INSUFFICIENT_FUNDS]: { code: Code.FailedPrecondition, field: "amount" },
   [CreateTransferStatus.OVERFLOW]: { code: Code.OutOfRange, field: "amount" },
+  [CreateTransferStatus.LINKED_EVENT_CHAIN_OPEN]: { code: Code.InvalidArgument, field: "linked" },
+  [CreateTransferStatus.PENDING_TRANSFER_NOT_FOUND]: { code: Code.NotFound, field: "pending_transfer_id" },
+  [CreateTransferStatus.PENDING_TRANSFER_NOT_PENDING]: { code: Code.FailedPrecondition, field: "pending_transfer_id" },
+  [CreateTransferStatus.PENDING_TRANSFER_ALREADY_POSTED]: { code: Code.FailedPrecondition, field: "pending_transfer_id" },
+  [CreateTransferStatus.PENDING_TRANSFER_ALREADY_VOIDED]: { code: Code.FailedPrecondition, field: "pending_transfer_id" },
+  [CreateTransferStatus.PENDING_TRANSFER_EXPIRED]: { code: Code.FailedPrecondition, field: "pending_transfer_id" },
+  [CreateTransferStatus.EXCEEDS_PENDING_TRANSFER_AMOUNT]: { code: Code.FailedPrecondition, field: "amount" },
+  [CreateTransferStatus.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT]: { code: Code.InvalidArgument, field: "amount" },
+  [CreateTransferStatus.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS]: { code: Code.InvalidArgument, field: "pending_transfer_id" },
+  [CreateTransferStatus.EXCEEDS_REVERSIBLE_AMOUNT]: { code: Code.FailedPrecondition, field: "amount" },
+  [CreateTransferStatus.REVERSED_TRANSFER_NOT_FOUND]: { code: Code.NotFound, field: "transfer_id" },
 };
 
-function transferResult(outcome: TransferOutcome, index: number, createdAt: Date) {
+function transferResult(outcome: TransferOutcome, index: number, created: RequestResult["created"], createdAt: Date) {
   switch (outcome.status) {
     case CreateTransferStatus.CREATED:
-      return create(CreateTransferResultSchema, { index, status: outcome.status, transfer: transferMessage(outcome.transfer, createdAt) });
     case CreateTransferStatus.EXISTS: {
-      const at = "createdAt" in outcome.transfer ? outcome.transfer.createdAt : createdAt;
-      return create(CreateTransferResultSchema, { index, status: outcome.status, transfer: transferMessage(outcome.transfer, at) });
+      const transfer = created.get(outcome.transfer.id) ?? { createdAt, ...outcome.transfer };
+      return create(CreateTransferResultSchema, { index, status: outcome.status, transfer: transferMessage(transfer) });
     }
     case CreateTransferStatus.EXISTS_WITH_DIFFERENT_FIELDS:
       return create(CreateTransferResultSchema, { index, status: outcome.status, field: outcome.field, message: outcome.message });
@@ -84,16 +107,19 @@ function accountResult(outcome: AccountOutcome, index: number) {
   return create(CreateAccountResultSchema, { index, status, account });
 }
 
-export function createLedgerHandlers(store: LedgerStore): Partial<ServiceImpl<typeof LedgerService>> {
+export type LedgerHandlerDeps = { store: LedgerStore; committer: GroupCommitter; notifier: Notifier };
+
+export function createLedgerHandlers({ store, committer, notifier }: LedgerHandlerDeps): Partial<ServiceImpl<typeof LedgerService>> {
+  let watchers = 0;
   const accountOrThrow = async (id: string) => {
     const account = await store.getAccount(id);
     if (!account) throw new DomainError(Code.NotFound, `account ${id} not found`, "account_id");
     return account;
   };
-  const single = async ({ plan, createdAt }: TransfersResult) => {
-    const outcome = plan.outcomes[0];
+  const single = async ({ outcomes, created, createdAt }: RequestResult) => {
+    const outcome = outcomes[0];
     if (!outcome) throw new Error("a single create produced no outcome");
-    const result = transferResult(outcome, 0, createdAt);
+    const result = transferResult(outcome, 0, created, createdAt);
     if (outcome.status === CreateTransferStatus.CREATED || outcome.status === CreateTransferStatus.EXISTS) {
       return { transfer: result.transfer, existed: outcome.status === CreateTransferStatus.EXISTS };
     }
@@ -116,7 +142,7 @@ export function createLedgerHandlers(store: LedgerStore): Partial<ServiceImpl<ty
       return {
         account: accountMessage(outcome.account),
         balance: balanceMessage(outcome.account, new Date()),
-        ...(outcome.opening ? { openingTransfer: transferMessage(outcome.opening, outcome.opening.createdAt) } : {}),
+        ...(outcome.opening ? { openingTransfer: transferMessage(outcome.opening) } : {}),
       };
     },
 
@@ -170,7 +196,7 @@ export function createLedgerHandlers(store: LedgerStore): Partial<ServiceImpl<ty
       const parsed = parseTransfer(req);
       rejectIfInvalid(parsed.violations);
       if (!parsed.command) throw new Error("unreachable: parsed without command");
-      return single(await store.createTransfers([parsed.command]));
+      return single(await committer.submit([parsed.command]));
     },
 
     async createTransfers(req, ctx) {
@@ -179,15 +205,15 @@ export function createLedgerHandlers(store: LedgerStore): Partial<ServiceImpl<ty
       if (!field) throw new Error("schema without transfers field");
       const { commands, violations } = parseAll(req.transfers, field, parseTransfer);
       rejectIfInvalid(violations);
-      const { plan, createdAt } = await store.createTransfers(commands);
-      return { results: plan.outcomes.map((outcome, index) => transferResult(outcome, index, createdAt)) };
+      const { outcomes, created, createdAt } = await committer.submit(commands);
+      return { results: outcomes.map((outcome, index) => transferResult(outcome, index, created, createdAt)) };
     },
 
     async getTransfer(req, ctx) {
       requireRole(ctx, readers);
       const transfer = await store.getTransfer(req.transferId);
       if (!transfer) throw new DomainError(Code.NotFound, `transfer ${req.transferId} not found`, "transfer_id");
-      return { transfer: transferMessage(transfer, transfer.createdAt) };
+      return { transfer: transferMessage(transfer) };
     },
 
     async listTransfers(req, ctx) {
@@ -205,9 +231,68 @@ export function createLedgerHandlers(store: LedgerStore): Partial<ServiceImpl<ty
       });
       const last = transfers.length === limit ? transfers.at(-1) : undefined;
       return {
-        transfers: transfers.map((t) => transferMessage(t, t.createdAt)),
-        page: { nextPageToken: last ? encodePageToken(last.seq.toString()) : "" },
+        transfers: transfers.map((t) => transferMessage(t)),
+        page: { nextPageToken: last ? encodePageToken(last.sequence.toString()) : "" },
       };
+    },
+
+    async reopenAccount(req, ctx) {
+      requireRole(ctx, admins);
+      const account = await store.reopenAccount(req.accountId);
+      if (!account) throw new DomainError(Code.NotFound, `account ${req.accountId} not found`, "account_id");
+      return { account: accountMessage(account) };
+    },
+
+    async reverseTransfer(req, ctx) {
+      requireRole(ctx, writers);
+      const original = await store.getTransfer(req.transferId);
+      if (!original) throw new DomainError(Code.NotFound, `transfer ${req.transferId} not found`, "transfer_id");
+      const amount = parseAmount(req.amount, original.currency, [], true);
+      if ("violations" in amount) throw new ValidationError(amount.violations);
+      const command = {
+        ...simpleTransfer({
+          id: req.reversalId || randomUUID(),
+          debitAccountId: "",
+          creditAccountId: "",
+          amountMinor: amount.amountMinor,
+          currency: "",
+          reference: req.reference,
+          kind: Kind.REVERSAL,
+        }),
+        reversalOf: original.id,
+      };
+      const { transfer, existed } = await single(await committer.submit([command]));
+      return { ...(transfer ? { reversal: transfer } : {}), existed };
+    },
+
+    async verifyAudit(_req, ctx) {
+      requireRole(ctx, auditors);
+      const verdict = await store.verifyAudit();
+      return {
+        intact: verdict.intact,
+        entriesChecked: verdict.entriesChecked,
+        firstBrokenSequence: verdict.firstBrokenSequence,
+        reason: verdict.reason,
+      };
+    },
+
+    async *watchTransfers(req, ctx) {
+      requireRole(ctx, readers);
+      if (watchers >= watchersMax) throw new DomainError(Code.ResourceExhausted, `at most ${watchersMax} watchers per ledger process`);
+      watchers++;
+      try {
+        let after = req.afterSequence;
+        while (!ctx.signal.aborted) {
+          const transfers = await store.transfersAfter(after, req.accountId, watchPageSize);
+          for (const transfer of transfers) {
+            yield { transfer: transferMessage(transfer) };
+            after = transfer.sequence;
+          }
+          if (transfers.length < watchPageSize) await notifier.next(ctx.signal, watchPollMs);
+        }
+      } finally {
+        watchers--;
+      }
     },
   };
 }

@@ -9,6 +9,9 @@ export type Config = {
   redisUrl: string | undefined;
   /** HS256 secret for bearer tokens; undefined means "generate one in dataDir". */
   jwtSecret: string | undefined;
+  /** HMAC key for transfer signatures and the audit chain; undefined means "generate one". */
+  auditKey: string | undefined;
+  auditKeyId: string;
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownGraceMs: number;
@@ -23,6 +26,8 @@ export const configVariables = {
   DATABASE_URL: "PostgreSQL URL; unset means embedded PGlite in QENEX_DATA_DIR",
   REDIS_URL: "Redis URL; unset means an in-process store",
   QENEX_JWT_SECRET: "HS256 secret for bearer tokens, at least 32 characters (default: generated)",
+  QENEX_AUDIT_KEY: "HMAC-SHA256 key for transfer signatures and the audit chain, at least 32 characters (default: generated)",
+  QENEX_AUDIT_KEY_ID: "name of that key, recorded with every signature (default k1)",
   QENEX_TLS_CERT: "PEM certificate file; with QENEX_TLS_KEY serves TLS",
   QENEX_TLS_KEY: "PEM private key file",
   QENEX_LOG_LEVEL: "fatal|error|warn|info|debug|trace|silent (default info)",
@@ -69,6 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push("QENEX_JWT_SECRET must be at least 32 characters");
   }
+  const auditKey = env.QENEX_AUDIT_KEY || undefined;
+  if (auditKey !== undefined && auditKey.length < 32) problems.push("QENEX_AUDIT_KEY must be at least 32 characters");
+  const auditKeyId = env.QENEX_AUDIT_KEY_ID || "k1";
+  if (!/^[A-Za-z0-9._-]{1,32}$/.test(auditKeyId)) problems.push("QENEX_AUDIT_KEY_ID must be 1 to 32 letters, digits, '.', '_' or '-'");
   const certFile = env.QENEX_TLS_CERT || undefined;
   const keyFile = env.QENEX_TLS_KEY || undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -85,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     redisUrl: url("REDIS_URL", ["redis:", "rediss:"]),
     jwtSecret,
+    auditKey,
+    auditKeyId,
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     logLevel,
     shutdownGraceMs: int("QENEX_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),

@@ -21,6 +21,11 @@ export interface Db extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /**
+   * Calls onNotify for every NOTIFY on `channel` (delivered at the sender's commit).
+   * Returns a function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,17 @@ export function createPostgresDb(url: string, poolMax: number): Db {
     ping: async () => {
       await pool.query("SELECT 1");
     },
+    listen: async (channel, onNotify) => {
+      // A pooled connection cannot LISTEN: the pool would hand it to other work.
+      const client = new pg.Client({ connectionString: url });
+      client.on("error", () => {});
+      client.on("notification", (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? "");
+      });
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return () => client.end();
+    },
     close: () => pool.end(),
   };
 }
@@ -120,6 +136,12 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
       ),
     ping: async () => {
       await db.query("SELECT 1");
+    },
+    listen: async (channel, onNotify) => {
+      const unlisten = await db.listen(channel, onNotify);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
     },
     close: () => db.close(),
   };

@@ -5,6 +5,6 @@ export { DomainError, fieldViolation } from "./errors.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
-export { type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
-export { resolveJwtSecret } from "./secrets.js";
+export { type BoundServices, type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
+export { resolveJwtSecret, resolveSecret } from "./secrets.js";
 export { binding, messageBytesMax, type Server, type ServiceBinding, serve, timeoutMsMax } from "./server.js";

@@ -10,6 +10,9 @@ import { type Server, type ServiceBinding, serve } from "./server.js";
 
 export type ServiceDeps = { db: Db; kv: Kv; logger: Logger; config: Config };
 
+/** What a service package hands the runtime: its RPC bindings and how to stop its background work. */
+export type BoundServices = { services: ServiceBinding[]; stop?: () => Promise<void> };
+
 export type ServiceProcess = {
   server: Server;
   db: Db;
@@ -25,7 +28,7 @@ export type StartOptions = {
   port: number;
   config: Config;
   migrations: readonly Migration[];
-  bind: (deps: ServiceDeps) => ServiceBinding[];
+  bind: (deps: ServiceDeps) => BoundServices;
   /** Shares storage with another service in the same process instead of opening its own. */
   shared?: { db: Db; kv: Kv };
 };
@@ -39,8 +42,10 @@ export async function startService(options: StartOptions): Promise<ServiceProces
   const applied = await migrate(db, options.name, options.migrations);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
+  const deps: ServiceDeps = { db, kv, logger, config };
+  const bound = options.bind(deps);
   const server = await serve({
-    services: options.bind({ db, kv, logger, config }),
+    services: bound.services,
     host: config.host,
     port: options.port,
     tls: config.tls,
@@ -55,6 +60,8 @@ export async function startService(options: StartOptions): Promise<ServiceProces
   const stop = () => {
     stopping ??= (async () => {
       await server.close(config.shutdownGraceMs);
+      // Background work (sweepers, listeners) stops before the storage it uses closes.
+      await bound.stop?.();
       if (!options.shared) {
         await db.close();
         await kv.close();

@@ -1,7 +1,17 @@
 import { AccountType, CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { describe, expect, it } from "vitest";
 import type { AccountState } from "./account.js";
-import { planTransfers, type StoredFailure, type TransferCommand } from "./transfer.js";
+import { planTransfers } from "./plan.js";
+import type { StoredFailure, StoredTransfer, TransferCommand } from "./transfer.js";
+
+function decideBatch(
+  commands: TransferCommand[],
+  accounts: Map<string, AccountState>,
+  known: Map<string, StoredTransfer> = new Map(),
+  failedBefore: Map<string, StoredFailure> = new Map(),
+) {
+  return planTransfers(commands, { accounts, known, failedBefore, pendings: new Map(), reversibles: new Map(), now: new Date() });
+}
 
 function account(id: string, creditsMinor: bigint, overrides: Partial<AccountState> = {}): AccountState {
   return {
@@ -20,7 +30,21 @@ function account(id: string, creditsMinor: bigint, overrides: Partial<AccountSta
 }
 
 function transfer(id: string, amountMinor: bigint, from = "a", to = "b"): TransferCommand {
-  return { id, debitAccountId: from, creditAccountId: to, amountMinor, currency: "USD", reference: "", kind: TransferKind.TRANSFER };
+  return {
+    id,
+    debitAccountId: from,
+    creditAccountId: to,
+    amountMinor,
+    currency: "USD",
+    reference: "",
+    kind: TransferKind.TRANSFER,
+    pendingId: "",
+    reversalOf: "",
+    timeoutSeconds: 0,
+    linked: false,
+    balancing: false,
+    exchangeRate: "",
+  };
 }
 
 const accounts = () =>
@@ -32,7 +56,7 @@ const accounts = () =>
 describe("planTransfers", () => {
   it("applies transfers in order, each seeing the ones before", () => {
     const state = accounts();
-    const plan = planTransfers([transfer("1", 600n), transfer("2", 600n), transfer("3", 400n)], state, new Map(), new Map());
+    const plan = decideBatch([transfer("1", 600n), transfer("2", 600n), transfer("3", 400n)], state);
     expect(plan.outcomes.map((o) => o.status)).toEqual([Status.CREATED, Status.INSUFFICIENT_FUNDS, Status.CREATED]);
     expect(state.get("a")).toMatchObject({ debitsPostedMinor: 1000n, creditsPostedMinor: 1000n });
     expect(state.get("b")?.creditsPostedMinor).toBe(1000n);
@@ -44,7 +68,7 @@ describe("planTransfers", () => {
       ["a", account("a", 0n, { debitsMustNotExceedCredits: false })],
       ["b", account("b", 0n)],
     ]);
-    const plan = planTransfers([transfer("1", 5n)], state, new Map(), new Map());
+    const plan = decideBatch([transfer("1", 5n)], state);
     expect(plan.outcomes[0]?.status).toBe(Status.CREATED);
     expect(state.get("a")?.debitsPostedMinor).toBe(5n);
   });
@@ -54,32 +78,32 @@ describe("planTransfers", () => {
       ["a", account("a", 100n, { debitsPendingMinor: 60n })],
       ["b", account("b", 0n)],
     ]);
-    expect(planTransfers([transfer("1", 41n)], state, new Map(), new Map()).outcomes[0]?.status).toBe(Status.INSUFFICIENT_FUNDS);
+    expect(decideBatch([transfer("1", 41n)], state).outcomes[0]?.status).toBe(Status.INSUFFICIENT_FUNDS);
   });
 
   it("treats a repeated id in one batch as a retry of the first", () => {
-    const plan = planTransfers([transfer("1", 10n), transfer("1", 10n), transfer("1", 11n)], accounts(), new Map(), new Map());
+    const plan = decideBatch([transfer("1", 10n), transfer("1", 10n), transfer("1", 11n)], accounts());
     expect(plan.outcomes.map((o) => o.status)).toEqual([Status.CREATED, Status.EXISTS, Status.EXISTS_WITH_DIFFERENT_FIELDS]);
     expect(plan.outcomes[2]).toMatchObject({ field: "amount" });
     expect(plan.created).toHaveLength(1);
   });
 
   it("names the first differing field of a stored transfer", () => {
-    const stored = new Map([["1", { ...transfer("1", 10n), createdAt: new Date(0) }]]);
+    const stored = new Map([["1", { ...transfer("1", 10n), createdAt: new Date(0), expiresAt: undefined, sequence: 1n }]]);
     const cases: [TransferCommand, string][] = [
       [transfer("1", 10n, "a", "c"), "destination_account"],
       [{ ...transfer("1", 10n), reference: "other" }, "reference"],
       [{ ...transfer("1", 10n), currency: "EUR" }, "currency"],
     ];
     for (const [retry, field] of cases) {
-      expect(planTransfers([retry], accounts(), stored, new Map()).outcomes[0]).toMatchObject({ field });
+      expect(decideBatch([retry], accounts(), stored, new Map()).outcomes[0]).toMatchObject({ field });
     }
   });
 
   it("repeats a stored failure instead of trying again", () => {
     const failure: StoredFailure = { ...transfer("1", 10n), status: Status.INSUFFICIENT_FUNDS, message: "insufficient funds in account a" };
     const state = accounts();
-    const plan = planTransfers([transfer("1", 10n)], state, new Map(), new Map([["1", failure]]));
+    const plan = decideBatch([transfer("1", 10n)], state, new Map(), new Map([["1", failure]]));
     expect(plan.outcomes[0]).toMatchObject({ status: Status.INSUFFICIENT_FUNDS, repeated: true });
     expect(plan.created).toHaveLength(0);
     expect(state.get("a")?.debitsPostedMinor).toBe(0n);
@@ -91,7 +115,7 @@ describe("planTransfers", () => {
       ["closed", account("closed", 0n, { status: "CLOSED" })],
       ["eur", account("eur", 0n, { currency: "EUR" })],
     ]);
-    const plan = planTransfers(
+    const plan = decideBatch(
       [transfer("1", 1n, "x", "a"), transfer("2", 1n, "a", "x"), transfer("3", 1n, "a", "closed"), transfer("4", 1n, "a", "eur")],
       state,
       new Map(),
@@ -111,6 +135,6 @@ describe("planTransfers", () => {
       ["a", account("a", max)],
       ["b", account("b", max)],
     ]);
-    expect(planTransfers([transfer("1", 1n)], state, new Map(), new Map()).outcomes[0]?.status).toBe(Status.OVERFLOW);
+    expect(decideBatch([transfer("1", 1n)], state).outcomes[0]?.status).toBe(Status.OVERFLOW);
   });
 });

@@ -1,7 +1,7 @@
 // The rules of a batch of transfers, applied in memory in order: each transfer sees the
-// effects of the ones before it. No I/O: the store locks the accounts, calls planTransfers,
-// and writes what it returns.
-import { CreateTransferStatus as Status, type TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+// effects of the ones before it. No I/O: the store locks what a batch touches, calls
+// planTransfers, and writes what it returns.
+import { CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { amountMinorMax } from "@qenex/platform";
 import { type AccountState, availableMinor } from "./account.js";
 
@@ -12,131 +12,86 @@ export const transfersPerBatchMax = 8190;
 
 export type TransferCommand = {
   id: string;
+  /** Empty for POST/VOID/EXPIRE and REVERSAL: taken from the transfer they refer to. */
   debitAccountId: string;
   creditAccountId: string;
+  /** 0n means "all" for POST_PENDING, VOID_PENDING and REVERSAL. */
   amountMinor: bigint;
   currency: string;
   reference: string;
   kind: TransferKind;
+  /** The pending transfer a POST/VOID/EXPIRE resolves; "" otherwise. */
+  pendingId: string;
+  /** The transfer a REVERSAL undoes; "" otherwise. */
+  reversalOf: string;
+  timeoutSeconds: number;
+  linked: boolean;
+  /** Move up to amountMinor: what the debit account has available, if less. */
+  balancing: boolean;
+  exchangeRate: string;
 };
 
-export type StoredTransfer = TransferCommand & { createdAt: Date };
+export type StoredTransfer = TransferCommand & { createdAt: Date; expiresAt: Date | undefined; sequence: bigint };
 
 export type StoredFailure = TransferCommand & { status: Status; message: string };
 
+/** A transfer this batch creates, with its final accounts and amount. */
+export type NewTransfer = TransferCommand & { expiresAt: Date | undefined };
+
+export type PendingState = "PENDING" | "POSTED" | "VOIDED" | "EXPIRED";
+
+export type PendingEntry = { transfer: StoredTransfer; state: PendingState };
+
+export type ReversibleEntry = { transfer: StoredTransfer; reversedMinor: bigint };
+
+export type FailureStatus = Exclude<
+  Status,
+  Status.UNSPECIFIED | Status.CREATED | Status.EXISTS | Status.EXISTS_WITH_DIFFERENT_FIELDS
+>;
+
 export type TransferOutcome =
-  | { status: Status.CREATED; transfer: TransferCommand }
-  | { status: Status.EXISTS; transfer: TransferCommand | StoredTransfer }
+  | { status: Status.CREATED; transfer: NewTransfer }
+  | { status: Status.EXISTS; transfer: NewTransfer | StoredTransfer }
   | { status: Status.EXISTS_WITH_DIFFERENT_FIELDS; field: string; message: string }
   | { status: FailureStatus; message: string; repeated: boolean };
 
-export type FailureStatus = Exclude<Status, Status.UNSPECIFIED | Status.CREATED | Status.EXISTS | Status.EXISTS_WITH_DIFFERENT_FIELDS>;
+/** What the batch reads besides the accounts; `pendings` and `reversibles` are updated in place. */
+export type BatchState = {
+  accounts: Map<string, AccountState>;
+  known: ReadonlyMap<string, StoredTransfer>;
+  failedBefore: ReadonlyMap<string, StoredFailure>;
+  pendings: Map<string, PendingEntry>;
+  reversibles: Map<string, ReversibleEntry>;
+  now: Date;
+};
 
 export type Plan = {
   outcomes: TransferOutcome[];
-  created: TransferCommand[];
+  created: NewTransfer[];
   failed: StoredFailure[];
+  /** Pending transfers whose state this batch changed (new ones included). */
+  pendingChanges: Map<string, { state: PendingState; expiresAt: Date | undefined; resolvedBy: string }>;
 };
+
+const postedKinds = new Set([TransferKind.TRANSFER, TransferKind.OPENING_BALANCE, TransferKind.POST_PENDING, TransferKind.REVERSAL]);
+
+/** Kinds whose amount moved posted money, so they can be reversed. */
+export function isPosted(kind: TransferKind): boolean {
+  return postedKinds.has(kind);
+}
 
 /** The first field (wire name) in which a retried transfer differs from the stored one. */
 export function firstTransferDifference(stored: TransferCommand, retried: TransferCommand): string | undefined {
-  if (stored.debitAccountId !== retried.debitAccountId) return "source_account";
-  if (stored.creditAccountId !== retried.creditAccountId) return "destination_account";
-  if (stored.amountMinor !== retried.amountMinor) return "amount";
-  if (stored.currency !== retried.currency) return "currency";
+  if (stored.kind !== retried.kind) return "kind";
+  if (retried.debitAccountId !== "" && stored.debitAccountId !== retried.debitAccountId) return "source_account";
+  if (retried.creditAccountId !== "" && stored.creditAccountId !== retried.creditAccountId) return "destination_account";
+  // A balancing transfer may have moved less than it asked for.
+  const amountFits = retried.balancing ? stored.amountMinor <= retried.amountMinor : stored.amountMinor === retried.amountMinor;
+  if (retried.amountMinor !== 0n && !amountFits) return "amount";
+  if (retried.currency !== "" && stored.currency !== retried.currency) return "currency";
   if (stored.reference !== retried.reference) return "reference";
+  if (stored.pendingId !== retried.pendingId) return "pending_transfer_id";
+  if (stored.reversalOf !== retried.reversalOf) return "transfer_id";
+  if (stored.linked !== retried.linked) return "linked";
   return undefined;
-}
-
-/**
- * Decides every transfer of a batch. `accounts` holds the locked accounts and is updated
- * in place with the balances after the batch; `known` and `failedBefore` are the stored
- * transfers and failures with ids from this batch.
- */
-export function planTransfers(
-  commands: readonly TransferCommand[],
-  accounts: Map<string, AccountState>,
-  known: ReadonlyMap<string, StoredTransfer>,
-  failedBefore: ReadonlyMap<string, StoredFailure>,
-): Plan {
-  const createdNow = new Map<string, TransferCommand>();
-  const failedNow = new Map<string, StoredFailure>();
-  const plan: Plan = { outcomes: [], created: [], failed: [] };
-  for (const command of commands) {
-    const previous = known.get(command.id) ?? createdNow.get(command.id);
-    if (previous) {
-      plan.outcomes.push(outcomeOfRetry(previous, command));
-      continue;
-    }
-    const failure = failedBefore.get(command.id) ?? failedNow.get(command.id);
-    if (failure) {
-      plan.outcomes.push({ status: failure.status, message: failure.message, repeated: true } as TransferOutcome);
-      continue;
-    }
-    const rejection = check(command, accounts);
-    if (rejection) {
-      const stored: StoredFailure = { ...command, ...rejection };
-      failedNow.set(command.id, stored);
-      plan.failed.push(stored);
-      plan.outcomes.push({ ...rejection, repeated: false });
-      continue;
-    }
-    post(command, accounts);
-    createdNow.set(command.id, command);
-    plan.created.push(command);
-    plan.outcomes.push({ status: Status.CREATED, transfer: command });
-  }
-  return plan;
-}
-
-function outcomeOfRetry(previous: TransferCommand | StoredTransfer, command: TransferCommand): TransferOutcome {
-  const field = firstTransferDifference(previous, command);
-  if (field === undefined) return { status: Status.EXISTS, transfer: previous };
-  return {
-    status: Status.EXISTS_WITH_DIFFERENT_FIELDS,
-    field,
-    message: `transfer ${command.id} already exists with a different ${field}`,
-  };
-}
-
-function check(
-  command: TransferCommand,
-  accounts: ReadonlyMap<string, AccountState>,
-): { status: FailureStatus; message: string } | undefined {
-  const debit = accounts.get(command.debitAccountId);
-  const credit = accounts.get(command.creditAccountId);
-  if (!debit) return { status: Status.SOURCE_ACCOUNT_NOT_FOUND, message: `source account ${command.debitAccountId} not found` };
-  if (!credit) {
-    return { status: Status.DESTINATION_ACCOUNT_NOT_FOUND, message: `destination account ${command.creditAccountId} not found` };
-  }
-  for (const account of [debit, credit]) {
-    if (account.currency !== command.currency) {
-      return {
-        status: Status.CURRENCY_MISMATCH,
-        message: `account ${account.id} holds ${account.currency}, the transfer is in ${command.currency}`,
-      };
-    }
-  }
-  if (debit.status === "CLOSED") return { status: Status.SOURCE_ACCOUNT_CLOSED, message: `source account ${debit.id} is closed` };
-  if (credit.status === "CLOSED") {
-    return { status: Status.DESTINATION_ACCOUNT_CLOSED, message: `destination account ${credit.id} is closed` };
-  }
-  if (debit.debitsMustNotExceedCredits && availableMinor(debit) < command.amountMinor) {
-    return { status: Status.INSUFFICIENT_FUNDS, message: `insufficient funds in account ${debit.id}` };
-  }
-  if (debit.debitsPostedMinor + command.amountMinor > amountMinorMax || credit.creditsPostedMinor + command.amountMinor > amountMinorMax) {
-    return { status: Status.OVERFLOW, message: "the transfer would overflow an account's 64-bit balance" };
-  }
-  return undefined;
-}
-
-function post(command: TransferCommand, accounts: Map<string, AccountState>): void {
-  const debit = accounts.get(command.debitAccountId);
-  const credit = accounts.get(command.creditAccountId);
-  if (!debit || !credit || command.amountMinor <= 0n) throw new Error("post() after a failed check()");
-  debit.debitsPostedMinor += command.amountMinor;
-  credit.creditsPostedMinor += command.amountMinor;
-  if (debit.debitsMustNotExceedCredits && availableMinor(debit) < 0n) {
-    throw new Error(`invariant broken: account ${debit.id} overdrawn`);
-  }
 }

@@ -65,4 +65,71 @@ export const ledgerMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "two-phase transfers, reversals, commit order, audit chain",
+    sql: `
+      ALTER TABLE ledger_transfers
+        ADD COLUMN pending_id text,
+        ADD COLUMN expires_at timestamptz,
+        ADD COLUMN linked boolean NOT NULL DEFAULT false,
+        ADD COLUMN reversal_of text,
+        ADD COLUMN exchange_rate text NOT NULL DEFAULT '',
+        -- Commit order: assigned under the ledger_head lock, so a larger number always
+        -- commits later. WatchTransfers and its cursors follow it.
+        ADD COLUMN commit_seq bigint UNIQUE,
+        ADD COLUMN signature text NOT NULL DEFAULT '',
+        ADD COLUMN key_id text NOT NULL DEFAULT '';
+      ALTER TABLE ledger_transfers DISABLE TRIGGER ledger_transfers_immutable;
+      UPDATE ledger_transfers SET commit_seq = seq;
+      ALTER TABLE ledger_transfers ENABLE TRIGGER ledger_transfers_immutable;
+      ALTER TABLE ledger_transfers ALTER COLUMN commit_seq SET NOT NULL;
+      CREATE INDEX ledger_transfers_by_pending ON ledger_transfers (pending_id) WHERE pending_id IS NOT NULL;
+      CREATE INDEX ledger_transfers_by_reversal ON ledger_transfers (reversal_of) WHERE reversal_of IS NOT NULL;
+
+      ALTER TABLE ledger_transfer_failures
+        ADD COLUMN pending_id text,
+        ADD COLUMN reversal_of text,
+        ADD COLUMN linked boolean NOT NULL DEFAULT false;
+
+      -- The one mutable fact about a pending transfer: whether it still reserves funds.
+      CREATE TABLE ledger_pending (
+        transfer_id text PRIMARY KEY REFERENCES ledger_transfers (id),
+        state text NOT NULL CHECK (state IN ('PENDING', 'POSTED', 'VOIDED', 'EXPIRED')),
+        expires_at timestamptz,
+        resolved_by text
+      );
+      CREATE INDEX ledger_pending_expiring ON ledger_pending (expires_at)
+        WHERE state = 'PENDING' AND expires_at IS NOT NULL;
+
+      -- One row: the last commit sequence and the audit chain's head. Every write takes
+      -- its lock last (after the accounts), which orders commits.
+      CREATE TABLE ledger_head (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        commit_seq bigint NOT NULL,
+        audit_seq bigint NOT NULL,
+        audit_hash text NOT NULL
+      );
+      INSERT INTO ledger_head (commit_seq, audit_seq, audit_hash)
+        SELECT COALESCE(MAX(commit_seq), 0), 0, '' FROM ledger_transfers;
+
+      -- Append-only, HMAC-SHA256 hash-chained: hash = HMAC(key, prev_hash || payload).
+      CREATE TABLE ledger_audit (
+        seq bigint PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        kind text NOT NULL,
+        subject text NOT NULL,
+        payload text NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL,
+        key_id text NOT NULL
+      );
+      CREATE FUNCTION ledger_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'P0001';
+      END $$;
+      CREATE TRIGGER ledger_audit_append_only BEFORE UPDATE OR DELETE ON ledger_audit
+        FOR EACH ROW EXECUTE FUNCTION ledger_audit_append_only();
+    `,
+  },
 ];

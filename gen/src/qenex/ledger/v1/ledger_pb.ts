@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file qenex/ledger/v1/ledger.proto.
  */
 export const file_qenex_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxxZW5leC9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9xZW5leC5sZWRnZXIudjEirAIKB0FjY291bnQSEgoKYWNjb3VudF9pZBgBIAEoCRIyCgxhY2NvdW50X3R5cGUYAiABKA4yHC5xZW5leC5sZWRnZXIudjEuQWNjb3VudFR5cGUSEAoIY3VycmVuY3kYAyABKAkSEAoIb3duZXJfaWQYBCABKAkSLgoGc3RhdHVzGAUgASgOMh4ucWVuZXgubGVkZ2VyLnYxLkFjY291bnRTdGF0dXMSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAYgASgIEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWNsb3NlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7gIKB0JhbGFuY2USEgoKYWNjb3VudF9pZBgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCRItCg1kZWJpdHNfcG9zdGVkGAMgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmNyZWRpdHNfcG9zdGVkGAQgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmRlYml0c19wZW5kaW5nGAUgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei8KD2NyZWRpdHNfcGVuZGluZxgGIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leRInCgdiYWxhbmNlGAcgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5EikKCWF2YWlsYWJsZRgIIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leRIpCgVhc19vZhgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi6QIKFENyZWF0ZUFjY291bnRSZXF1ZXN0EjwKCmFjY291bnRfaWQYASABKAlCKLpIJXIjMiFeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXXswLDYzfSQSSAoMYWNjb3VudF90eXBlGAIgASgOMhwucWVuZXgubGVkZ2VyLnYxLkFjY291bnRUeXBlQhS6SBGCAQ4QARgBGAIYAxgEGAsYDRIjCghjdXJyZW5jeRgDIAEoCUIRukgOcgwyCl5bQS1aXXszfSQSOAoPaW5pdGlhbF9iYWxhbmNlGAQgASgJQh+6SBzYAQFyFxgoMhNeWzAtOV0rKFwuWzAtOV0rKT8kEhoKCG93bmVyX2lkGAUgASgJQgi6SAVyAxiAARIrCh5kZWJpdHNfbXVzdF9ub3RfZXhjZWVkX2NyZWRpdHMYBiABKAhIAIgBAUIhCh9fZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzIqIBChVDcmVhdGVBY2NvdW50UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50EikKB2JhbGFuY2UYAiABKAsyGC5xZW5leC5sZWRnZXIudjEuQmFsYW5jZRIzChBvcGVuaW5nX3RyYW5zZmVyGAMgASgLMhkucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyIl0KFUNyZWF0ZUFjY291bnRzUmVxdWVzdBJECghhY2NvdW50cxgBIAMoCzIlLnFlbmV4LmxlZGdlci52MS5DcmVhdGVBY2NvdW50UmVxdWVzdEILukgIkgEFCAEQ/j8ipQEKE0NyZWF0ZUFjY291bnRSZXN1bHQSDQoFaW5kZXgYASABKAUSNAoGc3RhdHVzGAIgASgOMiQucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRTdGF0dXMSKQoHYWNjb3VudBgDIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50Eg0KBWZpZWxkGAQgASgJEg8KB21lc3NhZ2UYBSABKAkiTwoWQ3JlYXRlQWNjb3VudHNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXN1bHQiMgoRR2V0QWNjb3VudFJlcXVlc3QSHQoKYWNjb3VudF9pZBgBIAEoCUIJukgGcgQQARhAImoKEkdldEFjY291bnRSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhgucWVuZXgubGVkZ2VyLnYxLkFjY291bnQSKQoHYmFsYW5jZRgCIAEoCzIYLnFlbmV4LmxlZGdlci52MS5CYWxhbmNlIsMBChNMaXN0QWNjb3VudHNSZXF1ZXN0EiYKCGN1cnJlbmN5GAEgASgJQhS6SBHYAQFyDDIKXltBLVpdezN9JBI8CgxhY2NvdW50X3R5cGUYAiABKA4yHC5xZW5leC5sZWRnZXIudjEuQWNjb3VudFR5cGVCCLpIBYIBAhABEhoKCG93bmVyX2lkGAMgASgJQgi6SAVyAxiAARIqCgRwYWdlGAQgASgLMhwucWVuZXguY29tbW9uLnYxLlBhZ2VSZXF1ZXN0Im8KFExpc3RBY2NvdW50c1Jlc3BvbnNlEioKCGFjY291bnRzGAEgAygLMhgucWVuZXgubGVkZ2VyLnYxLkFjY291bnQSKwoEcGFnZRgCIAEoCzIdLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVzcG9uc2UiNAoTQ2xvc2VBY2NvdW50UmVxdWVzdBIdCgphY2NvdW50X2lkGAEgASgJQgm6SAZyBBABGEAiQQoUQ2xvc2VBY2NvdW50UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50ImcKEUdldEJhbGFuY2VSZXF1ZXN0Eh0KCmFjY291bnRfaWQYASABKAlCCbpIBnIEEAEYQBIzCgVhc19vZhgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAjgBIj8KEkdldEJhbGFuY2VSZXNwb25zZRIpCgdiYWxhbmNlGAEgASgLMhgucWVuZXgubGVkZ2VyLnYxLkJhbGFuY2Ui7AEKCFRyYW5zZmVyEhMKC3RyYW5zZmVyX2lkGAEgASgJEhYKDnNvdXJjZV9hY2NvdW50GAIgASgJEhsKE2Rlc3RpbmF0aW9uX2FjY291bnQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5EhEKCXJlZmVyZW5jZRgFIAEoCRIrCgRraW5kGAYgASgOMh0ucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyS2luZBIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKfAwoVQ3JlYXRlVHJhbnNmZXJSZXF1ZXN0EkAKC3RyYW5zZmVyX2lkGAEgASgJQiu6SCjYAQFyIzIhXltBLVphLXowLTldW0EtWmEtejAtOS5fLV17MCw2M30kEiEKDnNvdXJjZV9hY2NvdW50GAIgASgJQgm6SAZyBBABGEASJgoTZGVzdGluYXRpb25fYWNjb3VudBgDIAEoCUIJukgGcgQQARhAEiwKBmFtb3VudBgEIAEoCUIcukgZchcYKDITXlswLTldKyhcLlswLTldKyk/JBIjCghjdXJyZW5jeRgFIAEoCUIRukgOcgwyCl5bQS1aXXszfSQSGwoJcmVmZXJlbmNlGAYgASgJQgi6SAVyAxiAAjqIAbpIhAEagQEKGmFjY291bnRzX211c3RfYmVfZGlmZmVyZW50EjJzb3VyY2VfYWNjb3VudCBhbmQgZGVzdGluYXRpb25fYWNjb3VudCBtdXN0IGRpZmZlchovdGhpcy5zb3VyY2VfYWNjb3VudCAhPSB0aGlzLmRlc3RpbmF0aW9uX2FjY291bnQiVgoWQ3JlYXRlVHJhbnNmZXJSZXNwb25zZRIrCgh0cmFuc2ZlchgBIAEoCzIZLnFlbmV4LmxlZGdlci52MS5UcmFuc2ZlchIPCgdleGlzdGVkGAIgASgIImAKFkNyZWF0ZVRyYW5zZmVyc1JlcXVlc3QSRgoJdHJhbnNmZXJzGAEgAygLMiYucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zZmVyUmVxdWVzdEILukgIkgEFCAEQ/j8iqQEKFENyZWF0ZVRyYW5zZmVyUmVzdWx0Eg0KBWluZGV4GAEgASgFEjUKBnN0YXR1cxgCIAEoDjIlLnFlbmV4LmxlZGdlci52MS5DcmVhdGVUcmFuc2ZlclN0YXR1cxIrCgh0cmFuc2ZlchgDIAEoCzIZLnFlbmV4LmxlZGdlci52MS5UcmFuc2ZlchINCgVmaWVsZBgEIAEoCRIPCgdtZXNzYWdlGAUgASgJIlEKF0NyZWF0ZVRyYW5zZmVyc1Jlc3BvbnNlEjYKB3Jlc3VsdHMYASADKAsyJS5xZW5leC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNmZXJSZXN1bHQiNAoSR2V0VHJhbnNmZXJSZXF1ZXN0Eh4KC3RyYW5zZmVyX2lkGAEgASgJQgm6SAZyBBABGEAiQgoTR2V0VHJhbnNmZXJSZXNwb25zZRIrCgh0cmFuc2ZlchgBIAEoCzIZLnFlbmV4LmxlZGdlci52MS5UcmFuc2ZlciLSAgoUTGlzdFRyYW5zZmVyc1JlcXVlc3QSHQoKYWNjb3VudF9pZBgBIAEoCUIJukgGcgQQARhAEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgRwYWdlGAQgASgLMhwucWVuZXguY29tbW9uLnYxLlBhZ2VSZXF1ZXN0OpABukiMARqJAQoSdGltZV9yYW5nZV9vcmRlcmVkEiJzdGFydF90aW1lIG11c3QgYmUgYmVmb3JlIGVuZF90aW1lGk8haGFzKHRoaXMuc3RhcnRfdGltZSkgfHwgIWhhcyh0aGlzLmVuZF90aW1lKSB8fCB0aGlzLnN0YXJ0X3RpbWUgPCB0aGlzLmVuZF90aW1lInIKFUxpc3RUcmFuc2ZlcnNSZXNwb25zZRIsCgl0cmFuc2ZlcnMYASADKAsyGS5xZW5leC5sZWRnZXIudjEuVHJhbnNmZXISKwoEcGFnZRgCIAEoCzIdLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVzcG9uc2UqmQEKC0FjY291bnRUeXBlEhwKGEFDQ09VTlRfVFlQRV9VTlNQRUNJRklFRBAAEgwKCENIRUNLSU5HEAESCwoHU0FWSU5HUxACEgwKCEJVU0lORVNTEAMSCAoETE9BThAEEgoKBkVRVUlUWRAKEg4KClNFVFRMRU1FTlQQCxIQCgxGWF9MSVFVSURJVFkQDBILCgdSRVZFTlVFEA0qRQoNQWNjb3VudFN0YXR1cxIeChpBQ0NPVU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEggKBE9QRU4QARIKCgZDTE9TRUQQAiq5AQoTQ3JlYXRlQWNjb3VudFN0YXR1cxIlCiFDUkVBVEVfQUNDT1VOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIhCh1DUkVBVEVfQUNDT1VOVF9TVEFUVVNfQ1JFQVRFRBABEiAKHENSRUFURV9BQ0NPVU5UX1NUQVRVU19FWElTVFMQAhI2CjJDUkVBVEVfQUNDT1VOVF9TVEFUVVNfRVhJU1RTX1dJVEhfRElGRkVSRU5UX0ZJRUxEUxADKmwKDFRyYW5zZmVyS2luZBIdChlUUkFOU0ZFUl9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWVFJBTlNGRVJfS0lORF9UUkFOU0ZFUhABEiEKHVRSQU5TRkVSX0tJTkRfT1BFTklOR19CQUxBTkNFEAIqmAQKFENyZWF0ZVRyYW5zZmVyU3RhdHVzEiYKIkNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIiCh5DUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0NSRUFURUQQARIhCh1DUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0VYSVNUUxACEjcKM0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfRVhJU1RTX1dJVEhfRElGRkVSRU5UX0ZJRUxEUxADEjMKL0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfU09VUkNFX0FDQ09VTlRfTk9UX0ZPVU5EEAUSOAo0Q1JFQVRFX1RSQU5TRkVSX1NUQVRVU19ERVNUSU5BVElPTl9BQ0NPVU5UX05PVF9GT1VORBAGEiwKKENSRUFURV9UUkFOU0ZFUl9TVEFUVVNfQ1VSUkVOQ1lfTUlTTUFUQ0gQBxIwCixDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX1NPVVJDRV9BQ0NPVU5UX0NMT1NFRBAIEjUKMUNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfREVTVElOQVRJT05fQUNDT1VOVF9DTE9TRUQQCRItCilDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0lOU1VGRklDSUVOVF9GVU5EUxAKEiMKH0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfT1ZFUkZMT1cQCzLbCgoNTGVkZ2VyU2VydmljZRJ7Cg1DcmVhdGVBY2NvdW50EiUucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiYucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZSIbgtPkkwIVOgEqIhAvYXBpL3YxL2FjY291bnRzEoQBCg5DcmVhdGVBY2NvdW50cxImLnFlbmV4LmxlZGdlci52MS5DcmVhdGVBY2NvdW50c1JlcXVlc3QaJy5xZW5leC5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudHNSZXNwb25zZSIhgtPkkwIbOgEqIhYvYXBpL3YxL2FjY291bnRzOmJhdGNoEn8KCkdldEFjY291bnQSIi5xZW5leC5sZWRnZXIudjEuR2V0QWNjb3VudFJlcXVlc3QaIy5xZW5leC5sZWRnZXIudjEuR2V0QWNjb3VudFJlc3BvbnNlIiiQAgGC0+STAh8SHS9hcGkvdjEvYWNjb3VudHMve2FjY291bnRfaWR9EngKDExpc3RBY2NvdW50cxIkLnFlbmV4LmxlZGdlci52MS5MaXN0QWNjb3VudHNSZXF1ZXN0GiUucWVuZXgubGVkZ2VyLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlIhuQAgGC0+STAhISEC9hcGkvdjEvYWNjb3VudHMSiwEKDENsb3NlQWNjb3VudBIkLnFlbmV4LmxlZGdlci52MS5DbG9zZUFjY291bnRSZXF1ZXN0GiUucWVuZXgubGVkZ2VyLnYxLkNsb3NlQWNjb3VudFJlc3BvbnNlIi6C0+STAig6ASoiIy9hcGkvdjEvYWNjb3VudHMve2FjY291bnRfaWR9OmNsb3NlEocBCgpHZXRCYWxhbmNlEiIucWVuZXgubGVkZ2VyLnYxLkdldEJhbGFuY2VSZXF1ZXN0GiMucWVuZXgubGVkZ2VyLnYxLkdldEJhbGFuY2VSZXNwb25zZSIwkAIBgtPkkwInEiUvYXBpL3YxL2FjY291bnRzL3thY2NvdW50X2lkfS9iYWxhbmNlEoIBCg5DcmVhdGVUcmFuc2ZlchImLnFlbmV4LmxlZGdlci52MS5DcmVhdGVUcmFuc2ZlclJlcXVlc3QaJy5xZW5leC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNmZXJSZXNwb25zZSIfgtPkkwIZOgEqIhQvYXBpL3YxL3RyYW5zYWN0aW9ucxKLAQoPQ3JlYXRlVHJhbnNmZXJzEicucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zZmVyc1JlcXVlc3QaKC5xZW5leC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNmZXJzUmVzcG9uc2UiJYLT5JMCHzoBKiIaL2FwaS92MS90cmFuc2FjdGlvbnM6YmF0Y2gShwEKC0dldFRyYW5zZmVyEiMucWVuZXgubGVkZ2VyLnYxLkdldFRyYW5zZmVyUmVxdWVzdBokLnFlbmV4LmxlZGdlci52MS5HZXRUcmFuc2ZlclJlc3BvbnNlIi2QAgGC0+STAiQSIi9hcGkvdjEvdHJhbnNhY3Rpb25zL3t0cmFuc2Zlcl9pZH0SlQEKDUxpc3RUcmFuc2ZlcnMSJS5xZW5leC5sZWRnZXIudjEuTGlzdFRyYW5zZmVyc1JlcXVlc3QaJi5xZW5leC5sZWRnZXIudjEuTGlzdFRyYW5zZmVyc1Jlc3BvbnNlIjWQAgGC0+STAiwSKi9hcGkvdjEvYWNjb3VudHMve2FjY291bnRfaWR9L3RyYW5zYWN0aW9uc2IGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_qenex_common_v1_money, file_qenex_common_v1_paging]);
+  fileDesc("ChxxZW5leC9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9xZW5leC5sZWRnZXIudjEirAIKB0FjY291bnQSEgoKYWNjb3VudF9pZBgBIAEoCRIyCgxhY2NvdW50X3R5cGUYAiABKA4yHC5xZW5leC5sZWRnZXIudjEuQWNjb3VudFR5cGUSEAoIY3VycmVuY3kYAyABKAkSEAoIb3duZXJfaWQYBCABKAkSLgoGc3RhdHVzGAUgASgOMh4ucWVuZXgubGVkZ2VyLnYxLkFjY291bnRTdGF0dXMSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAYgASgIEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWNsb3NlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7gIKB0JhbGFuY2USEgoKYWNjb3VudF9pZBgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCRItCg1kZWJpdHNfcG9zdGVkGAMgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmNyZWRpdHNfcG9zdGVkGAQgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmRlYml0c19wZW5kaW5nGAUgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei8KD2NyZWRpdHNfcGVuZGluZxgGIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leRInCgdiYWxhbmNlGAcgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5EikKCWF2YWlsYWJsZRgIIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leRIpCgVhc19vZhgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi6QIKFENyZWF0ZUFjY291bnRSZXF1ZXN0EjwKCmFjY291bnRfaWQYASABKAlCKLpIJXIjMiFeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXXswLDYzfSQSSAoMYWNjb3VudF90eXBlGAIgASgOMhwucWVuZXgubGVkZ2VyLnYxLkFjY291bnRUeXBlQhS6SBGCAQ4QARgBGAIYAxgEGAsYDRIjCghjdXJyZW5jeRgDIAEoCUIRukgOcgwyCl5bQS1aXXszfSQSOAoPaW5pdGlhbF9iYWxhbmNlGAQgASgJQh+6SBzYAQFyFxgoMhNeWzAtOV0rKFwuWzAtOV0rKT8kEhoKCG93bmVyX2lkGAUgASgJQgi6SAVyAxiAARIrCh5kZWJpdHNfbXVzdF9ub3RfZXhjZWVkX2NyZWRpdHMYBiABKAhIAIgBAUIhCh9fZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzIqIBChVDcmVhdGVBY2NvdW50UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50EikKB2JhbGFuY2UYAiABKAsyGC5xZW5leC5sZWRnZXIudjEuQmFsYW5jZRIzChBvcGVuaW5nX3RyYW5zZmVyGAMgASgLMhkucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyIl0KFUNyZWF0ZUFjY291bnRzUmVxdWVzdBJECghhY2NvdW50cxgBIAMoCzIlLnFlbmV4LmxlZGdlci52MS5DcmVhdGVBY2NvdW50UmVxdWVzdEILukgIkgEFCAEQ/j8ipQEKE0NyZWF0ZUFjY291bnRSZXN1bHQSDQoFaW5kZXgYASABKAUSNAoGc3RhdHVzGAIgASgOMiQucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRTdGF0dXMSKQoHYWNjb3VudBgDIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50Eg0KBWZpZWxkGAQgASgJEg8KB21lc3NhZ2UYBSABKAkiTwoWQ3JlYXRlQWNjb3VudHNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXN1bHQiMgoRR2V0QWNjb3VudFJlcXVlc3QSHQoKYWNjb3VudF9pZBgBIAEoCUIJukgGcgQQARhAImoKEkdldEFjY291bnRSZXNwb25zZRIpCgdhY2NvdW50GAEgASgLMhgucWVuZXgubGVkZ2VyLnYxLkFjY291bnQSKQoHYmFsYW5jZRgCIAEoCzIYLnFlbmV4LmxlZGdlci52MS5CYWxhbmNlIsMBChNMaXN0QWNjb3VudHNSZXF1ZXN0EiYKCGN1cnJlbmN5GAEgASgJQhS6SBHYAQFyDDIKXltBLVpdezN9JBI8CgxhY2NvdW50X3R5cGUYAiABKA4yHC5xZW5leC5sZWRnZXIudjEuQWNjb3VudFR5cGVCCLpIBYIBAhABEhoKCG93bmVyX2lkGAMgASgJQgi6SAVyAxiAARIqCgRwYWdlGAQgASgLMhwucWVuZXguY29tbW9uLnYxLlBhZ2VSZXF1ZXN0Im8KFExpc3RBY2NvdW50c1Jlc3BvbnNlEioKCGFjY291bnRzGAEgAygLMhgucWVuZXgubGVkZ2VyLnYxLkFjY291bnQSKwoEcGFnZRgCIAEoCzIdLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVzcG9uc2UiNAoTQ2xvc2VBY2NvdW50UmVxdWVzdBIdCgphY2NvdW50X2lkGAEgASgJQgm6SAZyBBABGEAiQQoUQ2xvc2VBY2NvdW50UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50ImcKEUdldEJhbGFuY2VSZXF1ZXN0Eh0KCmFjY291bnRfaWQYASABKAlCCbpIBnIEEAEYQBIzCgVhc19vZhgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAjgBIj8KEkdldEJhbGFuY2VSZXNwb25zZRIpCgdiYWxhbmNlGAEgASgLMhgucWVuZXgubGVkZ2VyLnYxLkJhbGFuY2UiqgMKCFRyYW5zZmVyEhMKC3RyYW5zZmVyX2lkGAEgASgJEhYKDnNvdXJjZV9hY2NvdW50GAIgASgJEhsKE2Rlc3RpbmF0aW9uX2FjY291bnQYAyABKAkSJgoGYW1vdW50GAQgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5EhEKCXJlZmVyZW5jZRgFIAEoCRIrCgRraW5kGAYgASgOMh0ucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyS2luZBIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNwZW5kaW5nX3RyYW5zZmVyX2lkGAggASgJEi4KCmV4cGlyZXNfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmxpbmtlZBgKIAEoCBITCgtyZXZlcnNhbF9vZhgLIAEoCRIVCg1leGNoYW5nZV9yYXRlGAwgASgJEhAKCHNlcXVlbmNlGA0gASgDEhEKCXNpZ25hdHVyZRgOIAEoCRIOCgZrZXlfaWQYDyABKAkiqQcKFUNyZWF0ZVRyYW5zZmVyUmVxdWVzdBJACgt0cmFuc2Zlcl9pZBgBIAEoCUIrukgo2AEBciMyIV5bQS1aYS16MC05XVtBLVphLXowLTkuXy1dezAsNjN9JBIfCg5zb3VyY2VfYWNjb3VudBgCIAEoCUIHukgEcgIYQBIkChNkZXN0aW5hdGlvbl9hY2NvdW50GAMgASgJQge6SARyAhhAEi8KBmFtb3VudBgEIAEoCUIfukgc2AEBchcYKDITXlswLTldKyhcLlswLTldKyk/JBImCghjdXJyZW5jeRgFIAEoCUIUukgR2AEBcgwyCl5bQS1aXXszfSQSGwoJcmVmZXJlbmNlGAYgASgJQgi6SAVyAxiAAhI9CgRraW5kGAcgASgOMh0ucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyS2luZEIQukgNggEKGAAYARgDGAQYBRIkChNwZW5kaW5nX3RyYW5zZmVyX2lkGAggASgJQge6SARyAhhAEiMKD3RpbWVvdXRfc2Vjb25kcxgJIAEoDUIKukgHKgUYgJqeARIOCgZsaW5rZWQYCiABKAgSEQoJYmFsYW5jaW5nGAsgASgIOuMDukjfAxqeAQoaYWNjb3VudHNfbXVzdF9iZV9kaWZmZXJlbnQSMnNvdXJjZV9hY2NvdW50IGFuZCBkZXN0aW5hdGlvbl9hY2NvdW50IG11c3QgZGlmZmVyGkx0aGlzLnNvdXJjZV9hY2NvdW50ID09ICcnIHx8IHRoaXMuc291cmNlX2FjY291bnQgIT0gdGhpcy5kZXN0aW5hdGlvbl9hY2NvdW50GncKGHRpbWVvdXRfb25seV9mb3JfcGVuZGluZxItdGltZW91dF9zZWNvbmRzIGlzIG9ubHkgZm9yIFBFTkRJTkcgdHJhbnNmZXJzGix0aGlzLnRpbWVvdXRfc2Vjb25kcyA9PSAwdSB8fCB0aGlzLmtpbmQgPT0gMxrCAQoicGVuZGluZ190cmFuc2Zlcl9pZF9mb3JfcmVzb2x1dGlvbhJUcGVuZGluZ190cmFuc2Zlcl9pZCBpcyByZXF1aXJlZCBmb3IgUE9TVF9QRU5ESU5HIGFuZCBWT0lEX1BFTkRJTkcsIGFuZCBvbmx5IGZvciB0aGVtGkYodGhpcy5raW5kID09IDQgfHwgdGhpcy5raW5kID09IDUpID09ICh0aGlzLnBlbmRpbmdfdHJhbnNmZXJfaWQgIT0gJycpIlYKFkNyZWF0ZVRyYW5zZmVyUmVzcG9uc2USKwoIdHJhbnNmZXIYASABKAsyGS5xZW5leC5sZWRnZXIudjEuVHJhbnNmZXISDwoHZXhpc3RlZBgCIAEoCCJgChZDcmVhdGVUcmFuc2ZlcnNSZXF1ZXN0EkYKCXRyYW5zZmVycxgBIAMoCzImLnFlbmV4LmxlZGdlci52MS5DcmVhdGVUcmFuc2ZlclJlcXVlc3RCC7pICJIBBQgBEP4/IqkBChRDcmVhdGVUcmFuc2ZlclJlc3VsdBINCgVpbmRleBgBIAEoBRI1CgZzdGF0dXMYAiABKA4yJS5xZW5leC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNmZXJTdGF0dXMSKwoIdHJhbnNmZXIYAyABKAsyGS5xZW5leC5sZWRnZXIudjEuVHJhbnNmZXISDQoFZmllbGQYBCABKAkSDwoHbWVzc2FnZRgFIAEoCSJRChdDcmVhdGVUcmFuc2ZlcnNSZXNwb25zZRI2CgdyZXN1bHRzGAEgAygLMiUucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zZmVyUmVzdWx0IjQKEkdldFRyYW5zZmVyUmVxdWVzdBIeCgt0cmFuc2Zlcl9pZBgBIAEoCUIJukgGcgQQARhAIkIKE0dldFRyYW5zZmVyUmVzcG9uc2USKwoIdHJhbnNmZXIYASABKAsyGS5xZW5leC5sZWRnZXIudjEuVHJhbnNmZXIi0gIKFExpc3RUcmFuc2ZlcnNSZXF1ZXN0Eh0KCmFjY291bnRfaWQYASABKAlCCbpIBnIEEAEYQBIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoEcGFnZRgEIAEoCzIcLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVxdWVzdDqQAbpIjAEaiQEKEnRpbWVfcmFuZ2Vfb3JkZXJlZBIic3RhcnRfdGltZSBtdXN0IGJlIGJlZm9yZSBlbmRfdGltZRpPIWhhcyh0aGlzLnN0YXJ0X3RpbWUpIHx8ICFoYXModGhpcy5lbmRfdGltZSkgfHwgdGhpcy5zdGFydF90aW1lIDwgdGhpcy5lbmRfdGltZSJyChVMaXN0VHJhbnNmZXJzUmVzcG9uc2USLAoJdHJhbnNmZXJzGAEgAygLMhkucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyEisKBHBhZ2UYAiABKAsyHS5xZW5leC5jb21tb24udjEuUGFnZVJlc3BvbnNlIjUKFFJlb3BlbkFjY291bnRSZXF1ZXN0Eh0KCmFjY291bnRfaWQYASABKAlCCbpIBnIEEAEYQCJCChVSZW9wZW5BY2NvdW50UmVzcG9uc2USKQoHYWNjb3VudBgBIAEoCzIYLnFlbmV4LmxlZGdlci52MS5BY2NvdW50IsUBChZSZXZlcnNlVHJhbnNmZXJSZXF1ZXN0Eh4KC3RyYW5zZmVyX2lkGAEgASgJQgm6SAZyBBABGEASPQoLcmV2ZXJzYWxfaWQYAiABKAlCKLpIJXIjMiFeW0EtWmEtejAtOV1bQS1aYS16MC05Ll8tXXswLDYzfSQSLwoGYW1vdW50GAMgASgJQh+6SBzYAQFyFxgoMhNeWzAtOV0rKFwuWzAtOV0rKT8kEhsKCXJlZmVyZW5jZRgEIAEoCUIIukgFcgMYgAIiVwoXUmV2ZXJzZVRyYW5zZmVyUmVzcG9uc2USKwoIcmV2ZXJzYWwYASABKAsyGS5xZW5leC5sZWRnZXIudjEuVHJhbnNmZXISDwoHZXhpc3RlZBgCIAEoCCKsAQoMRXhjaGFuZ2VSYXRlEhUKDWJhc2VfY3VycmVuY3kYASABKAkSFgoOcXVvdGVfY3VycmVuY3kYAiABKAkSDAoEcmF0ZRgDIAEoCRIuCgp2YWxpZF9mcm9tGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAMKFlNldEV4Y2hhbmdlUmF0ZVJlcXVlc3QSKAoNYmFzZV9jdXJyZW5jeRgBIAEoCUIRukgOcgwyCl5bQS1aXXszfSQSKQoOcXVvdGVfY3VycmVuY3kYAiABKAlCEbpIDnIMMgpeW0EtWl17M30kEjQKBHJhdGUYAyABKAlCJrpII3IhGCAyHV5bMC05XXsxLDEyfShcLlswLTldezEsMTJ9KT8kEi4KCnZhbGlkX2Zyb20YBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKC3ZhbGlkX3VudGlsGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBOna6SHMacQoWY3VycmVuY2llc19tdXN0X2RpZmZlchIsYmFzZV9jdXJyZW5jeSBhbmQgcXVvdGVfY3VycmVuY3kgbXVzdCBkaWZmZXIaKXRoaXMuYmFzZV9jdXJyZW5jeSAhPSB0aGlzLnF1b3RlX2N1cnJlbmN5Ik8KF1NldEV4Y2hhbmdlUmF0ZVJlc3BvbnNlEjQKDWV4Y2hhbmdlX3JhdGUYASABKAsyHS5xZW5leC5sZWRnZXIudjEuRXhjaGFuZ2VSYXRlIqECChdDcmVhdGVGeFRyYW5zZmVyUmVxdWVzdBI9Cgt0cmFuc2Zlcl9pZBgBIAEoCUIoukglciMyIV5bQS1aYS16MC05XVtBLVphLXowLTkuXy1dezAsNTl9JBIhCg5zb3VyY2VfYWNjb3VudBgCIAEoCUIJukgGcgQQARhAEiYKE2Rlc3RpbmF0aW9uX2FjY291bnQYAyABKAlCCbpIBnIEEAEYQBIuCgZhbW91bnQYBCABKAsyFi5xZW5leC5jb21tb24udjEuTW9uZXlCBrpIA8gBARIvChRkZXN0aW5hdGlvbl9jdXJyZW5jeRgFIAEoCUIRukgOcgwyCl5bQS1aXXszfSQSGwoJcmVmZXJlbmNlGAYgASgJQgi6SAVyAxiAAiK+AQoYQ3JlYXRlRnhUcmFuc2ZlclJlc3BvbnNlEiwKCWRlYml0X2xlZxgBIAEoCzIZLnFlbmV4LmxlZGdlci52MS5UcmFuc2ZlchItCgpjcmVkaXRfbGVnGAIgASgLMhkucWVuZXgubGVkZ2VyLnYxLlRyYW5zZmVyEjQKDWV4Y2hhbmdlX3JhdGUYAyABKAsyHS5xZW5leC5sZWRnZXIudjEuRXhjaGFuZ2VSYXRlEg8KB2V4aXN0ZWQYBCABKAgiTQoWR2V0VHJpYWxCYWxhbmNlUmVxdWVzdBIzCgVhc19vZhgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAjgBIvQBCg5DdXJyZW5jeVRvdGFscxIQCghjdXJyZW5jeRgBIAEoCRItCg1kZWJpdHNfcG9zdGVkGAIgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmNyZWRpdHNfcG9zdGVkGAMgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei4KDmRlYml0c19wZW5kaW5nGAQgASgLMhYucWVuZXguY29tbW9uLnYxLk1vbmV5Ei8KD2NyZWRpdHNfcGVuZGluZxgFIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leRIQCghiYWxhbmNlZBgGIAEoCCKLAQoXR2V0VHJpYWxCYWxhbmNlUmVzcG9uc2USMwoKY3VycmVuY2llcxgBIAMoCzIfLnFlbmV4LmxlZGdlci52MS5DdXJyZW5jeVRvdGFscxIpCgVhc19vZhgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYmFsYW5jZWQYAyABKAgiEgoQUmVjb25jaWxlUmVxdWVzdCKcAQoRQWNjb3VudERpZmZlcmVuY2USEgoKYWNjb3VudF9pZBgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCRINCgVmaWVsZBgDIAEoCRImCgZzdG9yZWQYBCABKAsyFi5xZW5leC5jb21tb24udjEuTW9uZXkSKgoKcmVjb21wdXRlZBgFIAEoCzIWLnFlbmV4LmNvbW1vbi52MS5Nb25leSJFChFSZWNvbmNpbGVQcm9ncmVzcxIYChBhY2NvdW50c19jaGVja2VkGAEgASgDEhYKDmFjY291bnRzX3RvdGFsGAIgASgDIrQBCg9SZWNvbmNpbGVSZXBvcnQSGAoQYWNjb3VudHNfY2hlY2tlZBgBIAEoAxI3CgtkaWZmZXJlbmNlcxgCIAMoCzIiLnFlbmV4LmxlZGdlci52MS5BY2NvdW50RGlmZmVyZW5jZRIZChFkaWZmZXJlbmNlc190b3RhbBgDIAEoAxIzCgpjdXJyZW5jaWVzGAQgAygLMh8ucWVuZXgubGVkZ2VyLnYxLkN1cnJlbmN5VG90YWxzIogBChFSZWNvbmNpbGVSZXNwb25zZRI2Cghwcm9ncmVzcxgBIAEoCzIiLnFlbmV4LmxlZGdlci52MS5SZWNvbmNpbGVQcm9ncmVzc0gAEjIKBnJlcG9ydBgCIAEoCzIgLnFlbmV4LmxlZGdlci52MS5SZWNvbmNpbGVSZXBvcnRIAEIHCgVldmVudCIUChJWZXJpZnlBdWRpdFJlcXVlc3QibQoTVmVyaWZ5QXVkaXRSZXNwb25zZRIOCgZpbnRhY3QYASABKAgSFwoPZW50cmllc19jaGVja2VkGAIgASgDEh0KFWZpcnN0X2Jyb2tlbl9zZXF1ZW5jZRgDIAEoAxIOCgZyZWFzb24YBCABKAkiVQoVV2F0Y2hUcmFuc2ZlcnNSZXF1ZXN0EhsKCmFjY291bnRfaWQYASABKAlCB7pIBHICGEASHwoOYWZ0ZXJfc2VxdWVuY2UYAiABKANCB7pIBCICKAAiRQoWV2F0Y2hUcmFuc2ZlcnNSZXNwb25zZRIrCgh0cmFuc2ZlchgBIAEoCzIZLnFlbmV4LmxlZGdlci52MS5UcmFuc2ZlciqZAQoLQWNjb3VudFR5cGUSHAoYQUNDT1VOVF9UWVBFX1VOU1BFQ0lGSUVEEAASDAoIQ0hFQ0tJTkcQARILCgdTQVZJTkdTEAISDAoIQlVTSU5FU1MQAxIICgRMT0FOEAQSCgoGRVFVSVRZEAoSDgoKU0VUVExFTUVOVBALEhAKDEZYX0xJUVVJRElUWRAMEgsKB1JFVkVOVUUQDSpFCg1BY2NvdW50U3RhdHVzEh4KGkFDQ09VTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASCAoET1BFThABEgoKBkNMT1NFRBACKrkBChNDcmVhdGVBY2NvdW50U3RhdHVzEiUKIUNSRUFURV9BQ0NPVU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEiEKHUNSRUFURV9BQ0NPVU5UX1NUQVRVU19DUkVBVEVEEAESIAocQ1JFQVRFX0FDQ09VTlRfU1RBVFVTX0VYSVNUUxACEjYKMkNSRUFURV9BQ0NPVU5UX1NUQVRVU19FWElTVFNfV0lUSF9ESUZGRVJFTlRfRklFTERTEAMqhQIKDFRyYW5zZmVyS2luZBIdChlUUkFOU0ZFUl9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWVFJBTlNGRVJfS0lORF9UUkFOU0ZFUhABEiEKHVRSQU5TRkVSX0tJTkRfT1BFTklOR19CQUxBTkNFEAISGQoVVFJBTlNGRVJfS0lORF9QRU5ESU5HEAMSHgoaVFJBTlNGRVJfS0lORF9QT1NUX1BFTkRJTkcQBBIeChpUUkFOU0ZFUl9LSU5EX1ZPSURfUEVORElORxAFEiAKHFRSQU5TRkVSX0tJTkRfRVhQSVJFX1BFTkRJTkcQBhIaChZUUkFOU0ZFUl9LSU5EX1JFVkVSU0FMEAcqyQkKFENyZWF0ZVRyYW5zZmVyU3RhdHVzEiYKIkNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIiCh5DUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0NSRUFURUQQARIhCh1DUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0VYSVNUUxACEjcKM0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfRVhJU1RTX1dJVEhfRElGRkVSRU5UX0ZJRUxEUxADEjMKL0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfU09VUkNFX0FDQ09VTlRfTk9UX0ZPVU5EEAUSOAo0Q1JFQVRFX1RSQU5TRkVSX1NUQVRVU19ERVNUSU5BVElPTl9BQ0NPVU5UX05PVF9GT1VORBAGEiwKKENSRUFURV9UUkFOU0ZFUl9TVEFUVVNfQ1VSUkVOQ1lfTUlTTUFUQ0gQBxIwCixDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX1NPVVJDRV9BQ0NPVU5UX0NMT1NFRBAIEjUKMUNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfREVTVElOQVRJT05fQUNDT1VOVF9DTE9TRUQQCRItCilDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0lOU1VGRklDSUVOVF9GVU5EUxAKEiMKH0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfT1ZFUkZMT1cQCxIuCipDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0xJTktFRF9FVkVOVF9GQUlMRUQQDBIyCi5DUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0xJTktFRF9FVkVOVF9DSEFJTl9PUEVOEA0SNQoxQ1JFQVRFX1RSQU5TRkVSX1NUQVRVU19QRU5ESU5HX1RSQU5TRkVSX05PVF9GT1VORBAOEjcKM0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfUEVORElOR19UUkFOU0ZFUl9OT1RfUEVORElORxAPEjoKNkNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfUEVORElOR19UUkFOU0ZFUl9BTFJFQURZX1BPU1RFRBAQEjoKNkNSRUFURV9UUkFOU0ZFUl9TVEFUVVNfUEVORElOR19UUkFOU0ZFUl9BTFJFQURZX1ZPSURFRBAREjMKL0NSRUFURV9UUkFOU0ZFUl9TVEFUVVNfUEVORElOR19UUkFOU0ZFUl9FWFBJUkVEEBISOgo2Q1JFQVRFX1RSQU5TRkVSX1NUQVRVU19FWENFRURTX1BFTkRJTkdfVFJBTlNGRVJfQU1PVU5UEBMSQAo8Q1JFQVRFX1RSQU5TRkVSX1NUQVRVU19QRU5ESU5HX1RSQU5TRkVSX0hBU19ESUZGRVJFTlRfQU1PVU5UEBQSQgo+Q1JFQVRFX1RSQU5TRkVSX1NUQVRVU19QRU5ESU5HX1RSQU5TRkVSX0hBU19ESUZGRVJFTlRfQUNDT1VOVFMQFRI0CjBDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX0VYQ0VFRFNfUkVWRVJTSUJMRV9BTU9VTlQQFhI2CjJDUkVBVEVfVFJBTlNGRVJfU1RBVFVTX1JFVkVSU0VEX1RSQU5TRkVSX05PVF9GT1VORBAXMrsTCg1MZWRnZXJTZXJ2aWNlEnsKDUNyZWF0ZUFjY291bnQSJS5xZW5leC5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlcXVlc3QaJi5xZW5leC5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlIhuC0+STAhU6ASoiEC9hcGkvdjEvYWNjb3VudHMShAEKDkNyZWF0ZUFjY291bnRzEiYucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRzUmVxdWVzdBonLnFlbmV4LmxlZGdlci52MS5DcmVhdGVBY2NvdW50c1Jlc3BvbnNlIiGC0+STAhs6ASoiFi9hcGkvdjEvYWNjb3VudHM6YmF0Y2gSfwoKR2V0QWNjb3VudBIiLnFlbmV4LmxlZGdlci52MS5HZXRBY2NvdW50UmVxdWVzdBojLnFlbmV4LmxlZGdlci52MS5HZXRBY2NvdW50UmVzcG9uc2UiKJACAYLT5JMCHxIdL2FwaS92MS9hY2NvdW50cy97YWNjb3VudF9pZH0SeAoMTGlzdEFjY291bnRzEiQucWVuZXgubGVkZ2VyLnYxLkxpc3RBY2NvdW50c1JlcXVlc3QaJS5xZW5leC5sZWRnZXIudjEuTGlzdEFjY291bnRzUmVzcG9uc2UiG5ACAYLT5JMCEhIQL2FwaS92MS9hY2NvdW50cxKLAQoMQ2xvc2VBY2NvdW50EiQucWVuZXgubGVkZ2VyLnYxLkNsb3NlQWNjb3VudFJlcXVlc3QaJS5xZW5leC5sZWRnZXIudjEuQ2xvc2VBY2NvdW50UmVzcG9uc2UiLoLT5JMCKDoBKiIjL2FwaS92MS9hY2NvdW50cy97YWNjb3VudF9pZH06Y2xvc2UShwEKCkdldEJhbGFuY2USIi5xZW5leC5sZWRnZXIudjEuR2V0QmFsYW5jZVJlcXVlc3QaIy5xZW5leC5sZWRnZXIudjEuR2V0QmFsYW5jZVJlc3BvbnNlIjCQAgGC0+STAicSJS9hcGkvdjEvYWNjb3VudHMve2FjY291bnRfaWR9L2JhbGFuY2USggEKDkNyZWF0ZVRyYW5zZmVyEiYucWVuZXgubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zZmVyUmVxdWVzdBonLnFlbmV4LmxlZGdlci52MS5DcmVhdGVUcmFuc2ZlclJlc3BvbnNlIh+C0+STAhk6ASoiFC9hcGkvdjEvdHJhbnNhY3Rpb25zEosBCg9DcmVhdGVUcmFuc2ZlcnMSJy5xZW5leC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNmZXJzUmVxdWVzdBooLnFlbmV4LmxlZGdlci52MS5DcmVhdGVUcmFuc2ZlcnNSZXNwb25zZSIlgtPkkwIfOgEqIhovYXBpL3YxL3RyYW5zYWN0aW9uczpiYXRjaBKHAQoLR2V0VHJhbnNmZXISIy5xZW5leC5sZWRnZXIudjEuR2V0VHJhbnNmZXJSZXF1ZXN0GiQucWVuZXgubGVkZ2VyLnYxLkdldFRyYW5zZmVyUmVzcG9uc2UiLZACAYLT5JMCJBIiL2FwaS92MS90cmFuc2FjdGlvbnMve3RyYW5zZmVyX2lkfRKVAQoNTGlzdFRyYW5zZmVycxIlLnFlbmV4LmxlZGdlci52MS5MaXN0VHJhbnNmZXJzUmVxdWVzdBomLnFlbmV4LmxlZGdlci52MS5MaXN0VHJhbnNmZXJzUmVzcG9uc2UiNZACAYLT5JMCLBIqL2FwaS92MS9hY2NvdW50cy97YWNjb3VudF9pZH0vdHJhbnNhY3Rpb25zEo8BCg1SZW9wZW5BY2NvdW50EiUucWVuZXgubGVkZ2VyLnYxLlJlb3BlbkFjY291bnRSZXF1ZXN0GiYucWVuZXgubGVkZ2VyLnYxLlJlb3BlbkFjY291bnRSZXNwb25zZSIvgtPkkwIpOgEqIiQvYXBpL3YxL2FjY291bnRzL3thY2NvdW50X2lkfTpyZW9wZW4SmwEKD1JldmVyc2VUcmFuc2ZlchInLnFlbmV4LmxlZGdlci52MS5SZXZlcnNlVHJhbnNmZXJSZXF1ZXN0GigucWVuZXgubGVkZ2VyLnYxLlJldmVyc2VUcmFuc2ZlclJlc3BvbnNlIjWC0+STAi86ASoiKi9hcGkvdjEvdHJhbnNhY3Rpb25zL3t0cmFuc2Zlcl9pZH06cmV2ZXJzZRKHAQoPU2V0RXhjaGFuZ2VSYXRlEicucWVuZXgubGVkZ2VyLnYxLlNldEV4Y2hhbmdlUmF0ZVJlcXVlc3QaKC5xZW5leC5sZWRnZXIudjEuU2V0RXhjaGFuZ2VSYXRlUmVzcG9uc2UiIYLT5JMCGzoBKiIWL2FwaS92MS9leGNoYW5nZS1yYXRlcxKLAQoQQ3JlYXRlRnhUcmFuc2ZlchIoLnFlbmV4LmxlZGdlci52MS5DcmVhdGVGeFRyYW5zZmVyUmVxdWVzdBopLnFlbmV4LmxlZGdlci52MS5DcmVhdGVGeFRyYW5zZmVyUmVzcG9uc2UiIoLT5JMCHDoBKiIXL2FwaS92MS90cmFuc2FjdGlvbnM6ZngSjQEKD0dldFRyaWFsQmFsYW5jZRInLnFlbmV4LmxlZGdlci52MS5HZXRUcmlhbEJhbGFuY2VSZXF1ZXN0GigucWVuZXgubGVkZ2VyLnYxLkdldFRyaWFsQmFsYW5jZVJlc3BvbnNlIieQAgGC0+STAh4SHC9hcGkvdjEvbGVkZ2VyL3RyaWFsLWJhbGFuY2USeQoJUmVjb25jaWxlEiEucWVuZXgubGVkZ2VyLnYxLlJlY29uY2lsZVJlcXVlc3QaIi5xZW5leC5sZWRnZXIudjEuUmVjb25jaWxlUmVzcG9uc2UiI4LT5JMCHToBKiIYL2FwaS92MS9sZWRnZXI6cmVjb25jaWxlMAESgAEKC1ZlcmlmeUF1ZGl0EiMucWVuZXgubGVkZ2VyLnYxLlZlcmlmeUF1ZGl0UmVxdWVzdBokLnFlbmV4LmxlZGdlci52MS5WZXJpZnlBdWRpdFJlc3BvbnNlIiaC0+STAiA6ASoiGy9hcGkvdjEvbGVkZ2VyL2F1ZGl0OnZlcmlmeRKHAQoOV2F0Y2hUcmFuc2ZlcnMSJi5xZW5leC5sZWRnZXIudjEuV2F0Y2hUcmFuc2ZlcnNSZXF1ZXN0GicucWVuZXgubGVkZ2VyLnYxLldhdGNoVHJhbnNmZXJzUmVzcG9uc2UiIoLT5JMCHBIaL2FwaS92MS90cmFuc2FjdGlvbnM6d2F0Y2gwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_qenex_common_v1_money, file_qenex_common_v1_paging]);
 
 /**
  * @generated from message qenex.ledger.v1.Account
@@ -497,6 +497,61 @@ export type Transfer = Message<"qenex.ledger.v1.Transfer"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 7;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * For POST_PENDING, VOID_PENDING and EXPIRE_PENDING: the pending transfer.
+   *
+   * @generated from field: string pending_transfer_id = 8;
+   */
+  pendingTransferId: string;
+
+  /**
+   * For PENDING with a timeout: when it expires unless posted or voided.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 9;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Part of a linked chain that succeeded or failed as one.
+   *
+   * @generated from field: bool linked = 10;
+   */
+  linked: boolean;
+
+  /**
+   * For REVERSAL: the transfer it undoes.
+   *
+   * @generated from field: string reversal_of = 11;
+   */
+  reversalOf: string;
+
+  /**
+   * For a leg of a currency exchange: units of the destination currency per unit of the
+   * source currency, as a decimal string.
+   *
+   * @generated from field: string exchange_rate = 12;
+   */
+  exchangeRate: string;
+
+  /**
+   * Position in commit order; WatchTransfers resumes after it.
+   *
+   * @generated from field: int64 sequence = 13;
+   */
+  sequence: bigint;
+
+  /**
+   * HMAC-SHA256 over the transfer's canonical fields (hex), with the key `key_id`.
+   *
+   * @generated from field: string signature = 14;
+   */
+  signature: string;
+
+  /**
+   * @generated from field: string key_id = 15;
+   */
+  keyId: string;
 };
 
 /**
@@ -521,6 +576,8 @@ export type CreateTransferRequest = Message<"qenex.ledger.v1.CreateTransferReque
   transferId: string;
 
   /**
+   * Required, except for POST_PENDING and VOID_PENDING, which take the pending transfer's.
+   *
    * @generated from field: string source_account = 2;
    */
   sourceAccount: string;
@@ -531,13 +588,16 @@ export type CreateTransferRequest = Message<"qenex.ledger.v1.CreateTransferReque
   destinationAccount: string;
 
   /**
-   * Decimal string, greater than zero, in `currency`.
+   * Decimal string, greater than zero, in `currency`. For POST_PENDING empty means the
+   * whole pending amount; for VOID_PENDING it must be empty or the pending amount.
    *
    * @generated from field: string amount = 4;
    */
   amount: string;
 
   /**
+   * Required, except for POST_PENDING and VOID_PENDING.
+   *
    * @generated from field: string currency = 5;
    */
   currency: string;
@@ -546,6 +606,42 @@ export type CreateTransferRequest = Message<"qenex.ledger.v1.CreateTransferReque
    * @generated from field: string reference = 6;
    */
   reference: string;
+
+  /**
+   * TRANSFER (the default), PENDING, POST_PENDING or VOID_PENDING.
+   *
+   * @generated from field: qenex.ledger.v1.TransferKind kind = 7;
+   */
+  kind: TransferKind;
+
+  /**
+   * For POST_PENDING and VOID_PENDING: the pending transfer to resolve.
+   *
+   * @generated from field: string pending_transfer_id = 8;
+   */
+  pendingTransferId: string;
+
+  /**
+   * For PENDING: expire (release the reservation) after this many seconds; 0 never.
+   * At most 30 days.
+   *
+   * @generated from field: uint32 timeout_seconds = 9;
+   */
+  timeoutSeconds: number;
+
+  /**
+   * Links this transfer to the next one in the batch: the chain succeeds or fails as one.
+   *
+   * @generated from field: bool linked = 10;
+   */
+  linked: boolean;
+
+  /**
+   * Move up to `amount`: as much as the source account has available, if less.
+   *
+   * @generated from field: bool balancing = 11;
+   */
+  balancing: boolean;
 };
 
 /**
@@ -745,6 +841,598 @@ export const ListTransfersResponseSchema: GenMessage<ListTransfersResponse> = /*
   messageDesc(file_qenex_ledger_v1_ledger, 24);
 
 /**
+ * @generated from message qenex.ledger.v1.ReopenAccountRequest
+ */
+export type ReopenAccountRequest = Message<"qenex.ledger.v1.ReopenAccountRequest"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReopenAccountRequest.
+ * Use `create(ReopenAccountRequestSchema)` to create a new message.
+ */
+export const ReopenAccountRequestSchema: GenMessage<ReopenAccountRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 25);
+
+/**
+ * @generated from message qenex.ledger.v1.ReopenAccountResponse
+ */
+export type ReopenAccountResponse = Message<"qenex.ledger.v1.ReopenAccountResponse"> & {
+  /**
+   * @generated from field: qenex.ledger.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReopenAccountResponse.
+ * Use `create(ReopenAccountResponseSchema)` to create a new message.
+ */
+export const ReopenAccountResponseSchema: GenMessage<ReopenAccountResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 26);
+
+/**
+ * @generated from message qenex.ledger.v1.ReverseTransferRequest
+ */
+export type ReverseTransferRequest = Message<"qenex.ledger.v1.ReverseTransferRequest"> & {
+  /**
+   * The posted transfer to undo.
+   *
+   * @generated from field: string transfer_id = 1;
+   */
+  transferId: string;
+
+  /**
+   * Idempotency key of the reversal itself.
+   *
+   * @generated from field: string reversal_id = 2;
+   */
+  reversalId: string;
+
+  /**
+   * Decimal string in the original's currency; empty reverses all that remains.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string reference = 4;
+   */
+  reference: string;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReverseTransferRequest.
+ * Use `create(ReverseTransferRequestSchema)` to create a new message.
+ */
+export const ReverseTransferRequestSchema: GenMessage<ReverseTransferRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 27);
+
+/**
+ * @generated from message qenex.ledger.v1.ReverseTransferResponse
+ */
+export type ReverseTransferResponse = Message<"qenex.ledger.v1.ReverseTransferResponse"> & {
+  /**
+   * @generated from field: qenex.ledger.v1.Transfer reversal = 1;
+   */
+  reversal?: Transfer | undefined;
+
+  /**
+   * @generated from field: bool existed = 2;
+   */
+  existed: boolean;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReverseTransferResponse.
+ * Use `create(ReverseTransferResponseSchema)` to create a new message.
+ */
+export const ReverseTransferResponseSchema: GenMessage<ReverseTransferResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 28);
+
+/**
+ * @generated from message qenex.ledger.v1.ExchangeRate
+ */
+export type ExchangeRate = Message<"qenex.ledger.v1.ExchangeRate"> & {
+  /**
+   * @generated from field: string base_currency = 1;
+   */
+  baseCurrency: string;
+
+  /**
+   * @generated from field: string quote_currency = 2;
+   */
+  quoteCurrency: string;
+
+  /**
+   * Units of quote per unit of base, decimal string ("1.0835").
+   *
+   * @generated from field: string rate = 3;
+   */
+  rate: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp valid_from = 4;
+   */
+  validFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp valid_until = 5;
+   */
+  validUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ExchangeRate.
+ * Use `create(ExchangeRateSchema)` to create a new message.
+ */
+export const ExchangeRateSchema: GenMessage<ExchangeRate> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 29);
+
+/**
+ * @generated from message qenex.ledger.v1.SetExchangeRateRequest
+ */
+export type SetExchangeRateRequest = Message<"qenex.ledger.v1.SetExchangeRateRequest"> & {
+  /**
+   * @generated from field: string base_currency = 1;
+   */
+  baseCurrency: string;
+
+  /**
+   * @generated from field: string quote_currency = 2;
+   */
+  quoteCurrency: string;
+
+  /**
+   * Greater than zero, at most 12 digits after the point.
+   *
+   * @generated from field: string rate = 3;
+   */
+  rate: string;
+
+  /**
+   * Defaults to now.
+   *
+   * @generated from field: google.protobuf.Timestamp valid_from = 4;
+   */
+  validFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp valid_until = 5;
+   */
+  validUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.SetExchangeRateRequest.
+ * Use `create(SetExchangeRateRequestSchema)` to create a new message.
+ */
+export const SetExchangeRateRequestSchema: GenMessage<SetExchangeRateRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 30);
+
+/**
+ * @generated from message qenex.ledger.v1.SetExchangeRateResponse
+ */
+export type SetExchangeRateResponse = Message<"qenex.ledger.v1.SetExchangeRateResponse"> & {
+  /**
+   * @generated from field: qenex.ledger.v1.ExchangeRate exchange_rate = 1;
+   */
+  exchangeRate?: ExchangeRate | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.SetExchangeRateResponse.
+ * Use `create(SetExchangeRateResponseSchema)` to create a new message.
+ */
+export const SetExchangeRateResponseSchema: GenMessage<SetExchangeRateResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 31);
+
+/**
+ * @generated from message qenex.ledger.v1.CreateFxTransferRequest
+ */
+export type CreateFxTransferRequest = Message<"qenex.ledger.v1.CreateFxTransferRequest"> & {
+  /**
+   * Idempotency key; the two legs get "<id>.out" and "<id>.in".
+   *
+   * @generated from field: string transfer_id = 1;
+   */
+  transferId: string;
+
+  /**
+   * @generated from field: string source_account = 2;
+   */
+  sourceAccount: string;
+
+  /**
+   * @generated from field: string destination_account = 3;
+   */
+  destinationAccount: string;
+
+  /**
+   * What leaves the source account, in its currency.
+   *
+   * @generated from field: qenex.common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * The destination account's currency.
+   *
+   * @generated from field: string destination_currency = 5;
+   */
+  destinationCurrency: string;
+
+  /**
+   * @generated from field: string reference = 6;
+   */
+  reference: string;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.CreateFxTransferRequest.
+ * Use `create(CreateFxTransferRequestSchema)` to create a new message.
+ */
+export const CreateFxTransferRequestSchema: GenMessage<CreateFxTransferRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 32);
+
+/**
+ * @generated from message qenex.ledger.v1.CreateFxTransferResponse
+ */
+export type CreateFxTransferResponse = Message<"qenex.ledger.v1.CreateFxTransferResponse"> & {
+  /**
+   * Source → FX liquidity in the source currency.
+   *
+   * @generated from field: qenex.ledger.v1.Transfer debit_leg = 1;
+   */
+  debitLeg?: Transfer | undefined;
+
+  /**
+   * FX liquidity → destination in the destination currency.
+   *
+   * @generated from field: qenex.ledger.v1.Transfer credit_leg = 2;
+   */
+  creditLeg?: Transfer | undefined;
+
+  /**
+   * @generated from field: qenex.ledger.v1.ExchangeRate exchange_rate = 3;
+   */
+  exchangeRate?: ExchangeRate | undefined;
+
+  /**
+   * @generated from field: bool existed = 4;
+   */
+  existed: boolean;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.CreateFxTransferResponse.
+ * Use `create(CreateFxTransferResponseSchema)` to create a new message.
+ */
+export const CreateFxTransferResponseSchema: GenMessage<CreateFxTransferResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 33);
+
+/**
+ * @generated from message qenex.ledger.v1.GetTrialBalanceRequest
+ */
+export type GetTrialBalanceRequest = Message<"qenex.ledger.v1.GetTrialBalanceRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp as_of = 1;
+   */
+  asOf?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.GetTrialBalanceRequest.
+ * Use `create(GetTrialBalanceRequestSchema)` to create a new message.
+ */
+export const GetTrialBalanceRequestSchema: GenMessage<GetTrialBalanceRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 34);
+
+/**
+ * @generated from message qenex.ledger.v1.CurrencyTotals
+ */
+export type CurrencyTotals = Message<"qenex.ledger.v1.CurrencyTotals"> & {
+  /**
+   * @generated from field: string currency = 1;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: qenex.common.v1.Money debits_posted = 2;
+   */
+  debitsPosted?: Money | undefined;
+
+  /**
+   * @generated from field: qenex.common.v1.Money credits_posted = 3;
+   */
+  creditsPosted?: Money | undefined;
+
+  /**
+   * @generated from field: qenex.common.v1.Money debits_pending = 4;
+   */
+  debitsPending?: Money | undefined;
+
+  /**
+   * @generated from field: qenex.common.v1.Money credits_pending = 5;
+   */
+  creditsPending?: Money | undefined;
+
+  /**
+   * @generated from field: bool balanced = 6;
+   */
+  balanced: boolean;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.CurrencyTotals.
+ * Use `create(CurrencyTotalsSchema)` to create a new message.
+ */
+export const CurrencyTotalsSchema: GenMessage<CurrencyTotals> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 35);
+
+/**
+ * @generated from message qenex.ledger.v1.GetTrialBalanceResponse
+ */
+export type GetTrialBalanceResponse = Message<"qenex.ledger.v1.GetTrialBalanceResponse"> & {
+  /**
+   * @generated from field: repeated qenex.ledger.v1.CurrencyTotals currencies = 1;
+   */
+  currencies: CurrencyTotals[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp as_of = 2;
+   */
+  asOf?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool balanced = 3;
+   */
+  balanced: boolean;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.GetTrialBalanceResponse.
+ * Use `create(GetTrialBalanceResponseSchema)` to create a new message.
+ */
+export const GetTrialBalanceResponseSchema: GenMessage<GetTrialBalanceResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 36);
+
+/**
+ * @generated from message qenex.ledger.v1.ReconcileRequest
+ */
+export type ReconcileRequest = Message<"qenex.ledger.v1.ReconcileRequest"> & {
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReconcileRequest.
+ * Use `create(ReconcileRequestSchema)` to create a new message.
+ */
+export const ReconcileRequestSchema: GenMessage<ReconcileRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 37);
+
+/**
+ * One account whose stored balances differ from what its transfers add up to.
+ *
+ * @generated from message qenex.ledger.v1.AccountDifference
+ */
+export type AccountDifference = Message<"qenex.ledger.v1.AccountDifference"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string currency = 2;
+   */
+  currency: string;
+
+  /**
+   * "debits_posted", "credits_posted", "debits_pending" or "credits_pending".
+   *
+   * @generated from field: string field = 3;
+   */
+  field: string;
+
+  /**
+   * @generated from field: qenex.common.v1.Money stored = 4;
+   */
+  stored?: Money | undefined;
+
+  /**
+   * @generated from field: qenex.common.v1.Money recomputed = 5;
+   */
+  recomputed?: Money | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.AccountDifference.
+ * Use `create(AccountDifferenceSchema)` to create a new message.
+ */
+export const AccountDifferenceSchema: GenMessage<AccountDifference> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 38);
+
+/**
+ * @generated from message qenex.ledger.v1.ReconcileProgress
+ */
+export type ReconcileProgress = Message<"qenex.ledger.v1.ReconcileProgress"> & {
+  /**
+   * @generated from field: int64 accounts_checked = 1;
+   */
+  accountsChecked: bigint;
+
+  /**
+   * @generated from field: int64 accounts_total = 2;
+   */
+  accountsTotal: bigint;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReconcileProgress.
+ * Use `create(ReconcileProgressSchema)` to create a new message.
+ */
+export const ReconcileProgressSchema: GenMessage<ReconcileProgress> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 39);
+
+/**
+ * @generated from message qenex.ledger.v1.ReconcileReport
+ */
+export type ReconcileReport = Message<"qenex.ledger.v1.ReconcileReport"> & {
+  /**
+   * @generated from field: int64 accounts_checked = 1;
+   */
+  accountsChecked: bigint;
+
+  /**
+   * At most 1,000 differences are listed; `differences_total` counts them all.
+   *
+   * @generated from field: repeated qenex.ledger.v1.AccountDifference differences = 2;
+   */
+  differences: AccountDifference[];
+
+  /**
+   * @generated from field: int64 differences_total = 3;
+   */
+  differencesTotal: bigint;
+
+  /**
+   * @generated from field: repeated qenex.ledger.v1.CurrencyTotals currencies = 4;
+   */
+  currencies: CurrencyTotals[];
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReconcileReport.
+ * Use `create(ReconcileReportSchema)` to create a new message.
+ */
+export const ReconcileReportSchema: GenMessage<ReconcileReport> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 40);
+
+/**
+ * @generated from message qenex.ledger.v1.ReconcileResponse
+ */
+export type ReconcileResponse = Message<"qenex.ledger.v1.ReconcileResponse"> & {
+  /**
+   * @generated from oneof qenex.ledger.v1.ReconcileResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: qenex.ledger.v1.ReconcileProgress progress = 1;
+     */
+    value: ReconcileProgress;
+    case: "progress";
+  } | {
+    /**
+     * @generated from field: qenex.ledger.v1.ReconcileReport report = 2;
+     */
+    value: ReconcileReport;
+    case: "report";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message qenex.ledger.v1.ReconcileResponse.
+ * Use `create(ReconcileResponseSchema)` to create a new message.
+ */
+export const ReconcileResponseSchema: GenMessage<ReconcileResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 41);
+
+/**
+ * @generated from message qenex.ledger.v1.VerifyAuditRequest
+ */
+export type VerifyAuditRequest = Message<"qenex.ledger.v1.VerifyAuditRequest"> & {
+};
+
+/**
+ * Describes the message qenex.ledger.v1.VerifyAuditRequest.
+ * Use `create(VerifyAuditRequestSchema)` to create a new message.
+ */
+export const VerifyAuditRequestSchema: GenMessage<VerifyAuditRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 42);
+
+/**
+ * @generated from message qenex.ledger.v1.VerifyAuditResponse
+ */
+export type VerifyAuditResponse = Message<"qenex.ledger.v1.VerifyAuditResponse"> & {
+  /**
+   * True when every entry's hash matches its content and its predecessor.
+   *
+   * @generated from field: bool intact = 1;
+   */
+  intact: boolean;
+
+  /**
+   * @generated from field: int64 entries_checked = 2;
+   */
+  entriesChecked: bigint;
+
+  /**
+   * The first entry that does not verify, when not intact.
+   *
+   * @generated from field: int64 first_broken_sequence = 3;
+   */
+  firstBrokenSequence: bigint;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.VerifyAuditResponse.
+ * Use `create(VerifyAuditResponseSchema)` to create a new message.
+ */
+export const VerifyAuditResponseSchema: GenMessage<VerifyAuditResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 43);
+
+/**
+ * @generated from message qenex.ledger.v1.WatchTransfersRequest
+ */
+export type WatchTransfersRequest = Message<"qenex.ledger.v1.WatchTransfersRequest"> & {
+  /**
+   * Only transfers that debit or credit this account; empty for all.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * Deliver transfers with a larger sequence; 0 starts from the first transfer.
+   *
+   * @generated from field: int64 after_sequence = 2;
+   */
+  afterSequence: bigint;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.WatchTransfersRequest.
+ * Use `create(WatchTransfersRequestSchema)` to create a new message.
+ */
+export const WatchTransfersRequestSchema: GenMessage<WatchTransfersRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 44);
+
+/**
+ * @generated from message qenex.ledger.v1.WatchTransfersResponse
+ */
+export type WatchTransfersResponse = Message<"qenex.ledger.v1.WatchTransfersResponse"> & {
+  /**
+   * @generated from field: qenex.ledger.v1.Transfer transfer = 1;
+   */
+  transfer?: Transfer | undefined;
+};
+
+/**
+ * Describes the message qenex.ledger.v1.WatchTransfersResponse.
+ * Use `create(WatchTransfersResponseSchema)` to create a new message.
+ */
+export const WatchTransfersResponseSchema: GenMessage<WatchTransfersResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_ledger_v1_ledger, 45);
+
+/**
  * The kinds of account. Customer kinds default to "debits must not exceed credits"
  * (no overdraft); the ledger's internal kinds do not.
  *
@@ -884,6 +1572,8 @@ export enum TransferKind {
   UNSPECIFIED = 0,
 
   /**
+   * Posted at once.
+   *
    * @generated from enum value: TRANSFER_KIND_TRANSFER = 1;
    */
   TRANSFER = 1,
@@ -892,6 +1582,41 @@ export enum TransferKind {
    * @generated from enum value: TRANSFER_KIND_OPENING_BALANCE = 2;
    */
   OPENING_BALANCE = 2,
+
+  /**
+   * Reserves the amount (pending balances) until posted, voided or expired.
+   *
+   * @generated from enum value: TRANSFER_KIND_PENDING = 3;
+   */
+  PENDING = 3,
+
+  /**
+   * Posts all or part of a pending transfer (`pending_transfer_id`).
+   *
+   * @generated from enum value: TRANSFER_KIND_POST_PENDING = 4;
+   */
+  POST_PENDING = 4,
+
+  /**
+   * Releases a pending transfer.
+   *
+   * @generated from enum value: TRANSFER_KIND_VOID_PENDING = 5;
+   */
+  VOID_PENDING = 5,
+
+  /**
+   * Released by the ledger because the pending transfer's timeout passed.
+   *
+   * @generated from enum value: TRANSFER_KIND_EXPIRE_PENDING = 6;
+   */
+  EXPIRE_PENDING = 6,
+
+  /**
+   * Undoes all or part of a posted transfer (`reversal_of`).
+   *
+   * @generated from enum value: TRANSFER_KIND_REVERSAL = 7;
+   */
+  REVERSAL = 7,
 }
 
 /**
@@ -974,6 +1699,81 @@ export enum CreateTransferStatus {
    * @generated from enum value: CREATE_TRANSFER_STATUS_OVERFLOW = 11;
    */
   OVERFLOW = 11,
+
+  /**
+   * Another transfer of its linked chain failed, so this one was not applied.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_LINKED_EVENT_FAILED = 12;
+   */
+  LINKED_EVENT_FAILED = 12,
+
+  /**
+   * The batch ends with a transfer flagged `linked`: the chain is never closed.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_LINKED_EVENT_CHAIN_OPEN = 13;
+   */
+  LINKED_EVENT_CHAIN_OPEN = 13,
+
+  /**
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_NOT_FOUND = 14;
+   */
+  PENDING_TRANSFER_NOT_FOUND = 14,
+
+  /**
+   * `pending_transfer_id` names a transfer that is not PENDING.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_NOT_PENDING = 15;
+   */
+  PENDING_TRANSFER_NOT_PENDING = 15,
+
+  /**
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_ALREADY_POSTED = 16;
+   */
+  PENDING_TRANSFER_ALREADY_POSTED = 16,
+
+  /**
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_ALREADY_VOIDED = 17;
+   */
+  PENDING_TRANSFER_ALREADY_VOIDED = 17,
+
+  /**
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_EXPIRED = 18;
+   */
+  PENDING_TRANSFER_EXPIRED = 18,
+
+  /**
+   * A post above the pending amount.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_EXCEEDS_PENDING_TRANSFER_AMOUNT = 19;
+   */
+  EXCEEDS_PENDING_TRANSFER_AMOUNT = 19,
+
+  /**
+   * A void with an amount other than the pending amount.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT = 20;
+   */
+  PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT = 20,
+
+  /**
+   * A post or void naming accounts or a currency other than the pending transfer's.
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS = 21;
+   */
+  PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS = 21,
+
+  /**
+   * A reversal beyond what remains of the original, or of a transfer that cannot be
+   * reversed (not posted money).
+   *
+   * @generated from enum value: CREATE_TRANSFER_STATUS_EXCEEDS_REVERSIBLE_AMOUNT = 22;
+   */
+  EXCEEDS_REVERSIBLE_AMOUNT = 22,
+
+  /**
+   * @generated from enum value: CREATE_TRANSFER_STATUS_REVERSED_TRANSFER_NOT_FOUND = 23;
+   */
+  REVERSED_TRANSFER_NOT_FOUND = 23,
 }
 
 /**
@@ -1085,6 +1885,92 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof ListTransfersRequestSchema;
     output: typeof ListTransfersResponseSchema;
+  },
+  /**
+   * Opens a closed account again (admin only).
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.ReopenAccount
+   */
+  reopenAccount: {
+    methodKind: "unary";
+    input: typeof ReopenAccountRequestSchema;
+    output: typeof ReopenAccountResponseSchema;
+  },
+  /**
+   * Posts a new transfer that undoes all or part of a posted one, linked to it. The total
+   * reversed never exceeds the original amount.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.ReverseTransfer
+   */
+  reverseTransfer: {
+    methodKind: "unary";
+    input: typeof ReverseTransferRequestSchema;
+    output: typeof ReverseTransferResponseSchema;
+  },
+  /**
+   * Records the rate for converting `base` into `quote`, valid from `valid_from` until
+   * `valid_until`.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.SetExchangeRate
+   */
+  setExchangeRate: {
+    methodKind: "unary";
+    input: typeof SetExchangeRateRequestSchema;
+    output: typeof SetExchangeRateResponseSchema;
+  },
+  /**
+   * Moves money between accounts of two currencies: two linked transfers through the
+   * currencies' FX liquidity accounts, at the rate valid now, recorded on both.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.CreateFxTransfer
+   */
+  createFxTransfer: {
+    methodKind: "unary";
+    input: typeof CreateFxTransferRequestSchema;
+    output: typeof CreateFxTransferResponseSchema;
+  },
+  /**
+   * Per currency: Σ debits and Σ credits over all accounts (equal in a sound book), now or
+   * as of a past time.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.GetTrialBalance
+   */
+  getTrialBalance: {
+    methodKind: "unary";
+    input: typeof GetTrialBalanceRequestSchema;
+    output: typeof GetTrialBalanceResponseSchema;
+  },
+  /**
+   * Recomputes every account's balances from its transfers and reports each difference;
+   * streams progress, then the report.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.Reconcile
+   */
+  reconcile: {
+    methodKind: "server_streaming";
+    input: typeof ReconcileRequestSchema;
+    output: typeof ReconcileResponseSchema;
+  },
+  /**
+   * Walks the audit log's hash chain and reports the first broken or tampered entry.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.VerifyAudit
+   */
+  verifyAudit: {
+    methodKind: "unary";
+    input: typeof VerifyAuditRequestSchema;
+    output: typeof VerifyAuditResponseSchema;
+  },
+  /**
+   * Every committed transfer, in commit order, exactly once, from `after_sequence` on;
+   * resume after a reconnect with the last sequence received.
+   *
+   * @generated from rpc qenex.ledger.v1.LedgerService.WatchTransfers
+   */
+  watchTransfers: {
+    methodKind: "server_streaming";
+    input: typeof WatchTransfersRequestSchema;
+    output: typeof WatchTransfersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_qenex_ledger_v1_ledger, 0);
