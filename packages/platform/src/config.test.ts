@@ -17,11 +17,16 @@ describe("loadConfig", () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const problems = (error as ConfigError).problems;
-      expect(problems).toHaveLength(3);
+      expect(problems).toHaveLength(4);
       expect(problems.join("\n")).toContain("QENEX_LEDGER_PORT");
       expect(problems.join("\n")).toContain("DATABASE_URL");
       expect((error as Error).message).toContain("QENEX_JWT_SECRET must be at least 32 characters");
     }
+  });
+
+  it("requires an audit key shared by replicas when the database is shared", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres://localhost/x" })).toThrow(/QENEX_AUDIT_KEY is required/);
+    expect(loadConfig({ DATABASE_URL: "postgres://localhost/x", QENEX_AUDIT_KEY: "k".repeat(32) }).auditKeyId).toBe("k1");
   });
 
   it("requires TLS certificate and key together", () => {

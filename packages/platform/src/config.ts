@@ -26,7 +26,7 @@ export const configVariables = {
   DATABASE_URL: "PostgreSQL URL; unset means embedded PGlite in QENEX_DATA_DIR",
   REDIS_URL: "Redis URL; unset means an in-process store",
   QENEX_JWT_SECRET: "HS256 secret for bearer tokens, at least 32 characters (default: generated)",
-  QENEX_AUDIT_KEY: "HMAC-SHA256 key for transfer signatures and the audit chain, at least 32 characters (default: generated)",
+  QENEX_AUDIT_KEY: "HMAC-SHA256 key for transfer signatures and the audit chain, at least 32 characters; required with DATABASE_URL (embedded default: generated)",
   QENEX_AUDIT_KEY_ID: "name of that key, recorded with every signature (default k1)",
   QENEX_TLS_CERT: "PEM certificate file; with QENEX_TLS_KEY serves TLS",
   QENEX_TLS_KEY: "PEM private key file",
@@ -76,6 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const auditKey = env.QENEX_AUDIT_KEY || undefined;
   if (auditKey !== undefined && auditKey.length < 32) problems.push("QENEX_AUDIT_KEY must be at least 32 characters");
+  if (auditKey === undefined && env.DATABASE_URL) {
+    // Replicas sharing a database must sign with one key, or the audit chain breaks.
+    problems.push("QENEX_AUDIT_KEY is required with DATABASE_URL: every replica must sign with the same key");
+  }
   const auditKeyId = env.QENEX_AUDIT_KEY_ID || "k1";
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(auditKeyId)) problems.push("QENEX_AUDIT_KEY_ID must be 1 to 32 letters, digits, '.', '_' or '-'");
   const certFile = env.QENEX_TLS_CERT || undefined;

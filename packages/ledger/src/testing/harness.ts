@@ -10,6 +10,8 @@ import { createAuth, loadConfig, type Role, type ServiceProcess, startService } 
 import { bindLedger, ledgerMigrations } from "../index.js";
 
 export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
+/** One audit key for every test server: they share the database and its audit chain. */
+export const testAuditKey = "test-audit-key-test-audit-key-test-0123";
 export const usesPostgres = Boolean(process.env.DATABASE_URL);
 
 export type TestLedger = {
@@ -27,6 +29,7 @@ export async function startTestLedger(options: { dataDir?: string } = {}): Promi
     QENEX_LEDGER_PORT: "0",
     QENEX_DATA_DIR: dataDir,
     QENEX_JWT_SECRET: testJwtSecret,
+    QENEX_AUDIT_KEY: testAuditKey,
     QENEX_LOG_LEVEL: "silent",
     QENEX_SHUTDOWN_GRACE_MS: "2000",
     QENEX_DB_POOL_MAX: "12",
