@@ -17,7 +17,12 @@ async function open(id: string, initialBalance = "0", currency = "USD") {
 
 async function balanceOf(accountId: string) {
   const { balance } = await ledger.client().getBalance({ accountId });
-  return { posted: balance?.balance?.amount, available: balance?.available?.amount, debitsPending: balance?.debitsPending?.amount, creditsPending: balance?.creditsPending?.amount };
+  return {
+    posted: balance?.balance?.amount,
+    available: balance?.available?.amount,
+    debitsPending: balance?.debitsPending?.amount,
+    creditsPending: balance?.creditsPending?.amount,
+  };
 }
 
 async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
@@ -47,7 +52,12 @@ describe("linked chains", () => {
         { transferId: `${a}-4`, sourceAccount: a, destinationAccount: c, amount: "5.00", currency: "USD" },
       ],
     });
-    expect(res.results.map((r) => r.status)).toEqual([Status.LINKED_EVENT_FAILED, Status.LINKED_EVENT_FAILED, Status.INSUFFICIENT_FUNDS, Status.CREATED]);
+    expect(res.results.map((r) => r.status)).toEqual([
+      Status.LINKED_EVENT_FAILED,
+      Status.LINKED_EVENT_FAILED,
+      Status.INSUFFICIENT_FUNDS,
+      Status.CREATED,
+    ]);
     expect(await balanceOf(a)).toMatchObject({ posted: "95.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "0.00" });
     expect(await balanceOf(c)).toMatchObject({ posted: "5.00" });
@@ -84,13 +94,32 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "100.00");
     await open(b);
-    const pending = await ledger.client().createTransfer({ transferId: `${a}-p`, sourceAccount: a, destinationAccount: b, amount: "70.00", currency: "USD", kind: TransferKind.PENDING });
+    const pending = await ledger
+      .client()
+      .createTransfer({
+        transferId: `${a}-p`,
+        sourceAccount: a,
+        destinationAccount: b,
+        amount: "70.00",
+        currency: "USD",
+        kind: TransferKind.PENDING,
+      });
     expect(pending.transfer?.kind).toBe(TransferKind.PENDING);
     expect(await balanceOf(a)).toMatchObject({ posted: "100.00", available: "30.00", debitsPending: "70.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "0.00", creditsPending: "70.00" });
-    const overdraw = await rpcError(ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "30.01", currency: "USD" }));
+    const overdraw = await rpcError(
+      ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "30.01", currency: "USD" }),
+    );
     expect(overdraw.message).toContain("insufficient funds");
-    const post = await ledger.client().createTransfer({ transferId: `${a}-post`, kind: TransferKind.POST_PENDING, pendingTransferId: `${a}-p`, amount: "50.00", currency: "USD" });
+    const post = await ledger
+      .client()
+      .createTransfer({
+        transferId: `${a}-post`,
+        kind: TransferKind.POST_PENDING,
+        pendingTransferId: `${a}-p`,
+        amount: "50.00",
+        currency: "USD",
+      });
     expect(post.transfer).toMatchObject({ sourceAccount: a, destinationAccount: b, pendingTransferId: `${a}-p` });
     expect(await balanceOf(a)).toMatchObject({ posted: "50.00", available: "50.00", debitsPending: "0.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "50.00", creditsPending: "0.00" });
@@ -105,7 +134,16 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "10.00");
     await open(b);
-    await ledger.client().createTransfer({ transferId: `${a}-p`, sourceAccount: a, destinationAccount: b, amount: "8.00", currency: "USD", kind: TransferKind.PENDING });
+    await ledger
+      .client()
+      .createTransfer({
+        transferId: `${a}-p`,
+        sourceAccount: a,
+        destinationAccount: b,
+        amount: "8.00",
+        currency: "USD",
+        kind: TransferKind.PENDING,
+      });
     const batch = await ledger.client().createTransfers({
       transfers: [
         { kind: TransferKind.POST_PENDING, pendingTransferId: `${a}-p`, amount: "8.01", currency: "USD" },
@@ -131,7 +169,17 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "10.00");
     await open(b);
-    await ledger.client().createTransfer({ transferId: `${a}-p`, sourceAccount: a, destinationAccount: b, amount: "4.00", currency: "USD", kind: TransferKind.PENDING, timeoutSeconds: 1 });
+    await ledger
+      .client()
+      .createTransfer({
+        transferId: `${a}-p`,
+        sourceAccount: a,
+        destinationAccount: b,
+        amount: "4.00",
+        currency: "USD",
+        kind: TransferKind.PENDING,
+        timeoutSeconds: 1,
+      });
     expect(await balanceOf(a)).toMatchObject({ available: "6.00" });
     await waitFor(async () => (await balanceOf(a)).available === "10.00", 10_000);
     const late = await rpcError(ledger.client().createTransfer({ kind: TransferKind.POST_PENDING, pendingTransferId: `${a}-p` }));
@@ -150,7 +198,15 @@ describe.runIf(usesPostgres)("expiry with two replicas", () => {
       await open(b);
       const ids = Array.from({ length: 20 }, (_, n) => `${a}-p${n}`);
       await ledger.client().createTransfers({
-        transfers: ids.map((transferId) => ({ transferId, sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD", kind: TransferKind.PENDING, timeoutSeconds: 1 })),
+        transfers: ids.map((transferId) => ({
+          transferId,
+          sourceAccount: a,
+          destinationAccount: b,
+          amount: "1.00",
+          currency: "USD",
+          kind: TransferKind.PENDING,
+          timeoutSeconds: 1,
+        })),
       });
       await waitFor(async () => (await balanceOf(a)).available === "100.00", 15_000);
       const { rows } = await ledger.process.db.query<{ n: string; states: string }>(
@@ -172,7 +228,9 @@ describe("reversal", () => {
     const [a, b] = accounts();
     await open(a, "100.00");
     await open(b);
-    await ledger.client().createTransfer({ transferId: `${a}-t`, sourceAccount: a, destinationAccount: b, amount: "30.00", currency: "USD" });
+    await ledger
+      .client()
+      .createTransfer({ transferId: `${a}-t`, sourceAccount: a, destinationAccount: b, amount: "30.00", currency: "USD" });
     const part = await ledger.client().reverseTransfer({ transferId: `${a}-t`, reversalId: `${a}-r1`, amount: "10.00" });
     expect(part.reversal).toMatchObject({ sourceAccount: b, destinationAccount: a, reversalOf: `${a}-t`, kind: TransferKind.REVERSAL });
     const tooMuch = await rpcError(ledger.client().reverseTransfer({ transferId: `${a}-t`, reversalId: `${a}-r2`, amount: "20.01" }));
@@ -181,7 +239,9 @@ describe("reversal", () => {
     expect(rest.reversal?.amount?.amount).toBe("20.00");
     const again = await ledger.client().reverseTransfer({ transferId: `${a}-t`, reversalId: `${a}-r3` });
     expect(again.existed).toBe(true);
-    expect((await rpcError(ledger.client().reverseTransfer({ transferId: `${a}-t`, reversalId: `${a}-r4` }))).code).toBe(Code.FailedPrecondition);
+    expect((await rpcError(ledger.client().reverseTransfer({ transferId: `${a}-t`, reversalId: `${a}-r4` }))).code).toBe(
+      Code.FailedPrecondition,
+    );
     expect(await balanceOf(a)).toMatchObject({ posted: "100.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "0.00" });
   });
@@ -192,7 +252,9 @@ describe("balancing, closing and reopening", () => {
     const [a, b] = accounts();
     await open(a, "12.34");
     await open(b);
-    const res = await ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "1000.00", currency: "USD", balancing: true });
+    const res = await ledger
+      .client()
+      .createTransfer({ sourceAccount: a, destinationAccount: b, amount: "1000.00", currency: "USD", balancing: true });
     expect(res.transfer?.amount?.amount).toBe("12.34");
     expect(await balanceOf(a)).toMatchObject({ posted: "0.00" });
   });
@@ -202,7 +264,9 @@ describe("balancing, closing and reopening", () => {
     await open(a, "5.00");
     await open(b);
     await ledger.client().closeAccount({ accountId: b });
-    expect((await rpcError(ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" }))).code).toBe(Code.FailedPrecondition);
+    expect(
+      (await rpcError(ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" }))).code,
+    ).toBe(Code.FailedPrecondition);
     expect((await rpcError(ledger.client(["operator"]).reopenAccount({ accountId: b }))).code).toBe(Code.PermissionDenied);
     await ledger.client(["admin"]).reopenAccount({ accountId: b });
     await ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" });
@@ -215,12 +279,17 @@ describe("audit trail", () => {
     const [a, b] = accounts();
     await open(a, "50.00");
     await open(b);
-    const { transfer } = await ledger.client().createTransfer({ transferId: `${a}-t`, sourceAccount: a, destinationAccount: b, amount: "5.00", currency: "USD" });
+    const { transfer } = await ledger
+      .client()
+      .createTransfer({ transferId: `${a}-t`, sourceAccount: a, destinationAccount: b, amount: "5.00", currency: "USD" });
     expect(transfer?.signature).toMatch(/^[0-9a-f]{64}$/);
     expect(transfer?.keyId).toBe("k1");
     expect(await ledger.client(["auditor"]).verifyAudit({})).toMatchObject({ intact: true });
     const db = ledger.process.db;
-    const { rows } = await db.query<{ seq: string; payload: string }>("SELECT seq, payload FROM ledger_audit WHERE payload LIKE $1 ORDER BY seq LIMIT 1", [`%${a}-t%`]);
+    const { rows } = await db.query<{ seq: string; payload: string }>(
+      "SELECT seq, payload FROM ledger_audit WHERE payload LIKE $1 ORDER BY seq LIMIT 1",
+      [`%${a}-t%`],
+    );
     const entry = rows[0];
     if (!entry) throw new Error("the transfer is not in the audit log");
     const tamper = async (sql: string, params: unknown[], table: string, trigger: string) => {
@@ -232,19 +301,39 @@ describe("audit trail", () => {
       }
     };
     try {
-      await tamper("UPDATE ledger_audit SET payload = $2 WHERE seq = $1", [entry.seq, entry.payload.replace(`${a}-t`, `${a}-x`)], "ledger_audit", "ledger_audit_append_only");
+      await tamper(
+        "UPDATE ledger_audit SET payload = $2 WHERE seq = $1",
+        [entry.seq, entry.payload.replace(`${a}-t`, `${a}-x`)],
+        "ledger_audit",
+        "ledger_audit_append_only",
+      );
       const broken = await ledger.client(["auditor"]).verifyAudit({});
       expect(broken).toMatchObject({ intact: false, firstBrokenSequence: BigInt(entry.seq) });
     } finally {
-      await tamper("UPDATE ledger_audit SET payload = $2 WHERE seq = $1", [entry.seq, entry.payload], "ledger_audit", "ledger_audit_append_only");
+      await tamper(
+        "UPDATE ledger_audit SET payload = $2 WHERE seq = $1",
+        [entry.seq, entry.payload],
+        "ledger_audit",
+        "ledger_audit_append_only",
+      );
     }
     try {
-      await tamper("UPDATE ledger_transfers SET amount = amount + 1 WHERE id = $1", [`${a}-t`], "ledger_transfers", "ledger_transfers_immutable");
+      await tamper(
+        "UPDATE ledger_transfers SET amount = amount + 1 WHERE id = $1",
+        [`${a}-t`],
+        "ledger_transfers",
+        "ledger_transfers_immutable",
+      );
       const altered = await ledger.client(["auditor"]).verifyAudit({});
       expect(altered).toMatchObject({ intact: false, firstBrokenSequence: BigInt(entry.seq) });
       expect(altered.reason).toContain(`${a}-t`);
     } finally {
-      await tamper("UPDATE ledger_transfers SET amount = amount - 1 WHERE id = $1", [`${a}-t`], "ledger_transfers", "ledger_transfers_immutable");
+      await tamper(
+        "UPDATE ledger_transfers SET amount = amount - 1 WHERE id = $1",
+        [`${a}-t`],
+        "ledger_transfers",
+        "ledger_transfers_immutable",
+      );
     }
     expect(await ledger.client(["auditor"]).verifyAudit({})).toMatchObject({ intact: true });
   });
@@ -255,7 +344,10 @@ describe("WatchTransfers", () => {
     const [a, b] = accounts();
     await open(a, "100.00");
     await open(b);
-    const pay = (n: number) => ledger.client().createTransfer({ transferId: `${a}-w${n}`, sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" });
+    const pay = (n: number) =>
+      ledger
+        .client()
+        .createTransfer({ transferId: `${a}-w${n}`, sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" });
     const seen: string[] = [];
     let cursor = 0n;
     const first = new AbortController();

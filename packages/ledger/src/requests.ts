@@ -64,9 +64,7 @@ function requiredMissing(req: CreateTransferRequest, prefix: Path): Violation[] 
     [transferFields.amount, req.amount],
     [transferFields.currency, req.currency],
   ] as const;
-  return required
-    .filter(([, value]) => value === "")
-    .map(([field]) => violation(prefix, field, "value is required", "required"));
+  return required.filter(([, value]) => value === "").map(([field]) => violation(prefix, field, "value is required", "required"));
 }
 
 /** An amount in a currency: > 0, or empty when `optional` (a post or void of it all). */

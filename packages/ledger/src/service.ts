@@ -13,13 +13,13 @@ import {
   CreateTransferResultSchema,
   CreateTransferStatus,
   CreateTransfersRequestSchema,
+  TransferKind as Kind,
   type LedgerService,
   ListAccountsRequestSchema,
   ListTransfersRequestSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { DomainError, type Role, requireRole } from "@qenex/platform";
 import { accountMessage, balanceMessage, transferMessage } from "./convert.js";
-import { TransferKind as Kind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import type { TransferOutcome } from "./domain/transfer.js";
 import { decodePageToken, encodePageToken, parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
 import type { GroupCommitter, RequestResult } from "./store/group-commit.js";

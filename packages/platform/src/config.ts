@@ -26,7 +26,8 @@ export const configVariables = {
   DATABASE_URL: "PostgreSQL URL; unset means embedded PGlite in QENEX_DATA_DIR",
   REDIS_URL: "Redis URL; unset means an in-process store",
   QENEX_JWT_SECRET: "HS256 secret for bearer tokens, at least 32 characters (default: generated)",
-  QENEX_AUDIT_KEY: "HMAC-SHA256 key for transfer signatures and the audit chain, at least 32 characters; required with DATABASE_URL (embedded default: generated)",
+  QENEX_AUDIT_KEY:
+    "HMAC-SHA256 key for transfer signatures and the audit chain, at least 32 characters; required with DATABASE_URL (embedded default: generated)",
   QENEX_AUDIT_KEY_ID: "name of that key, recorded with every signature (default k1)",
   QENEX_TLS_CERT: "PEM certificate file; with QENEX_TLS_KEY serves TLS",
   QENEX_TLS_KEY: "PEM private key file",

@@ -38,9 +38,10 @@ export function planTransfers(commands: readonly TransferCommand[], state: Batch
     const failedHere = isFailure(outcome);
     const openAtEnd = command.linked && ends.has(index);
     if (failedHere || openAtEnd) {
-      const culprit = openAtEnd && !failedHere
-        ? ({ status: Status.LINKED_EVENT_CHAIN_OPEN, message: "the batch ends inside a linked chain", repeated: false } as const)
-        : outcome;
+      const culprit =
+        openAtEnd && !failedHere
+          ? ({ status: Status.LINKED_EVENT_CHAIN_OPEN, message: "the batch ends inside a linked chain", repeated: false } as const)
+          : outcome;
       index = failChain(commands, chainStart, index, culprit, state, plan, snapshot, scratch, ends);
       chainStart = index + 1;
       continue;
@@ -102,7 +103,11 @@ function failChain(
     plan.failed.push(culpritFailure);
     scratch.failed.set(culpritFailure.id, culpritFailure);
   }
-  const linkedFailed: TransferOutcome = { status: Status.LINKED_EVENT_FAILED, message: "another transfer of its linked chain failed", repeated: false };
+  const linkedFailed: TransferOutcome = {
+    status: Status.LINKED_EVENT_FAILED,
+    message: "another transfer of its linked chain failed",
+    repeated: false,
+  };
   for (let i = start; i <= last; i++) plan.outcomes[i] = i === culpritIndex ? culprit : linkedFailed;
   return last;
 }
@@ -112,7 +117,11 @@ function decide(command: TransferCommand, state: BatchState, plan: Plan, scratch
   if (previous) {
     const field = firstTransferDifference(previous, command);
     if (field === undefined) return { status: Status.EXISTS, transfer: previous };
-    return { status: Status.EXISTS_WITH_DIFFERENT_FIELDS, field, message: `transfer ${command.id} already exists with a different ${field}` };
+    return {
+      status: Status.EXISTS_WITH_DIFFERENT_FIELDS,
+      field,
+      message: `transfer ${command.id} already exists with a different ${field}`,
+    };
   }
   const failure = state.failedBefore.get(command.id) ?? scratch.failed.get(command.id);
   if (failure) return { status: failure.status as FailureStatus, message: failure.message, repeated: true };
@@ -180,11 +189,15 @@ function checkAccounts(command: TransferCommand, state: BatchState): { debit: Ac
   if (!credit) return { status: Status.DESTINATION_ACCOUNT_NOT_FOUND, message: `destination account ${command.creditAccountId} not found` };
   for (const account of [debit, credit]) {
     if (account.currency !== command.currency) {
-      return { status: Status.CURRENCY_MISMATCH, message: `account ${account.id} holds ${account.currency}, the transfer is in ${command.currency}` };
+      return {
+        status: Status.CURRENCY_MISMATCH,
+        message: `account ${account.id} holds ${account.currency}, the transfer is in ${command.currency}`,
+      };
     }
   }
   if (debit.status === "CLOSED") return { status: Status.SOURCE_ACCOUNT_CLOSED, message: `source account ${debit.id} is closed` };
-  if (credit.status === "CLOSED") return { status: Status.DESTINATION_ACCOUNT_CLOSED, message: `destination account ${credit.id} is closed` };
+  if (credit.status === "CLOSED")
+    return { status: Status.DESTINATION_ACCOUNT_CLOSED, message: `destination account ${credit.id} is closed` };
   return { debit, credit };
 }
 
@@ -205,7 +218,8 @@ function resolvePending(command: TransferCommand, state: BatchState, plan: Plan)
   const id = command.pendingId;
   if (!entry) return { status: Status.PENDING_TRANSFER_NOT_FOUND, message: `pending transfer ${id} not found` };
   const pending = entry.transfer;
-  if (pending.kind !== TransferKind.PENDING) return { status: Status.PENDING_TRANSFER_NOT_PENDING, message: `transfer ${id} is not a pending transfer` };
+  if (pending.kind !== TransferKind.PENDING)
+    return { status: Status.PENDING_TRANSFER_NOT_PENDING, message: `transfer ${id} is not a pending transfer` };
   const current = plan.pendingChanges.get(id)?.state ?? entry.state;
   if (current !== "PENDING") {
     const { status, text } = resolvedStates[current];
@@ -242,7 +256,13 @@ function mismatchWithPending(command: TransferCommand, pending: TransferCommand)
   };
 }
 
-function releaseAndPost(command: TransferCommand, pending: NewTransfer, amountMinor: bigint, state: BatchState, plan: Plan): NewTransfer | Rejection {
+function releaseAndPost(
+  command: TransferCommand,
+  pending: NewTransfer,
+  amountMinor: bigint,
+  state: BatchState,
+  plan: Plan,
+): NewTransfer | Rejection {
   const debit = state.accounts.get(pending.debitAccountId);
   const credit = state.accounts.get(pending.creditAccountId);
   if (!debit || !credit) throw new Error(`accounts of pending transfer ${pending.id} were not locked`);

@@ -44,10 +44,7 @@ export type PendingEntry = { transfer: StoredTransfer; state: PendingState };
 
 export type ReversibleEntry = { transfer: StoredTransfer; reversedMinor: bigint };
 
-export type FailureStatus = Exclude<
-  Status,
-  Status.UNSPECIFIED | Status.CREATED | Status.EXISTS | Status.EXISTS_WITH_DIFFERENT_FIELDS
->;
+export type FailureStatus = Exclude<Status, Status.UNSPECIFIED | Status.CREATED | Status.EXISTS | Status.EXISTS_WITH_DIFFERENT_FIELDS>;
 
 export type TransferOutcome =
   | { status: Status.CREATED; transfer: NewTransfer }

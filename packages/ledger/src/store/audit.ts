@@ -44,7 +44,11 @@ function sameHex(a: string, b: string): boolean {
 }
 
 /** Chains entries after `head`; returns them and the new head. */
-export function chain(key: AuditKey, head: Head, entries: readonly AuditEntry[]): { chained: ChainedEntry[]; auditSeq: bigint; auditHash: string } {
+export function chain(
+  key: AuditKey,
+  head: Head,
+  entries: readonly AuditEntry[],
+): { chained: ChainedEntry[]; auditSeq: bigint; auditHash: string } {
   let seq = head.auditSeq;
   let prevHash = head.auditHash;
   const chained = entries.map((entry) => {
@@ -107,12 +111,25 @@ export async function verifyAudit(db: Db, keys: ReadonlyMap<string, string>): Pr
   let prevHash = "";
   let expectedSeq = 1n;
   for (;;) {
-    const { rows } = await db.query<{ seq: string; kind: string; subject: string; payload: string; prev_hash: string; hash: string; key_id: string }>(
-      "SELECT seq, kind, subject, payload, prev_hash, hash, key_id FROM ledger_audit WHERE seq >= $1 ORDER BY seq LIMIT $2",
-      [expectedSeq.toString(), verifyPageSize],
-    );
+    const { rows } = await db.query<{
+      seq: string;
+      kind: string;
+      subject: string;
+      payload: string;
+      prev_hash: string;
+      hash: string;
+      key_id: string;
+    }>("SELECT seq, kind, subject, payload, prev_hash, hash, key_id FROM ledger_audit WHERE seq >= $1 ORDER BY seq LIMIT $2", [
+      expectedSeq.toString(),
+      verifyPageSize,
+    ]);
     for (const row of rows) {
-      const broken = (reason: string): AuditVerdict => ({ intact: false, entriesChecked: expectedSeq - 1n, firstBrokenSequence: BigInt(row.seq), reason });
+      const broken = (reason: string): AuditVerdict => ({
+        intact: false,
+        entriesChecked: expectedSeq - 1n,
+        firstBrokenSequence: BigInt(row.seq),
+        reason,
+      });
       if (BigInt(row.seq) !== expectedSeq) return { ...broken(`entry ${expectedSeq} is missing`), firstBrokenSequence: expectedSeq };
       if (row.prev_hash !== prevHash) return broken("does not follow the entry before it");
       const secret = keys.get(row.key_id);

@@ -79,7 +79,11 @@ export function createLedgerStore(db: Db, key: AuditKey) {
 
     /** Closes an account whose balances are all zero (no posted or pending money). */
     closeAccount: (id: string) =>
-      setStatus(id, "CLOSED", (a) => a.debitsPostedMinor === a.creditsPostedMinor && a.debitsPendingMinor === 0n && a.creditsPendingMinor === 0n),
+      setStatus(
+        id,
+        "CLOSED",
+        (a) => a.debitsPostedMinor === a.creditsPostedMinor && a.debitsPendingMinor === 0n && a.creditsPendingMinor === 0n,
+      ),
 
     reopenAccount: (id: string) => setStatus(id, "OPEN", () => true),
 
@@ -157,7 +161,12 @@ async function createAccounts(tx: Queryable, key: AuditKey, commands: readonly A
   const funded = [...fresh.values()].filter((c) => c.initialBalanceMinor > 0n);
   await ensureEquityAccounts(tx, [...new Set(funded.map((c) => c.currency))]);
   const audit = [...fresh.values()].map((c) =>
-    accountAudit("account.create", c, { type: String(c.type), currency: c.currency, owner: c.ownerId, noOverdraft: c.debitsMustNotExceedCredits }),
+    accountAudit("account.create", c, {
+      type: String(c.type),
+      currency: c.currency,
+      owner: c.ownerId,
+      noOverdraft: c.debitsMustNotExceedCredits,
+    }),
   );
   const opened = await applyTransfers(tx, key, funded.map(openingTransfer), { audit });
   for (const transfer of opened.created.values()) openingById.set(transfer.id, transfer);
@@ -178,7 +187,9 @@ async function createAccounts(tx: Queryable, key: AuditKey, commands: readonly A
 }
 
 /** A plain transfer command with every optional part empty. */
-export function simpleTransfer(fields: Pick<TransferCommand, "id" | "debitAccountId" | "creditAccountId" | "amountMinor" | "currency" | "reference" | "kind">): TransferCommand {
+export function simpleTransfer(
+  fields: Pick<TransferCommand, "id" | "debitAccountId" | "creditAccountId" | "amountMinor" | "currency" | "reference" | "kind">,
+): TransferCommand {
   return { pendingId: "", reversalOf: "", timeoutSeconds: 0, linked: false, balancing: false, exchangeRate: "", ...fields };
 }
 

@@ -46,7 +46,9 @@ async function lookUp(tx: Queryable, commands: readonly TransferCommand[]) {
     [ids],
   );
   const transfers = new Map(rows.map((row) => [row.id, toTransfer(row)]));
-  const failed = new Map<string, StoredFailure>(failures.rows.map((row) => [row.id, { ...toTransfer(row), status: row.status, message: row.message }]));
+  const failed = new Map<string, StoredFailure>(
+    failures.rows.map((row) => [row.id, { ...toTransfer(row), status: row.status, message: row.message }]),
+  );
   return { transfers, failed };
 }
 
@@ -91,7 +93,12 @@ async function readMutable(tx: Queryable, commands: readonly TransferCommand[], 
   return { pendings, reversibles };
 }
 
-export async function applyTransfers(tx: Queryable, key: AuditKey, commands: readonly TransferCommand[], options: BatchOptions = {}): Promise<BatchResult> {
+export async function applyTransfers(
+  tx: Queryable,
+  key: AuditKey,
+  commands: readonly TransferCommand[],
+  options: BatchOptions = {},
+): Promise<BatchResult> {
   const { transfers, failed } = await lookUp(tx, commands);
   const involved = commands.flatMap((c) => [c.debitAccountId, c.creditAccountId]);
   for (const c of commands) {
