@@ -17,7 +17,14 @@ afterEach(() => {
 });
 
 function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
-  return { ...process.env, QENEX_AUDIT_KEY: "cli-test-audit-key-cli-test-audit-key-01", QENEX_DATA_DIR: dataDir, QENEX_LEDGER_PORT: "0", QENEX_HOST: "127.0.0.1", QENEX_LOG_LEVEL: "warn" };
+  return {
+    ...process.env,
+    QENEX_AUDIT_KEY: "cli-test-audit-key-cli-test-audit-key-01",
+    QENEX_DATA_DIR: dataDir,
+    QENEX_LEDGER_PORT: "0",
+    QENEX_HOST: "127.0.0.1",
+    QENEX_LOG_LEVEL: "warn",
+  };
 }
 
 /** Starts `qenex start` and resolves with its URL once it prints where it listens. */

@@ -94,16 +94,14 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "100.00");
     await open(b);
-    const pending = await ledger
-      .client()
-      .createTransfer({
-        transferId: `${a}-p`,
-        sourceAccount: a,
-        destinationAccount: b,
-        amount: "70.00",
-        currency: "USD",
-        kind: TransferKind.PENDING,
-      });
+    const pending = await ledger.client().createTransfer({
+      transferId: `${a}-p`,
+      sourceAccount: a,
+      destinationAccount: b,
+      amount: "70.00",
+      currency: "USD",
+      kind: TransferKind.PENDING,
+    });
     expect(pending.transfer?.kind).toBe(TransferKind.PENDING);
     expect(await balanceOf(a)).toMatchObject({ posted: "100.00", available: "30.00", debitsPending: "70.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "0.00", creditsPending: "70.00" });
@@ -111,15 +109,13 @@ describe("two-phase transfers", () => {
       ledger.client().createTransfer({ sourceAccount: a, destinationAccount: b, amount: "30.01", currency: "USD" }),
     );
     expect(overdraw.message).toContain("insufficient funds");
-    const post = await ledger
-      .client()
-      .createTransfer({
-        transferId: `${a}-post`,
-        kind: TransferKind.POST_PENDING,
-        pendingTransferId: `${a}-p`,
-        amount: "50.00",
-        currency: "USD",
-      });
+    const post = await ledger.client().createTransfer({
+      transferId: `${a}-post`,
+      kind: TransferKind.POST_PENDING,
+      pendingTransferId: `${a}-p`,
+      amount: "50.00",
+      currency: "USD",
+    });
     expect(post.transfer).toMatchObject({ sourceAccount: a, destinationAccount: b, pendingTransferId: `${a}-p` });
     expect(await balanceOf(a)).toMatchObject({ posted: "50.00", available: "50.00", debitsPending: "0.00" });
     expect(await balanceOf(b)).toMatchObject({ posted: "50.00", creditsPending: "0.00" });
@@ -134,16 +130,14 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "10.00");
     await open(b);
-    await ledger
-      .client()
-      .createTransfer({
-        transferId: `${a}-p`,
-        sourceAccount: a,
-        destinationAccount: b,
-        amount: "8.00",
-        currency: "USD",
-        kind: TransferKind.PENDING,
-      });
+    await ledger.client().createTransfer({
+      transferId: `${a}-p`,
+      sourceAccount: a,
+      destinationAccount: b,
+      amount: "8.00",
+      currency: "USD",
+      kind: TransferKind.PENDING,
+    });
     const batch = await ledger.client().createTransfers({
       transfers: [
         { kind: TransferKind.POST_PENDING, pendingTransferId: `${a}-p`, amount: "8.01", currency: "USD" },
@@ -169,17 +163,15 @@ describe("two-phase transfers", () => {
     const [a, b] = accounts();
     await open(a, "10.00");
     await open(b);
-    await ledger
-      .client()
-      .createTransfer({
-        transferId: `${a}-p`,
-        sourceAccount: a,
-        destinationAccount: b,
-        amount: "4.00",
-        currency: "USD",
-        kind: TransferKind.PENDING,
-        timeoutSeconds: 1,
-      });
+    await ledger.client().createTransfer({
+      transferId: `${a}-p`,
+      sourceAccount: a,
+      destinationAccount: b,
+      amount: "4.00",
+      currency: "USD",
+      kind: TransferKind.PENDING,
+      timeoutSeconds: 1,
+    });
     expect(await balanceOf(a)).toMatchObject({ available: "6.00" });
     await waitFor(async () => (await balanceOf(a)).available === "10.00", 10_000);
     const late = await rpcError(ledger.client().createTransfer({ kind: TransferKind.POST_PENDING, pendingTransferId: `${a}-p` }));

@@ -2,8 +2,7 @@
 // effects of the ones before it. No I/O: the store locks what a batch touches, calls
 // planTransfers, and writes what it returns.
 import { CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { amountMinorMax } from "@qenex/platform";
-import { type AccountState, availableMinor } from "./account.js";
+import type { AccountState } from "./account.js";
 
 export { Status as CreateTransferStatus };
 
