@@ -1,5 +1,6 @@
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type BoundServices, binding, resolveSecret, type ServiceDeps } from "@qenex/platform";
+import { createFxHandlers } from "./fx/handlers.js";
 import { createLedgerHandlers } from "./service.js";
 import { createGroupCommitter } from "./store/group-commit.js";
 import { createLedgerStore } from "./store/ledger-store.js";
@@ -20,7 +21,10 @@ export function bindLedger(deps: ServiceDeps): BoundServices {
   const committer = createGroupCommitter((commands, options) => store.createTransfers(commands, options));
   const notifier = createNotifier(db, logger);
   const sweeper = startSweeper(store, logger, sweepIntervalMs);
-  const impl = { ...createLedgerHandlers({ store, committer, notifier }) };
+  const impl = {
+    ...createLedgerHandlers({ store, committer, notifier }),
+    ...createFxHandlers(db, store.createTransfers, key),
+  };
   return {
     services: [binding(LedgerService, impl)],
     stop: async () => {

@@ -1,6 +1,7 @@
 // The ledger's schema, as numbered migrations applied at start-up. Never edit an applied
 // migration: add the next number.
 import type { Migration } from "@qenex/platform";
+import { fxMigration } from "../fx/fx-migration.js";
 
 export const ledgerMigrations: readonly Migration[] = [
   {
@@ -132,4 +133,5 @@ export const ledgerMigrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION ledger_audit_append_only();
     `,
   },
+  fxMigration,
 ];
