@@ -4,6 +4,7 @@ import { createFxHandlers } from "./fx/handlers.js";
 import { createLedgerHandlers } from "./service.js";
 import { createGroupCommitter } from "./store/group-commit.js";
 import { createLedgerStore } from "./store/ledger-store.js";
+import { measuredCommitter } from "./store/metrics.js";
 import { startSweeper } from "./store/sweeper.js";
 import { createNotifier } from "./store/watch.js";
 
@@ -18,7 +19,10 @@ export function bindLedger(deps: ServiceDeps): BoundServices {
   const { config, db, logger } = deps;
   const key = { keyId: config.auditKeyId, secret: resolveSecret(config.auditKey, config.dataDir, "audit-key") };
   const store = createLedgerStore(db, key);
-  const committer = createGroupCommitter((commands, options) => store.createTransfers(commands, options));
+  const committer = measuredCommitter(
+    createGroupCommitter((commands, options) => store.createTransfers(commands, options)),
+    deps.metrics,
+  );
   const notifier = createNotifier(db, logger);
   const sweeper = startSweeper(store, logger, sweepIntervalMs);
   const impl = {

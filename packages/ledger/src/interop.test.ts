@@ -159,9 +159,16 @@ describe("browser protocols over HTTP/1.1", () => {
     }
   });
 
-  it("serves Prometheus metrics", async () => {
-    const res = await fetch(`${ledger.url}/metrics`);
-    expect(await res.text()).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="qenex.ledger.v1.LedgerService"');
+  it("serves Prometheus metrics, with SEED.md's names", async () => {
+    const other = uniquePrefix("ACC");
+    await ledger.client().createAccount({ accountId: other, accountType: AccountType.CHECKING, currency: "USD" });
+    await ledger.client().createTransfer({ sourceAccount: accountId, destinationAccount: other, amount: "1.00", currency: "USD" });
+    const text = await (await fetch(`${ledger.url}/metrics`)).text();
+    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="qenex.ledger.v1.LedgerService"');
+    expect(text).toMatch(/qenex_transactions_total\{status="created"\} [1-9]/);
+    expect(text).toMatch(/qenex_transaction_latency_seconds_count [1-9]/);
+    expect(text).toMatch(/qenex_active_connections [1-9]/);
+    expect(text).toContain("qenex_system_health 100");
   });
 });
 

@@ -21,6 +21,8 @@ export interface Db extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** Connections open and waiting callers, for the qenex_active_connections gauge. */
+  poolStats(): { total: number; idle: number; waiting: number };
   /**
    * Calls onNotify for every NOTIFY on `channel` (delivered at the sender's commit).
    * Returns a function that stops listening.
@@ -88,6 +90,7 @@ export function createPostgresDb(url: string, poolMax: number): Db {
     ping: async () => {
       await pool.query("SELECT 1");
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: async (channel, onNotify) => {
       // A pooled connection cannot LISTEN: the pool would hand it to other work.
       const client = new pg.Client({ connectionString: url });
@@ -137,6 +140,7 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
     ping: async () => {
       await db.query("SELECT 1");
     },
+    poolStats: () => ({ total: db.closed ? 0 : 1, idle: 0, waiting: 0 }),
     listen: async (channel, onNotify) => {
       const unlisten = await db.listen(channel, onNotify);
       return async () => {

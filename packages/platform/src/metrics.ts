@@ -1,6 +1,6 @@
 // Prometheus metrics in go-grpc-prometheus's names, served at GET /metrics.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type Metrics = { registry: Registry; interceptor: Interceptor };
 
@@ -11,8 +11,7 @@ const grpcTypes = {
   bidi_streaming: "bidi_stream",
 } as const;
 
-export function createMetrics(): Metrics {
-  const registry = new Registry();
+export function createMetrics(registry: Registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry });
   const labelNames = ["grpc_type", "grpc_service", "grpc_method"] as const;
   const started = new Counter({
@@ -53,4 +52,27 @@ export function createMetrics(): Metrics {
     }
   };
   return { registry, interceptor };
+}
+
+/**
+ * SEED.md's process-level gauges: qenex_active_connections (database connections open) and
+ * qenex_system_health (100 while the process is ready, 0 when not).
+ */
+export function registerProcessGauges(registry: Registry, sources: { connections: () => number; ready: () => Promise<boolean> }): void {
+  new Gauge({
+    name: "qenex_active_connections",
+    help: "Database connections open in this process's pool.",
+    registers: [registry],
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  new Gauge({
+    name: "qenex_system_health",
+    help: "Overall health, 0-100: 100 while the process and its database answer.",
+    registers: [registry],
+    async collect() {
+      this.set((await sources.ready().catch(() => false)) ? 100 : 0);
+    },
+  });
 }

@@ -1,14 +1,17 @@
 // Start-up and shutdown shared by every service process: config, storage, migrations,
 // serving, and a SIGTERM that drains before it exits.
+
+import { Registry } from "prom-client";
 import { type Auth, createAuth } from "./auth.js";
 import type { Config } from "./config.js";
 import { createDb, type Db, type Migration, migrate } from "./db.js";
 import { createKv, type Kv } from "./kv.js";
 import { createLogger, type Logger } from "./logger.js";
+import { registerProcessGauges } from "./metrics.js";
 import { resolveJwtSecret } from "./secrets.js";
 import { type Server, type ServiceBinding, serve } from "./server.js";
 
-export type ServiceDeps = { db: Db; kv: Kv; logger: Logger; config: Config };
+export type ServiceDeps = { db: Db; kv: Kv; logger: Logger; config: Config; metrics: Registry };
 
 /** What a service package hands the runtime: its RPC bindings and how to stop its background work. */
 export type BoundServices = { services: ServiceBinding[]; stop?: () => Promise<void> };
@@ -42,7 +45,13 @@ export async function startService(options: StartOptions): Promise<ServiceProces
   const applied = await migrate(db, options.name, options.migrations);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
-  const deps: ServiceDeps = { db, kv, logger, config };
+  const metrics = new Registry();
+  const ready = async () => {
+    await db.ping();
+    return true;
+  };
+  registerProcessGauges(metrics, { connections: () => db.poolStats().total, ready });
+  const deps: ServiceDeps = { db, kv, logger, config, metrics };
   const bound = options.bind(deps);
   const server = await serve({
     services: bound.services,
@@ -51,10 +60,8 @@ export async function startService(options: StartOptions): Promise<ServiceProces
     tls: config.tls,
     auth,
     logger,
-    ready: async () => {
-      await db.ping();
-      return true;
-    },
+    ready,
+    registry: metrics,
   });
   let stopping: Promise<void> | undefined;
   const stop = () => {

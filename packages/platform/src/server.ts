@@ -10,6 +10,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import { type Auth, createAuthInterceptor } from "./auth.js";
 import { type Readiness, registerHealth } from "./health.js";
 import { createErrorInterceptor, createLoggingInterceptor } from "./interceptors.js";
@@ -42,6 +43,8 @@ export type ServeOptions = {
   /** Readiness for health checks: typically "the database answers". */
   ready: () => Promise<boolean>;
   interceptors?: readonly Interceptor[];
+  /** Where /metrics reads from; services add their own metrics to it. */
+  registry?: Registry;
 };
 
 export type Server = {
@@ -54,7 +57,7 @@ export type Server = {
 
 export async function serve(options: ServeOptions): Promise<Server> {
   const readiness: Readiness = { check: options.ready, draining: false };
-  const metrics = createMetrics();
+  const metrics = createMetrics(options.registry);
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
