@@ -28,10 +28,11 @@ export function planTransfers(commands: readonly TransferCommand[], state: Batch
   const scratch: Scratch = { created: new Map(), failed: new Map() };
   const ends = new Set([...segmentEnds, commands.length - 1]);
   let chainStart = 0;
-  let snapshot = takeSnapshot(state, plan);
+  let snapshot: Snapshot | undefined;
   for (let index = 0; index < commands.length; index++) {
     const command = commands[index] as TransferCommand;
-    if (index === chainStart) snapshot = takeSnapshot(state, plan);
+    // Only a chain can need undoing: a lone transfer that fails has changed nothing.
+    if (index === chainStart) snapshot = command.linked ? takeSnapshot(state, plan) : undefined;
     const outcome = decide(command, state, plan, scratch);
     plan.outcomes.push(outcome);
     const chainGoesOn = command.linked && !ends.has(index);
@@ -80,13 +81,13 @@ function failChain(
   culprit: TransferOutcome,
   state: BatchState,
   plan: Plan,
-  snapshot: Snapshot,
+  snapshot: Snapshot | undefined,
   scratch: Scratch,
   ends: ReadonlySet<number>,
 ): number {
   let last = culpritIndex;
   while (commands[last]?.linked && !ends.has(last)) last++;
-  if (start === last && !commands[start]?.linked) return last;
+  if (!snapshot) return last;
   state.accounts.clear();
   for (const [id, a] of snapshot.accounts) state.accounts.set(id, { ...a });
   state.pendings.clear();

@@ -17,9 +17,11 @@ export type GroupCommitLimits = {
   flushesInFlightMax: number;
   /** Transfers waiting in the queue before new requests are refused. */
   queuedTransfersMax: number;
+  /** Transfers that must be waiting before a group starts while another is being written. */
+  parallelGroupMin: number;
 };
 
-export const defaultGroupCommitLimits: GroupCommitLimits = { flushesInFlightMax: 3, queuedTransfersMax: 200_000 };
+export const defaultGroupCommitLimits: GroupCommitLimits = { flushesInFlightMax: 3, queuedTransfersMax: 200_000, parallelGroupMin: 64 };
 
 type Waiting = {
   commands: readonly TransferCommand[];
@@ -49,8 +51,13 @@ export function createGroupCommitter(
     return group;
   };
 
+  // A second group is started beside a running one only once enough is waiting: starting
+  // it for a lone request would write groups of one that queue on the first group's locks.
+  const mayStart = () =>
+    queue.length > 0 && (inFlight === 0 || (inFlight < limits.flushesInFlightMax && queuedTransfers >= limits.parallelGroupMin));
+
   const flush = (): void => {
-    while (inFlight < limits.flushesInFlightMax && queue.length > 0) {
+    while (mayStart()) {
       const group = takeGroup();
       inFlight++;
       writeGroup(group).finally(() => {

@@ -22,7 +22,16 @@ import type {
   TransferCommand,
 } from "../domain/transfer.js";
 import { type AuditEntry, type AuditKey, auditArrays, canonicalTransfer, chain, hmacHex, lockHead } from "./audit.js";
-import { type AccountRow, accountColumns, type TransferRow, toAccount, toTransfer, transferArrays, transferColumns } from "./rows.js";
+import {
+  type AccountRow,
+  accountColumns,
+  type SignedTransfer,
+  type TransferRow,
+  toAccount,
+  toTransfer,
+  transferArrays,
+  transferColumns,
+} from "./rows.js";
 
 export type CreatedTransfer = NewTransfer & { createdAt: Date; sequence: bigint; signature: string; keyId: string };
 
@@ -30,25 +39,25 @@ export type BatchResult = { plan: Plan; created: Map<string, CreatedTransfer>; c
 
 export type BatchOptions = { segmentEnds?: readonly number[]; audit?: readonly AuditEntry[] };
 
-type FailureRow = TransferRow & { status: number; message: string };
-
+/** Stored transfers with these ids or referenced by them, and remembered failures: one round trip. */
 async function lookUp(tx: Queryable, commands: readonly TransferCommand[]) {
   const ids = commands.map((c) => c.id);
   const referenced = commands.flatMap((c) => [c.pendingId, c.reversalOf]).filter((id) => id !== "");
-  const { rows } = await tx.query<TransferRow>(`SELECT ${transferColumns} FROM ledger_transfers WHERE id = ANY($1::text[])`, [
-    [...new Set([...ids, ...referenced])],
-  ]);
-  const failures = await tx.query<FailureRow>(
-    `SELECT id, debit_account_id, credit_account_id, amount, currency, reference, kind, created_at, pending_id,
-            NULL::timestamptz AS expires_at, linked, reversal_of, '' AS exchange_rate, '0' AS commit_seq,
-            '' AS signature, '' AS key_id, status, message
-       FROM ledger_transfer_failures WHERE id = ANY($1::text[])`,
-    [ids],
+  const { rows } = await tx.query<TransferRow & { status: number | null; message: string | null }>(
+    `SELECT ${transferColumns}, NULL::integer AS status, NULL::text AS message
+       FROM ledger_transfers WHERE id = ANY($1::text[])
+     UNION ALL
+     SELECT id, debit_account_id, credit_account_id, amount, currency, reference, kind, created_at, pending_id,
+            NULL::timestamptz, linked, reversal_of, '', 0::bigint, '', '', status, message
+       FROM ledger_transfer_failures WHERE id = ANY($2::text[])`,
+    [[...new Set([...ids, ...referenced])], ids],
   );
-  const transfers = new Map(rows.map((row) => [row.id, toTransfer(row)]));
-  const failed = new Map<string, StoredFailure>(
-    failures.rows.map((row) => [row.id, { ...toTransfer(row), status: row.status, message: row.message }]),
-  );
+  const transfers = new Map<string, SignedTransfer>();
+  const failed = new Map<string, StoredFailure>();
+  for (const row of rows) {
+    if (row.status === null || row.message === null) transfers.set(row.id, toTransfer(row));
+    else failed.set(row.id, { ...toTransfer(row), status: row.status, message: row.message });
+  }
   return { transfers, failed };
 }
 
@@ -108,7 +117,8 @@ export async function applyTransfers(
   const { accounts, now } = await lockAccounts(tx, involved);
   const before = new Map([...accounts].map(([id, a]) => [id, { ...a }]));
   const mutable = await readMutable(tx, commands, transfers);
-  const known = new Map([...transfers].filter(([id]) => commands.some((c) => c.id === id)));
+  const ownIds = new Set(commands.map((c) => c.id));
+  const known = new Map([...transfers].filter(([id]) => ownIds.has(id)));
   const state: BatchState = { accounts, known, failedBefore: failed, ...mutable, now };
   const plan = planTransfers(commands, state, options.segmentEnds);
   const created = await writeBatch(tx, key, plan, balanceDeltas(accounts, before), now, options.audit ?? []);
