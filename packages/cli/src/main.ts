@@ -18,6 +18,10 @@ const usage = `usage:
   qenex start                      run the mesh (ledger on QENEX_LEDGER_PORT, default 50051)
   qenex token [--subject S] [--role R ...] [--ttl-seconds N]
                                    print a bearer token signed with the mesh's secret
+  qenex ledger reconcile [--url URL] [--token T] [--json]
+                                   recompute every balance from the transfers (default URL
+                                   http://127.0.0.1:50051); exit 0 when the book reconciles
+                                   and balances, 1 when not
   qenex help`;
 
 async function start(): Promise<void> {
@@ -66,6 +70,14 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === "start") return start();
   if (command === "token") return token(rest);
+  if (command === "ledger") {
+    const [subcommand, ...args] = rest;
+    if (subcommand !== "reconcile") throw new UsageError(`unknown command "ledger ${subcommand ?? ""}"`);
+    // Loaded on demand: only this command needs the gRPC client.
+    const { ledgerReconcile } = await import("./ledger-reconcile.js");
+    process.exitCode = await ledgerReconcile(args);
+    return;
+  }
   if (command === "help" || command === undefined) {
     process.stdout.write(`${usage}\n`);
     return;

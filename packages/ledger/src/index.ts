@@ -1,6 +1,7 @@
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type BoundServices, binding, resolveSecret, type ServiceDeps } from "@qenex/platform";
 import { createFxHandlers } from "./fx/handlers.js";
+import { createReconcileHandlers } from "./reconcile/handlers.js";
 import { createLedgerHandlers } from "./service.js";
 import { createGroupCommitter } from "./store/group-commit.js";
 import { createLedgerStore } from "./store/ledger-store.js";
@@ -27,6 +28,7 @@ export function bindLedger(deps: ServiceDeps): BoundServices {
   const sweeper = startSweeper(store, logger, sweepIntervalMs);
   const impl = {
     ...createLedgerHandlers({ store, committer, notifier }),
+    ...createReconcileHandlers(db),
     ...createFxHandlers(db, store.createTransfers, key),
   };
   return {
