@@ -47,7 +47,7 @@ function parseReconcileArgs(args: string[]): ReconcileArgs {
 async function bearerToken(explicit: string | undefined): Promise<string> {
   const given = explicit || process.env.QENEX_TOKEN;
   if (given) return given;
-  const config = loadConfig();
+  const config = loadConfig(process.env, { forServer: false });
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
   return auth.issue({ subject: "qenex-ledger-reconcile", roles: ["auditor"] }, mintedTokenTtlSeconds);
 }

@@ -19,7 +19,8 @@ afterEach(() => {
 function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    QENEX_AUDIT_KEY: "cli-test-audit-key-cli-test-audit-key-01",
+    // The harness's key: servers sharing a test database must extend one audit chain.
+    QENEX_AUDIT_KEY: "test-audit-key-test-audit-key-test-0123",
     QENEX_DATA_DIR: dataDir,
     QENEX_LEDGER_PORT: "0",
     QENEX_HOST: "127.0.0.1",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `qenex` command: start the mesh, mint a development token.
+// The `qenex` command: start the mesh, mint a token, operate the ledger.
 import { parseArgs } from "node:util";
 import { bindLedger, ledgerMigrations } from "@qenex/ledger";
 import {
@@ -58,7 +58,7 @@ async function token(args: string[]): Promise<void> {
   });
   const unknown = values.role.filter((role) => !roles.includes(role as Role));
   if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(", ")}; roles are ${roles.join(", ")}`);
-  const config = loadConfig();
+  const config = loadConfig(process.env, { forServer: false });
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
   const ttlSeconds = Number(values["ttl-seconds"]);
   process.stdout.write(`${await auth.issue({ subject: values.subject, roles: values.role as Role[] }, ttlSeconds)}\n`);

@@ -45,7 +45,11 @@ export class ConfigError extends Error {
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * `forServer: false` is for commands that only talk to a server (token minting, reports):
+ * they skip the checks that matter to a process serving the ledger.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forServer: boolean } = { forServer: true }): Config {
   const problems: string[] = [];
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const text = env[name];
@@ -77,7 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const auditKey = env.QENEX_AUDIT_KEY || undefined;
   if (auditKey !== undefined && auditKey.length < 32) problems.push("QENEX_AUDIT_KEY must be at least 32 characters");
-  if (auditKey === undefined && env.DATABASE_URL) {
+  if (options.forServer && auditKey === undefined && env.DATABASE_URL) {
     // Replicas sharing a database must sign with one key, or the audit chain breaks.
     problems.push("QENEX_AUDIT_KEY is required with DATABASE_URL: every replica must sign with the same key");
   }

@@ -34,12 +34,23 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
  */
 export function createErrorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
+    const procedure = `${req.service.typeName}/${req.method.name}`;
     try {
-      return await next(req);
+      const res = await next(req);
+      // A server stream fails while it is read, after this call returned: map those too.
+      return res.stream ? { ...res, message: mapStreamErrors(res.message, logger, procedure) } : res;
     } catch (error) {
-      throw toConnectError(error, logger, `${req.service.typeName}/${req.method.name}`);
+      throw toConnectError(error, logger, procedure);
     }
   };
+}
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>, logger: Logger, procedure: string): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    throw toConnectError(error, logger, procedure);
+  }
 }
 
 export function toConnectError(error: unknown, logger: Logger, procedure: string): ConnectError {

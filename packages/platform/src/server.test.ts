@@ -28,6 +28,10 @@ async function start(options: { delayMs?: number; ready?: () => Promise<boolean>
           if (req.accountId === "explode") throw new Error('relation "secret_table" does not exist: SELECT * FROM secret_table');
           return { account: { accountId: req.accountId } };
         },
+        async *watchTransfers() {
+          yield { transfer: { transferId: "first" } };
+          throw new Error("relation secret_table: SELECT * FROM secret_table");
+        },
       }),
     ],
     host: "127.0.0.1",
@@ -85,6 +89,18 @@ describe("serve", () => {
     expect(error).toMatchObject({ code: Code.Internal });
     expect((error as ConnectError).rawMessage).toMatch(/^internal error \(id [0-9a-f-]{36}\)$/);
     expect((error as ConnectError).message).not.toContain("secret_table");
+  });
+
+  it("hides an unexpected failure in the middle of a stream behind an error id", async () => {
+    const server = await start();
+    const client = createClient(LedgerService, createGrpcTransport({ baseUrl: server.url }));
+    const received: string[] = [];
+    const error = await (async () => {
+      for await (const res of client.watchTransfers({}, { headers: await bearer() })) received.push(res.transfer?.transferId ?? "");
+    })().catch((e: unknown) => ConnectError.from(e));
+    expect(received).toEqual(["first"]);
+    expect(error).toMatchObject({ code: Code.Internal });
+    expect((error as ConnectError).rawMessage).not.toContain("secret_table");
   });
 
   it("serves gRPC over TLS from certificate files", async () => {

@@ -5,6 +5,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
+import { createValidator } from "@bufbuild/protovalidate";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -21,6 +22,22 @@ import { registerReflection } from "./reflection.js";
 export const messageBytesMax = 4 * 1024 * 1024;
 /** Longest deadline a client may ask for. */
 export const timeoutMsMax = 60_000;
+
+/**
+ * `string.pattern` rules run on V8's RegExp, compiled once per pattern, instead of the
+ * library's JavaScript RE2 (several times slower on batches). The patterns come only from
+ * our own contracts — ASCII classes and bounded repeats, which mean the same in both
+ * engines — and every matched field is length-capped, so there is no backtracking risk.
+ */
+const compiledPatterns = new Map<string, RegExp>();
+function regexMatch(pattern: string, against: string): boolean {
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    compiled = new RegExp(pattern);
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(against);
+}
 
 export type ServiceBinding = {
   service: DescService;
@@ -74,7 +91,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       createErrorInterceptor(options.logger),
       metrics.interceptor,
       createAuthInterceptor(options.auth),
-      createValidateInterceptor(),
+      createValidateInterceptor({ validator: createValidator({ regexMatch }) }),
       ...(options.interceptors ?? []),
     ],
     readMaxBytes: messageBytesMax,
