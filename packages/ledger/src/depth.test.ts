@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountType, CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestLedger, type TestLedger, uniquePrefix, usesPostgres } from "./testing/harness.js";
+import { rpcError, startTestLedger, type TestLedger, uniquePrefix, usesPostgres } from "./testing/harness.js";
 
 let ledger: TestLedger;
 beforeAll(async () => {
@@ -23,15 +23,6 @@ async function balanceOf(accountId: string) {
     debitsPending: balance?.debitsPending?.amount,
     creditsPending: balance?.creditsPending?.amount,
   };
-}
-
-async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
 }
 
 function accounts() {

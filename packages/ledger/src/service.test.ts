@@ -1,8 +1,8 @@
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { AccountType, CreateTransferStatus } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestLedger, type TestLedger, uniquePrefix } from "./testing/harness.js";
+import { rpcError, startTestLedger, type TestLedger, uniquePrefix } from "./testing/harness.js";
 
 let ledger: TestLedger;
 beforeAll(async () => {
@@ -12,15 +12,6 @@ afterAll(() => ledger.stop());
 
 async function openAccount(id: string, initialBalance = "0", currency = "USD") {
   return ledger.client().createAccount({ accountId: id, accountType: AccountType.CHECKING, currency, initialBalance });
-}
-
-async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("accounts", () => {

@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { parseMoney, type Role } from "@qenex/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestLedger, type TestLedger, uniquePrefix } from "../testing/harness.js";
+import { rpcError, startTestLedger, type TestLedger, uniquePrefix } from "../testing/harness.js";
 
 let ledger: TestLedger;
 beforeAll(async () => {
@@ -46,15 +46,6 @@ async function balanceMinor(accountId: string, currency: string): Promise<bigint
     if (ConnectError.from(error).code === Code.NotFound) return 0n;
     throw error;
   }
-}
-
-async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
 }
 
 function fieldOf(error: ConnectError): string | undefined {

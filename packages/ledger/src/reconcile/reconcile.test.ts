@@ -2,7 +2,7 @@
 // test files running at the same time, so assertions are about this file's accounts and
 // its own currency, never "the whole book is clean".
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { Money } from "@qenex/gen/qenex/common/v1/money_pb.js";
 import {
   AccountType,
@@ -13,7 +13,7 @@ import {
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { parseMoney, type Role } from "@qenex/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestLedger, type TestLedger, uniquePrefix } from "../testing/harness.js";
+import { rpcError, startTestLedger, type TestLedger, uniquePrefix } from "../testing/harness.js";
 import { type CountersMinor, createReconcileStore, type PageCheck } from "./reconcile-store.js";
 
 /** Only this file books in this currency, so its totals move only with what these tests do. */
@@ -31,15 +31,6 @@ async function openAccount(id: string, initialBalance = "0") {
 
 async function transfer(from: string, to: string, amount: string, extra: { kind?: TransferKind; transferId?: string } = {}) {
   return ledger.client().createTransfer({ sourceAccount: from, destinationAccount: to, amount, currency, ...extra });
-}
-
-async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
 }
 
 async function reconcile(roles: Role[] = ["auditor"]): Promise<{ events: ReconcileResponse["event"][]; report: ReconcileReport }> {

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { type Client, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
@@ -57,4 +57,14 @@ export async function startTestLedger(options: { dataDir?: string } = {}): Promi
 /** A prefix that keeps each test's accounts apart on a shared database. */
 export function uniquePrefix(name: string): string {
   return `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The error a call fails with; throws when it succeeds. */
+export async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected the call to fail");
 }
