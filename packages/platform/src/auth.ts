@@ -23,22 +23,37 @@ export type Auth = {
   issue(principal: Principal, ttlSeconds: number): Promise<string>;
 };
 
+/** Verified tokens remembered per process, and for how long at most. */
+const verifiedTokensMax = 10_000;
+const verifiedTtlMsMax = 60_000;
+
 export function createAuth(secret: string): Auth {
   // Imported once: handing jose raw bytes would import the key again on every call.
   const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
     "verify",
   ]);
+  // Clients reuse a token for many calls, and WebCrypto verification is the costliest step
+  // of a small RPC: a verified token is remembered until it expires (at most a minute).
+  const verified = new Map<string, { principal: Principal; untilMs: number }>();
+  const verifyUncached = async (token: string) => {
+    const { payload } = await jwtVerify(token, await key, { issuer, audience, algorithms: ["HS256"] });
+    const claimed = Array.isArray(payload.roles) ? payload.roles : [];
+    const granted = claimed.filter((role): role is Role => roles.includes(role as Role));
+    if (typeof payload.sub !== "string" || payload.sub === "") throw new Error("token has no subject");
+    if (typeof payload.exp !== "number") throw new Error("token has no expiry");
+    return { principal: { subject: payload.sub, roles: granted }, expMs: payload.exp * 1000 };
+  };
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, await key, { issuer, audience, algorithms: ["HS256"] });
-      const claimed = Array.isArray(payload.roles) ? payload.roles : [];
-      const granted = claimed.filter((role): role is Role => roles.includes(role as Role));
-      if (typeof payload.sub !== "string" || payload.sub === "") {
-        throw new Error("token has no subject");
-      }
-      return { subject: payload.sub, roles: granted };
+      const hit = verified.get(token);
+      if (hit && hit.untilMs > Date.now()) return hit.principal;
+      const fresh = await verifyUncached(token);
+      if (verified.size >= verifiedTokensMax) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { principal: fresh.principal, untilMs: Math.min(fresh.expMs, Date.now() + verifiedTtlMsMax) });
+      return fresh.principal;
     },
+
     async issue(principal, ttlSeconds) {
       if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > tokenTtlSecondsMax) {
         throw new RangeError(`token lifetime must be 1 to ${tokenTtlSecondsMax} seconds`);
