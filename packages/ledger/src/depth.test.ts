@@ -359,6 +359,35 @@ describe("WatchTransfers", () => {
   });
 });
 
+describe.runIf(usesPostgres)("WatchTransfers across replicas", () => {
+  it("delivers transfers another replica commits, promptly", async () => {
+    const writer = await startTestLedger();
+    try {
+      const [a, b] = accounts();
+      await open(a, "10.00");
+      await open(b);
+      const watcher = new AbortController();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const { transfer } of ledger.client().watchTransfers({ accountId: b }, { signal: watcher.signal })) {
+          seen.push(transfer?.transferId ?? "");
+          if (seen.length === 3) return;
+        }
+      })();
+      for (let n = 0; n < 3; n++) {
+        await writer
+          .client()
+          .createTransfer({ transferId: `${a}-x${n}`, sourceAccount: a, destinationAccount: b, amount: "1.00", currency: "USD" });
+      }
+      await reading;
+      watcher.abort();
+      expect(seen).toEqual([`${a}-x0`, `${a}-x1`, `${a}-x2`]);
+    } finally {
+      await writer.stop();
+    }
+  });
+});
+
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
