@@ -1,10 +1,8 @@
 // The rules of a batch of transfers, applied in memory in order: each transfer sees the
 // effects of the ones before it. No I/O: the store locks what a batch touches, calls
 // planTransfers, and writes what it returns.
-import { CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { type CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import type { AccountState } from "./account.js";
-
-export { Status as CreateTransferStatus };
 
 /** Most transfers in one request, as TigerBeetle's batch (8,190 events). */
 export const transfersPerBatchMax = 8190;
@@ -69,11 +67,16 @@ export type Plan = {
   pendingChanges: Map<string, { state: PendingState; expiresAt: Date | undefined; resolvedBy: string }>;
 };
 
-const postedKinds = new Set([TransferKind.TRANSFER, TransferKind.OPENING_BALANCE, TransferKind.POST_PENDING, TransferKind.REVERSAL]);
+/** Kinds whose amount moves posted money (so they can be reversed); the rest reserve or release. */
+export const postedTransferKinds: readonly TransferKind[] = [
+  TransferKind.TRANSFER,
+  TransferKind.OPENING_BALANCE,
+  TransferKind.POST_PENDING,
+  TransferKind.REVERSAL,
+];
 
-/** Kinds whose amount moved posted money, so they can be reversed. */
 export function isPosted(kind: TransferKind): boolean {
-  return postedKinds.has(kind);
+  return postedTransferKinds.includes(kind);
 }
 
 /** The first field (wire name) in which a retried transfer differs from the stored one. */

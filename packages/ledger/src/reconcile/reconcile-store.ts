@@ -3,14 +3,8 @@
 // and a writer committing mid-run can never show up as a false difference.
 import { TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import type { Queryable } from "@qenex/platform";
+import { postedTransferKinds } from "../domain/transfer.js";
 
-/** Kinds that move posted money: each adds `amount` to the debit and the credit side. */
-const postedKinds: readonly number[] = [
-  TransferKind.TRANSFER,
-  TransferKind.OPENING_BALANCE,
-  TransferKind.POST_PENDING,
-  TransferKind.REVERSAL,
-];
 /** Kinds that resolve a pending transfer (named by their `pending_id`). */
 const resolvingKinds: readonly number[] = [TransferKind.POST_PENDING, TransferKind.VOID_PENDING, TransferKind.EXPIRE_PENDING];
 
@@ -175,7 +169,7 @@ export type ReconcileStore = ReturnType<typeof createReconcileStore>;
 
 export function createReconcileStore(db: Queryable) {
   const checkPage = async (afterAccountId: string, accountsPerPage: number): Promise<PageCheck> => {
-    const { rows } = await db.query<PageRow>(checkPageSql, [afterAccountId, accountsPerPage, postedKinds, TransferKind.PENDING]);
+    const { rows } = await db.query<PageRow>(checkPageSql, [afterAccountId, accountsPerPage, postedTransferKinds, TransferKind.PENDING]);
     const first = rows[0];
     if (!first) throw new Error("reconcile page returned no summary row");
     return {
@@ -192,7 +186,7 @@ export function createReconcileStore(db: Queryable) {
     },
 
     async totalsAsOf(asOf: Date): Promise<CurrencyTotalsMinor[]> {
-      const { rows } = await db.query<TotalsRow>(totalsAsOfSql, [asOf, postedKinds, TransferKind.PENDING, resolvingKinds]);
+      const { rows } = await db.query<TotalsRow>(totalsAsOfSql, [asOf, postedTransferKinds, TransferKind.PENDING, resolvingKinds]);
       return rows.map(toTotals);
     },
 

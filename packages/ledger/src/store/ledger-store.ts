@@ -3,7 +3,7 @@
 import { AccountType, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type Db, type Queryable, sqlState } from "@qenex/platform";
 import { type AccountCommand, equityAccountId, firstAccountDifference, openingTransferId } from "../domain/account.js";
-import type { StoredTransfer, TransferCommand } from "../domain/transfer.js";
+import { postedTransferKinds, type StoredTransfer, type TransferCommand } from "../domain/transfer.js";
 import { type AuditEntry, type AuditKey, appendAudit, verifyAudit } from "./audit.js";
 import { type AccountRow, accountColumns, type StoredAccount, type TransferRow, toAccount, toTransfer, transferColumns } from "./rows.js";
 import { applyTransfers, type BatchOptions, type BatchResult } from "./transfer-batch.js";
@@ -137,7 +137,7 @@ export function createLedgerStore(db: Db, key: AuditKey) {
            FROM ledger_transfers
           WHERE (debit_account_id = $1 OR credit_account_id = $1) AND kind = ANY($3::integer[])
             AND date_trunc('milliseconds', created_at) <= $2`,
-        [accountId, asOf, [TransferKind.TRANSFER, TransferKind.OPENING_BALANCE, TransferKind.POST_PENDING, TransferKind.REVERSAL]],
+        [accountId, asOf, postedTransferKinds],
       );
       const row = rows[0];
       return { debitsPostedMinor: BigInt(row?.debits ?? 0), creditsPostedMinor: BigInt(row?.credits ?? 0) };

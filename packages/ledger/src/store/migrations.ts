@@ -134,4 +134,17 @@ export const ledgerMigrations: readonly Migration[] = [
     `,
   },
   fxMigration,
+  {
+    version: 4,
+    name: "transfers ordered by commit sequence only",
+    sql: `
+      -- commit_seq replaced seq as the order of transfers (ListTransfers, WatchTransfers),
+      -- so seq and the per-account indexes on it were upkeep on every insert for no reader.
+      CREATE INDEX ledger_transfers_by_debit_commit ON ledger_transfers (debit_account_id, commit_seq);
+      CREATE INDEX ledger_transfers_by_credit_commit ON ledger_transfers (credit_account_id, commit_seq);
+      DROP INDEX ledger_transfers_by_debit;
+      DROP INDEX ledger_transfers_by_credit;
+      ALTER TABLE ledger_transfers DROP COLUMN seq;
+    `,
+  },
 ];

@@ -11,7 +11,7 @@ import { simpleTransfer } from "./ledger-store.js";
 /** Pending transfers expired per sweep. */
 const expiriesPerSweepMax = 1000;
 
-export function expireCommand(pendingId: string): TransferCommand {
+function expireCommand(pendingId: string): TransferCommand {
   return {
     ...simpleTransfer({
       id: `expire:${pendingId}`,
@@ -27,7 +27,7 @@ export function expireCommand(pendingId: string): TransferCommand {
 }
 
 /** Expires what is due now; returns how many pending transfers it looked at. */
-export async function sweepOnce(store: LedgerStore): Promise<number> {
+async function sweepOnce(store: LedgerStore): Promise<number> {
   const ids = await store.expiredPendingIds(expiriesPerSweepMax);
   if (ids.length > 0) await store.createTransfers(ids.map(expireCommand));
   return ids.length;
