@@ -2,7 +2,7 @@
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { jwtVerify, SignJWT } from "jose";
 
-export const roles = ["admin", "operator", "auditor", "service"] as const;
+export const roles = ["admin", "operator", "auditor", "customer", "service"] as const;
 export type Role = (typeof roles)[number];
 
 export type Principal = { subject: string; roles: readonly Role[] };
@@ -75,9 +75,15 @@ function isPublic(typeName: string): boolean {
   return typeName.startsWith("grpc.health.") || typeName.startsWith("grpc.reflection.");
 }
 
-export function createAuthInterceptor(auth: Auth): Interceptor {
+/**
+ * `publicProcedures` ("/pkg.Service/Method") need no bearer token: signing in is how a
+ * caller gets one.
+ */
+export function createAuthInterceptor(auth: Auth, publicProcedures: ReadonlySet<string> = new Set()): Interceptor {
   return (next) => async (req) => {
-    if (isPublic(req.service.typeName)) return next(req);
+    if (isPublic(req.service.typeName) || publicProcedures.has(`/${req.service.typeName}/${req.method.name}`)) {
+      return next(req);
+    }
     const header = req.header.get("authorization") ?? "";
     if (header.length > authorizationBytesMax) {
       throw new ConnectError("authorization header too long", Code.Unauthenticated);

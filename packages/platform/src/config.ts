@@ -16,7 +16,19 @@ export type Config = {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownGraceMs: number;
   dbPoolMax: number;
+  edgePort: number;
+  authPort: number;
+  /** The first admin's password; undefined means "generate one and print it once". */
+  adminPassword: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Origins allowed to call the edge from a browser (CORS); empty allows none. */
+  corsOrigins: string[];
+  rateLimits: { perPrincipal: RateLimitRule; perIp: RateLimitRule; whenStoreDown: "open" | "closed" };
 };
+
+/** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
+export type RateLimitRule = { capacity: number; refillPerSecond: number };
 
 /** The variables QENEX reads; the README's table is this list. */
 export const configVariables = {
@@ -34,6 +46,16 @@ export const configVariables = {
   QENEX_LOG_LEVEL: "fatal|error|warn|info|debug|trace|silent (default info)",
   QENEX_SHUTDOWN_GRACE_MS: "how long SIGTERM waits for in-flight calls (default 10000)",
   QENEX_DB_POOL_MAX: "PostgreSQL pool size per process (default 10)",
+  QENEX_EDGE_PORT: "edge port: REST, /health, /openapi.json, RPC routing for browsers (default 8080)",
+  QENEX_AUTH_PORT: "auth service port (default 50054)",
+  QENEX_ADMIN_PASSWORD:
+    "password of the first admin user, created at first start when no user exists (default: generated and printed once)",
+  QENEX_ACCESS_TOKEN_TTL_SECONDS: "lifetime of access tokens from /api/v1/auth/token (default 900)",
+  QENEX_REFRESH_TOKEN_TTL_SECONDS: "lifetime of refresh tokens (default 2592000, 30 days)",
+  QENEX_CORS_ORIGINS: "comma-separated origins allowed to call the edge from browsers, e.g. https://app.example.com (default none)",
+  QENEX_RATE_LIMIT_PRINCIPAL: "token bucket per principal at the edge, CAPACITY/REFILL_PER_SECOND (default 200/100)",
+  QENEX_RATE_LIMIT_IP: "token bucket per client IP at the edge, CAPACITY/REFILL_PER_SECOND (default 400/200)",
+  QENEX_RATE_LIMIT_WHEN_STORE_DOWN: "open|closed: what the edge does when Redis cannot be reached (default closed)",
 } as const;
 
 export class ConfigError extends Error {
@@ -96,6 +118,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
   if (!logLevels.includes(logLevel)) {
     problems.push(`QENEX_LOG_LEVEL must be one of ${logLevels.join(", ")}`);
   }
+  const rateRule = (name: string, fallback: RateLimitRule): RateLimitRule => {
+    const text = env[name];
+    if (text === undefined || text === "") return fallback;
+    const match = /^([0-9]{1,7})\/([0-9]{1,7})$/.exec(text);
+    const capacity = Number(match?.[1]);
+    const refillPerSecond = Number(match?.[2]);
+    if (!match || capacity < 1 || refillPerSecond < 1) {
+      problems.push(`${name}="${text}" must be CAPACITY/REFILL_PER_SECOND, two whole numbers from 1 to 9999999`);
+      return fallback;
+    }
+    return { capacity, refillPerSecond };
+  };
+  const whenStoreDownText = env.QENEX_RATE_LIMIT_WHEN_STORE_DOWN || "closed";
+  if (whenStoreDownText !== "open" && whenStoreDownText !== "closed") {
+    problems.push("QENEX_RATE_LIMIT_WHEN_STORE_DOWN must be open or closed");
+  }
+  const whenStoreDown = whenStoreDownText === "open" ? "open" : "closed";
+  const adminPassword = env.QENEX_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 256)) {
+    problems.push("QENEX_ADMIN_PASSWORD must be 8 to 256 characters");
+  }
+  const corsOrigins = (env.QENEX_CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`QENEX_CORS_ORIGINS: "${origin}" must be scheme://host[:port]`);
+  }
   const config: Config = {
     host: env.QENEX_HOST || "0.0.0.0",
     ledgerPort: int("QENEX_LEDGER_PORT", 50051, 0, 65535),
@@ -109,6 +159,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     logLevel,
     shutdownGraceMs: int("QENEX_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     dbPoolMax: int("QENEX_DB_POOL_MAX", 10, 1, 500),
+    edgePort: int("QENEX_EDGE_PORT", 8080, 0, 65535),
+    authPort: int("QENEX_AUTH_PORT", 50054, 0, 65535),
+    adminPassword,
+    accessTokenTtlSeconds: int("QENEX_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
+    refreshTokenTtlSeconds: int("QENEX_REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 60, 31_536_000),
+    corsOrigins,
+    rateLimits: {
+      perPrincipal: rateRule("QENEX_RATE_LIMIT_PRINCIPAL", { capacity: 200, refillPerSecond: 100 }),
+      perIp: rateRule("QENEX_RATE_LIMIT_IP", { capacity: 400, refillPerSecond: 200 }),
+      whenStoreDown,
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

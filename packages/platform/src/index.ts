@@ -1,5 +1,5 @@
 export { type Auth, createAuth, type Principal, principalKey, type Role, requireRole, roles } from "./auth.js";
-export { type Config, ConfigError, configVariables, loadConfig } from "./config.js";
+export { type Config, ConfigError, configVariables, loadConfig, type RateLimitRule } from "./config.js";
 export { createDb, createPgliteDb, createPostgresDb, type Db, type Migration, migrate, type Queryable, sqlState } from "./db.js";
 export { DomainError, fieldViolation } from "./errors.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv } from "./kv.js";
@@ -7,4 +7,4 @@ export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
 export { type BoundServices, type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
 export { resolveJwtSecret, resolveSecret } from "./secrets.js";
-export { binding, messageBytesMax, type Server, type ServiceBinding, serve, timeoutMsMax } from "./server.js";
+export { binding, messageBytesMax, type Server, type ServiceBinding, serve, sniffingServer, timeoutMsMax } from "./server.js";

@@ -43,11 +43,17 @@ export type ServiceBinding = {
   service: DescService;
   // biome-ignore lint/suspicious/noExplicitAny: binding() pairs each service with its own typed impl
   impl: Partial<ServiceImpl<any>>;
+  /** Methods (by name) callable without a bearer token, such as signing in. */
+  publicMethods?: readonly string[];
 };
 
 /** Pairs a service with its handlers, type-checked against that service. */
-export function binding<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceBinding {
-  return { service, impl };
+export function binding<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  options: { publicMethods?: readonly (keyof S["method"] & string)[] } = {},
+): ServiceBinding {
+  return { service, impl, publicMethods: options.publicMethods ?? [] };
 }
 
 export type ServeOptions = {
@@ -90,7 +96,14 @@ export async function serve(options: ServeOptions): Promise<Server> {
       createLoggingInterceptor(options.logger),
       createErrorInterceptor(options.logger),
       metrics.interceptor,
-      createAuthInterceptor(options.auth),
+      createAuthInterceptor(
+        options.auth,
+        new Set(
+          options.services.flatMap(({ service, publicMethods }) =>
+            (publicMethods ?? []).map((m) => `/${service.typeName}/${service.method[m]?.name ?? m}`),
+          ),
+        ),
+      ),
       createValidateInterceptor({ validator: createValidator({ regexMatch }) }),
       ...(options.interceptors ?? []),
     ],
@@ -183,7 +196,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
  * reads the first bytes of each connection and hands it to the HTTP/2 server when they
  * are the HTTP/2 preface ("PRI * HTTP/2.0"), else to the HTTP/1.1 server.
  */
-function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Server {
+export function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Server {
   const preface = Buffer.from("PRI * HTTP/2.0");
   // noDelay: small RPC frames go out at once instead of waiting for Nagle.
   return net.createServer({ noDelay: true }, (socket) => {
