@@ -80,7 +80,7 @@ export async function startService(options: StartOptions): Promise<ServiceProces
 }
 
 /** Stops the processes on SIGTERM or SIGINT, then exits. */
-export function stopOnSignals(processes: readonly ServiceProcess[], logger: Logger): void {
+export function stopOnSignals(processes: readonly { stop(): Promise<void> }[], logger: Logger): void {
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "draining");
     Promise.all(processes.map((p) => p.stop())).then(
