@@ -18,7 +18,8 @@ import {
   ListAccountsRequestSchema,
   ListTransfersRequestSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { DomainError, type Role, requireRole } from "@qenex/platform";
+import { DomainError } from "@qenex/platform";
+import { authorize, type Caller, ownerFilter, requireOwner, requireOwnSources, requireParty, requireWatchable } from "./access.js";
 import { accountMessage, balanceMessage, transferMessage } from "./convert.js";
 import type { TransferOutcome } from "./domain/transfer.js";
 import { decodePageToken, encodePageToken, parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
@@ -27,10 +28,6 @@ import type { AccountOutcome, LedgerStore } from "./store/ledger-store.js";
 import { simpleTransfer } from "./store/ledger-store.js";
 import type { Notifier } from "./store/watch.js";
 
-const readers: readonly Role[] = ["admin", "operator", "auditor", "service"];
-const writers: readonly Role[] = ["admin", "operator", "service"];
-const admins: readonly Role[] = ["admin"];
-const auditors: readonly Role[] = ["admin", "auditor"];
 const pageSizeDefault = 100;
 /** Transfers a WatchTransfers stream reads per round trip. */
 const watchPageSize = 500;
@@ -111,8 +108,10 @@ export type LedgerHandlerDeps = { store: LedgerStore; committer: GroupCommitter;
 
 export function createLedgerHandlers({ store, committer, notifier }: LedgerHandlerDeps): Partial<ServiceImpl<typeof LedgerService>> {
   let watchers = 0;
-  const accountOrThrow = async (id: string) => {
+  /** The account, if the caller may see it; a customer gets PermissionDenied, not NotFound. */
+  const visibleAccount = async (caller: Caller, id: string) => {
     const account = await store.getAccount(id);
+    requireOwner(caller, account);
     if (!account) throw new DomainError(Code.NotFound, `account ${id} not found`, "account_id");
     return account;
   };
@@ -130,7 +129,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
 
   return {
     async createAccount(req, ctx: HandlerContext) {
-      requireRole(ctx, writers);
+      authorize(ctx, "createAccount");
       const parsed = parseAccount(req);
       rejectIfInvalid(parsed.violations);
       if (!parsed.command) throw new Error("unreachable: parsed without command");
@@ -147,7 +146,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async createAccounts(req, ctx) {
-      requireRole(ctx, writers);
+      authorize(ctx, "createAccounts");
       const field = CreateAccountsRequestSchema.field.accounts;
       if (!field) throw new Error("schema without accounts field");
       const { commands, violations } = parseAll(req.accounts, field, parseAccount);
@@ -157,23 +156,22 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async getAccount(req, ctx) {
-      requireRole(ctx, readers);
-      const account = await accountOrThrow(req.accountId);
+      const account = await visibleAccount(authorize(ctx, "getAccount"), req.accountId);
       return { account: accountMessage(account), balance: balanceMessage(account, new Date()) };
     },
 
     async listAccounts(req, ctx) {
-      requireRole(ctx, readers);
+      const ownerId = ownerFilter(authorize(ctx, "listAccounts"), req.ownerId);
       const afterId = decodePageToken(req.page?.pageToken ?? "", (key) => key.length <= 64);
       if (afterId === undefined) throw pageTokenViolation(ListAccountsRequestSchema);
       const limit = req.page?.pageSize || pageSizeDefault;
-      const accounts = await store.listAccounts({ currency: req.currency, type: req.accountType, ownerId: req.ownerId, afterId, limit });
+      const accounts = await store.listAccounts({ currency: req.currency, type: req.accountType, ownerId, afterId, limit });
       const last = accounts.length === limit ? accounts.at(-1) : undefined;
       return { accounts: accounts.map(accountMessage), page: { nextPageToken: last ? encodePageToken(last.id) : "" } };
     },
 
     async closeAccount(req, ctx) {
-      requireRole(ctx, writers);
+      authorize(ctx, "closeAccount");
       const account = await store.closeAccount(req.accountId);
       if (!account) throw new DomainError(Code.NotFound, `account ${req.accountId} not found`, "account_id");
       if (account.status !== "CLOSED") {
@@ -183,8 +181,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async getBalance(req, ctx) {
-      requireRole(ctx, readers);
-      const account = await accountOrThrow(req.accountId);
+      const account = await visibleAccount(authorize(ctx, "getBalance"), req.accountId);
       if (!req.asOf) return { balance: balanceMessage(account, new Date()) };
       const asOf = timestampDate(req.asOf);
       const posted = await store.postedAsOf(account.id, asOf);
@@ -192,33 +189,35 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async createTransfer(req, ctx) {
-      requireRole(ctx, writers);
+      const caller = authorize(ctx, "createTransfer");
       const parsed = parseTransfer(req);
       rejectIfInvalid(parsed.violations);
       if (!parsed.command) throw new Error("unreachable: parsed without command");
+      await requireOwnSources(store, caller, [parsed.command]);
       return single(await committer.submit([parsed.command]));
     },
 
     async createTransfers(req, ctx) {
-      requireRole(ctx, writers);
+      const caller = authorize(ctx, "createTransfers");
       const field = CreateTransfersRequestSchema.field.transfers;
       if (!field) throw new Error("schema without transfers field");
       const { commands, violations } = parseAll(req.transfers, field, parseTransfer);
       rejectIfInvalid(violations);
+      await requireOwnSources(store, caller, commands);
       const { outcomes, created, createdAt } = await committer.submit(commands);
       return { results: outcomes.map((outcome, index) => transferResult(outcome, index, created, createdAt)) };
     },
 
     async getTransfer(req, ctx) {
-      requireRole(ctx, readers);
+      const caller = authorize(ctx, "getTransfer");
       const transfer = await store.getTransfer(req.transferId);
+      await requireParty(store, caller, transfer);
       if (!transfer) throw new DomainError(Code.NotFound, `transfer ${req.transferId} not found`, "transfer_id");
       return { transfer: transferMessage(transfer) };
     },
 
     async listTransfers(req, ctx) {
-      requireRole(ctx, readers);
-      await accountOrThrow(req.accountId);
+      await visibleAccount(authorize(ctx, "listTransfers"), req.accountId);
       const after = decodePageToken(req.page?.pageToken ?? "", (key) => /^[0-9]{1,19}$/.test(key));
       if (after === undefined) throw pageTokenViolation(ListTransfersRequestSchema);
       const limit = req.page?.pageSize || pageSizeDefault;
@@ -237,14 +236,14 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async reopenAccount(req, ctx) {
-      requireRole(ctx, admins);
+      authorize(ctx, "reopenAccount");
       const account = await store.reopenAccount(req.accountId);
       if (!account) throw new DomainError(Code.NotFound, `account ${req.accountId} not found`, "account_id");
       return { account: accountMessage(account) };
     },
 
     async reverseTransfer(req, ctx) {
-      requireRole(ctx, writers);
+      authorize(ctx, "reverseTransfer");
       const original = await store.getTransfer(req.transferId);
       if (!original) throw new DomainError(Code.NotFound, `transfer ${req.transferId} not found`, "transfer_id");
       const amount = parseAmount(req.amount, original.currency, [], true);
@@ -266,7 +265,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async verifyAudit(_req, ctx) {
-      requireRole(ctx, auditors);
+      authorize(ctx, "verifyAudit");
       const verdict = await store.verifyAudit();
       return {
         intact: verdict.intact,
@@ -277,7 +276,8 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
     },
 
     async *watchTransfers(req, ctx) {
-      requireRole(ctx, readers);
+      const caller = authorize(ctx, "watchTransfers");
+      if (caller.ownAccountsOnly) requireWatchable(caller, req.accountId, await store.getAccount(req.accountId));
       if (watchers >= watchersMax) throw new DomainError(Code.ResourceExhausted, `at most ${watchersMax} watchers per ledger process`);
       watchers++;
       try {

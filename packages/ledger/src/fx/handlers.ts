@@ -13,12 +13,13 @@ import {
   CreateTransferStatus as Status,
   TransferKind,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { amountMinorMax, currencyDigits, type Db, DomainError, formatMoney, type Role, requireRole, sqlState } from "@qenex/platform";
+import { amountMinorMax, currencyDigits, type Db, DomainError, formatMoney, sqlState } from "@qenex/platform";
+import { authorize, requireOwner } from "../access.js";
 import { type TransferView, transferMessage } from "../convert.js";
 import type { TransferCommand, TransferOutcome } from "../domain/transfer.js";
 import { transferErrorCodes } from "../service.js";
 import { type AuditKey, appendAudit } from "../store/audit.js";
-import type { BatchResult } from "../store/ledger-store.js";
+import { type BatchResult, createLedgerStore } from "../store/ledger-store.js";
 import { convertMinor, parseRateUnits } from "./convert-amount.js";
 import { type FxCommand, parseFxTransfer, parseSetRate, validUntilViolation } from "./fx-requests.js";
 import {
@@ -37,13 +38,12 @@ export type CreateTransfers = (commands: readonly TransferCommand[]) => Promise<
 
 type FxHandlers = Pick<ServiceImpl<typeof LedgerService>, "setExchangeRate" | "createFxTransfer">;
 
-const rateSetters: readonly Role[] = ["admin", "operator"];
-const fxWriters: readonly Role[] = ["admin", "operator", "service"];
-
 export function createFxHandlers(db: Db, createTransfers: CreateTransfers, auditKey: AuditKey): FxHandlers {
+  // Only its account reads are used: whose the source account is, for a customer's transfer.
+  const accounts = createLedgerStore(db, auditKey);
   return {
     async setExchangeRate(req, ctx) {
-      requireRole(ctx, rateSetters);
+      authorize(ctx, "setExchangeRate");
       const parsed = parseSetRate(req, new Date());
       rejectIfInvalid(parsed.violations);
       if (!parsed.command) throw new Error("unreachable: parsed without command");
@@ -51,11 +51,12 @@ export function createFxHandlers(db: Db, createTransfers: CreateTransfers, audit
     },
 
     async createFxTransfer(req, ctx) {
-      requireRole(ctx, fxWriters);
+      const caller = authorize(ctx, "createFxTransfer");
       const parsed = parseFxTransfer(req);
       rejectIfInvalid(parsed.violations);
       const fx = parsed.command;
       if (!fx) throw new Error("unreachable: parsed without command");
+      if (caller.ownAccountsOnly) requireOwner(caller, await accounts.getAccount(fx.sourceAccount));
       const rate = (await recordedRate(db, fx)) ?? (await rateValidNow(db, fx));
       const legs = legCommands(fx, rate);
       await ensureFxAccounts(db, [fx.sourceCurrency, fx.destinationCurrency]);

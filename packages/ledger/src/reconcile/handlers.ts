@@ -12,11 +12,11 @@ import {
   type ReconcileResponse,
   ReconcileResponseSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { type Db, type Role, requireRole } from "@qenex/platform";
+import type { Db } from "@qenex/platform";
+import { authorize } from "../access.js";
 import { money } from "../convert.js";
 import { type CounterDifference, type CurrencyTotalsMinor, createReconcileStore, isBalanced, type PageCheck } from "./reconcile-store.js";
 
-const readers: readonly Role[] = ["admin", "operator", "auditor", "service"];
 /** Accounts per statement: large enough to keep round trips few, small enough that one
  * page's sums stay a short query and progress moves often. */
 const accountsPerPage = 500;
@@ -69,7 +69,7 @@ export function createReconcileHandlers(db: Db): Pick<ServiceImpl<typeof LedgerS
 
   return {
     async getTrialBalance(req, ctx) {
-      requireRole(ctx, readers);
+      authorize(ctx, "getTrialBalance");
       const asOf = req.asOf ? timestampDate(req.asOf) : new Date();
       const totals = req.asOf ? await store.totalsAsOf(asOf) : await store.storedTotals();
       const currencies = totals.map(currencyTotalsMessage);
@@ -77,7 +77,7 @@ export function createReconcileHandlers(db: Db): Pick<ServiceImpl<typeof LedgerS
     },
 
     async *reconcile(_req, ctx) {
-      requireRole(ctx, readers);
+      authorize(ctx, "reconcile");
       const accountsTotal = await store.countAccounts();
       const tally: Tally = { accountsChecked: 0, differencesTotal: 0, differences: [] };
       for await (const page of store.checkAllAccounts(accountsPerPage)) {
