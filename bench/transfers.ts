@@ -195,6 +195,7 @@ async function startLedgerProcess(databaseUrl: string): Promise<LedgerProcess> {
       ...process.env,
       DATABASE_URL: databaseUrl,
       QENEX_LEDGER_PORT: "0",
+      QENEX_EDGE_PORT: "0",
       QENEX_HOST: "127.0.0.1",
       QENEX_JWT_SECRET: jwtSecret,
       QENEX_AUDIT_KEY: auditKey,
@@ -219,7 +220,7 @@ async function startLedgerProcess(databaseUrl: string): Promise<LedgerProcess> {
         bannerDone ||= !line.startsWith("  ");
         if (bannerDone) console.error(`ledger: ${line}`);
       }
-      const match = /listening on (https?:\/\/\S+)/.exec(line);
+      const match = /ledger listening on (https?:\/\/\S+)/.exec(line);
       if (!listening && match?.[1]) {
         listening = true;
         clearTimeout(timer);

@@ -23,13 +23,14 @@ function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
     QENEX_AUDIT_KEY: "test-audit-key-test-audit-key-test-0123",
     QENEX_DATA_DIR: dataDir,
     QENEX_LEDGER_PORT: "0",
+    QENEX_EDGE_PORT: "0",
     QENEX_HOST: "127.0.0.1",
     QENEX_LOG_LEVEL: "warn",
   };
 }
 
-/** Starts `qenex start` and resolves with its URL once it prints where it listens. */
-function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+/** Starts `qenex start` and resolves with the ledger's and the edge's URLs once it prints them. */
+function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; edgeUrl: string }> {
   const child = spawn(node, ["--import", "tsx", "--conditions=source", main, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -39,8 +40,9 @@ function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: 
     });
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
-      const match = /listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr);
-      if (match?.[1]) resolve({ child, url: match[1] });
+      const ledger = /ledger listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr)?.[1];
+      const edge = /edge listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr)?.[1];
+      if (ledger && edge) resolve({ child, url: ledger, edgeUrl: edge });
     });
     child.once("exit", (code) => reject(new Error(`qenex start exited with ${code}: ${stderr}`)));
   });
@@ -82,6 +84,26 @@ describe("qenex start", () => {
     const second = await startMesh(env);
     const balance = await call(second.url, "GetBalance", { account_id: accountId }, await token(env));
     expect(balance.body).toMatchObject({ balance: { balance: { currency: "USD", amount: "1000.00" } } });
+    second.child.kill("SIGTERM");
+  });
+
+  it("fronts the ledger with the edge: REST from the contracts, /health, RPC routing", async () => {
+    const env = qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-")));
+    const mesh = await startMesh(env);
+    const bearer = await token(env);
+    expect((await fetch(`${mesh.edgeUrl}/health`)).status).toBe(200);
+    const accountId = `EDGE${Date.now()}`;
+    const created = await fetch(`${mesh.edgeUrl}/api/v1/accounts`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+      body: `{"account_id": "${accountId}", "account_type": "CHECKING", "initial_balance": 1000.00, "currency": "USD"}`,
+    });
+    expect(created.status).toBe(200);
+    const balance = await fetch(`${mesh.edgeUrl}/api/v1/accounts/${accountId}/balance`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect(await balance.json()).toMatchObject({ balance: { balance: { currency: "USD", amount: "1000.00" } } });
+    const viaRpc = await call(mesh.edgeUrl, "GetBalance", { account_id: accountId }, bearer);
+    expect(viaRpc.status).toBe(200);
+    mesh.child.kill("SIGTERM");
   });
 
   it("refuses to start on bad configuration, naming every problem", async () => {

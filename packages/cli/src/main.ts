@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `qenex` command: start the mesh, mint a token, operate the ledger.
 import { parseArgs } from "node:util";
+import { authMigrations, bindAuth, ensureFirstAdmin } from "@qenex/auth";
+import { startEdge } from "@qenex/edge";
+import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
+import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { bindLedger, ledgerMigrations } from "@qenex/ledger";
 import {
   ConfigError,
@@ -15,7 +19,9 @@ import {
 } from "@qenex/platform";
 
 const usage = `usage:
-  qenex start                      run the mesh (ledger on QENEX_LEDGER_PORT, default 50051)
+  qenex start                      run the mesh: the edge (REST, /health, RPC routing) on
+                                   QENEX_EDGE_PORT (default 8080), the ledger on
+                                   QENEX_LEDGER_PORT (default 50051)
   qenex token [--subject S] [--role R ...] [--ttl-seconds N]
                                    print a bearer token signed with the mesh's secret
   qenex ledger reconcile [--url URL] [--token T] [--json]
@@ -33,12 +39,47 @@ async function start(): Promise<void> {
     migrations: ledgerMigrations,
     bind: bindLedger,
   });
-  stopOnSignals([ledger], ledger.logger);
+  // The auth service shares the ledger's database pool and kv: one process, one pool.
+  const auth = await startService({
+    name: "auth",
+    port: config.authPort,
+    config,
+    migrations: authMigrations,
+    bind: bindAuth,
+    shared: { db: ledger.db, kv: ledger.kv },
+  });
+  await ensureFirstAdmin(ledger.db, config);
+  const edge = await startEdge(config, {
+    upstreams: [
+      { service: LedgerService, url: ledger.server.url },
+      { service: AuthService, url: auth.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
+    ],
+    probes: [
+      { name: config.databaseUrl ? "postgresql" : "pglite", check: () => ledger.db.ping() },
+      { name: config.redisUrl ? "redis" : "kv (in-process)", check: () => ledger.kv.ping() },
+    ],
+    kv: ledger.kv,
+  });
+  // The edge stops first, then the services; the ledger owns the shared pool, so it goes last.
+  stopOnSignals(
+    [
+      {
+        stop: async () => {
+          await edge.stop();
+          await auth.stop();
+          await ledger.stop();
+        },
+      },
+    ],
+    ledger.logger,
+  );
   const storage = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`;
   process.stderr.write(
     [
       "",
+      `QENEX edge listening on ${edge.server.url} (REST /api/v1/..., /health, RPC routing for browsers)`,
       `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
+      `QENEX auth listening on ${auth.server.url} (token at POST ${edge.server.url}/api/v1/auth/token)`,
       `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
       "  get a token:  ./nodew pnpm -s qenex token --role admin",
       `  try it:       buf curl --protocol grpc --http2-prior-knowledge --list-services ${ledger.server.url}`,

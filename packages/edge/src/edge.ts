@@ -1,0 +1,415 @@
+// The edge: one front door on one port. REST/JSON routes come from the contracts'
+// google.api.http rules; RPC requests (Connect, gRPC-Web, gRPC) to /pkg.Service/Method are
+// passed to the service that owns them; /health, /api/v1/system/status, /openapi.json and
+// /docs are its own. Every request is rate-limited (per client IP, and per principal when
+// it carries a valid token) and answered with CORS headers for the configured origins.
+import { randomUUID } from "node:crypto";
+import type * as http from "node:http";
+import type { DescService, JsonValue, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, cors } from "@connectrpc/connect";
+import type { Auth, Logger, Principal, RateLimitRule } from "@qenex/platform";
+import { messageBytesMax, timeoutMsMax } from "@qenex/platform";
+import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
+import { openApiDocument } from "./openapi.js";
+import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
+import { findRoute, type Route, type RouteMatch, routesOf } from "./routes.js";
+import { asConnectError, httpStatusOf, statusJson } from "./status.js";
+import { buildRequest, renderResponse } from "./transcode.js";
+import { callMethod, createRpcProxy, createUpstreamClients, type Upstream } from "./upstream.js";
+
+// Node's HTTP/2 compatibility API has the same shape where the edge uses it.
+type Request = http.IncomingMessage;
+type Response = http.ServerResponse;
+
+export type RateLimiter = {
+  take(key: string, rule: RateLimitRule): Promise<{ allowed: boolean; retryAfterMs: number; decided: boolean }>;
+};
+
+export type Probe = { name: string; check(): Promise<void> };
+
+export type EdgeOptions = {
+  upstreams: readonly Upstream[];
+  auth: Auth;
+  logger: Logger;
+  corsOrigins: readonly string[];
+  rateLimiter: RateLimiter;
+  rateLimits: { perPrincipal: RateLimitRule; perIp: RateLimitRule };
+  idempotency: IdempotencyStore;
+  /** Storage the mesh depends on, reported by /api/v1/system/status. */
+  probes: readonly Probe[];
+  version: string;
+};
+
+/** Deadline of a REST call when the client asks for none (X-Timeout-Ms to change it). */
+const restTimeoutMsDefault = 30_000;
+/** Streams (NDJSON, SSE) are long-lived: no deadline unless the client asks. */
+const corsMaxAgeSeconds = 7200;
+/** Longest a status probe may take before it counts as down. */
+const probeTimeoutMs = 2000;
+
+const allowedHeaders = [...cors.allowedHeaders, "Authorization", "Idempotency-Key", "X-Timeout-Ms"];
+const exposedHeaders = [...cors.exposedHeaders, "Retry-After", "Idempotent-Replayed"];
+
+export function createEdgeHandler(options: EdgeOptions) {
+  const routes = routesOf(options.upstreams.map((u) => u.service));
+  const clients = createUpstreamClients(options.upstreams);
+  const urlByService = new Map(options.upstreams.map((u) => [u.service.typeName, u.url]));
+  const proxy = createRpcProxy();
+  const origins = new Set(options.corsOrigins);
+  const { logger } = options;
+  const pages = describe(options);
+
+  const internal = (error: unknown, res: Response) => {
+    const id = randomUUID();
+    logger.error({ err: error, errorId: id }, "edge request failed");
+    sendStatus(res, new ConnectError(`internal error (id ${id})`, Code.Internal));
+  };
+
+  const handle = async (req: Request, res: Response): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://edge");
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!origins.has(origin)) {
+        if (req.method === "OPTIONS") return sendStatus(res, new ConnectError(`origin ${origin} is not allowed`, Code.PermissionDenied));
+      } else {
+        res.setHeader("Access-Control-Allow-Origin", origin);
+        res.setHeader("Vary", "Origin");
+        res.setHeader("Access-Control-Expose-Headers", exposedHeaders.join(", "));
+        if (req.method === "OPTIONS") {
+          res.writeHead(204, {
+            "Access-Control-Allow-Methods": [...new Set([...cors.allowedMethods, "GET", "POST", "PUT", "PATCH", "DELETE"])].join(", "),
+            "Access-Control-Allow-Headers": allowedHeaders.join(", "),
+            "Access-Control-Max-Age": String(corsMaxAgeSeconds),
+          });
+          res.end();
+          return;
+        }
+      }
+    }
+    if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { status: "ok" });
+
+    const principal = await principalOf(req, options.auth);
+    if (principal === "invalid") return sendStatus(res, new ConnectError("invalid or expired bearer token", Code.Unauthenticated));
+    const limited = await rateLimit(req, principal, options);
+    if (limited) {
+      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
+      return sendStatus(res, new ConnectError(limited.message, limited.code));
+    }
+
+    if (req.method === "GET" && url.pathname === "/api/v1/system/status") return sendJson(res, 200, await systemStatus(options, clients));
+    const page = req.method === "GET" ? pages.get(url.pathname) : undefined;
+    if (page) {
+      res.writeHead(200, page.headers);
+      res.end(page.body);
+      return;
+    }
+
+    const rpcService = /^\/([a-z0-9_.]+\.[A-Za-z0-9_]+)\/[A-Za-z0-9_]+$/.exec(url.pathname)?.[1];
+    const rpcUrl = rpcService ? urlByService.get(rpcService) : undefined;
+    if (rpcUrl) {
+      proxy.forward(rpcUrl, req, res, forwardedHeaders(req), (error) => {
+        if (!res.headersSent) sendStatus(res, new ConnectError(`${rpcService} is unavailable: ${error.message}`, Code.Unavailable));
+        else res.destroy(error);
+      });
+      return;
+    }
+
+    const found = findRoute(routes, req.method ?? "GET", rawPathOf(req.url ?? "/"));
+    if (!found) return sendStatus(res, new ConnectError(`no route for ${req.method} ${url.pathname}`, Code.NotFound));
+    if ("allowed" in found) {
+      res.setHeader("Allow", found.allowed.join(", "));
+      res.statusCode = 405;
+      return sendStatus(
+        res,
+        new ConnectError(`${req.method} is not allowed on ${url.pathname}; use ${found.allowed.join(" or ")}`, Code.Unimplemented),
+        405,
+      );
+    }
+    const bodyText = await readBody(req);
+    const key = header(req, "idempotency-key");
+    if (key !== undefined && req.method === "POST") {
+      return idempotent(options.idempotency, { key, principal, route: found.match.route, bodyText }, res, () =>
+        transcode(found.match, url, bodyText, req, res),
+      );
+    }
+    const outcome = await transcode(found.match, url, bodyText, req, res);
+    if (outcome) send(res, outcome);
+  };
+
+  /** Runs a REST call; a unary result is returned to be sent (or stored), a stream is written here. */
+  const transcode = async (
+    match: RouteMatch,
+    url: URL,
+    bodyText: string,
+    req: Request,
+    res: Response,
+  ): Promise<StoredResponse | undefined> => {
+    const client = clients.get(match.route.service.typeName);
+    if (!client) throw new Error(`no upstream for ${match.route.service.typeName}`);
+    const request = buildRequest(match, url.searchParams, bodyText);
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const timeoutMs = requestedTimeoutMs(req, match.route.method.methodKind === "unary" ? restTimeoutMsDefault : undefined);
+    const callOptions = { headers: forwardedHeaders(req), signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    if (match.route.method.methodKind === "server_streaming") {
+      await stream(
+        match,
+        callMethod(client.client, match.route.method.localName, request, callOptions) as AsyncIterable<Message>,
+        req,
+        res,
+      );
+      return undefined;
+    }
+    const response = (await callMethod(client.client, match.route.method.localName, request, callOptions)) as Message;
+    return { status: 200, body: JSON.stringify(renderResponse(match, response)) };
+  };
+
+  return {
+    routes,
+    handler(req: Request, res: Response): void {
+      handle(req, res).catch((error: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (error instanceof ConnectError) sendStatus(res, error);
+        else if (error instanceof BodyTooLarge) sendStatus(res, new ConnectError(error.message, Code.ResourceExhausted), 413);
+        else internal(error, res);
+      });
+    },
+    close(): void {
+      proxy.close();
+    },
+  };
+}
+
+/** /openapi.json and /docs, generated once from the routes the edge serves. */
+function describe(options: EdgeOptions): Map<string, { headers: Record<string, string>; body: string }> {
+  const publicOperations = new Set(
+    options.upstreams.flatMap((u) =>
+      (u.publicMethods ?? []).map((name) => `/${u.service.typeName}/${u.service.method[name]?.name ?? name}`),
+    ),
+  );
+  const document = openApiDocument(
+    options.upstreams.map((u) => u.service),
+    { title: "QENEX mesh REST API", version: options.version },
+    { publicOperations },
+  );
+  return new Map([
+    ["/openapi.json", { headers: { "content-type": "application/json" }, body: JSON.stringify(document) }],
+    [
+      "/docs",
+      {
+        headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": referencePageContentSecurityPolicy },
+        body: referencePage(document),
+      },
+    ],
+  ]);
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: Request): Promise<string> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > messageBytesMax) throw new BodyTooLarge(`request body exceeds ${messageBytesMax} bytes`);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > messageBytesMax) throw new BodyTooLarge(`request body exceeds ${messageBytesMax} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.includes("\uFFFD")) throw new ConnectError("request body is not valid UTF-8", Code.InvalidArgument);
+  return text;
+}
+
+async function idempotent(
+  store: IdempotencyStore,
+  call: { key: string; principal: Principal | undefined; route: Route; bodyText: string },
+  res: Response,
+  run: () => Promise<StoredResponse | undefined>,
+): Promise<void> {
+  if (call.key === "" || Buffer.byteLength(call.key) > idempotencyKeyBytesMax || !/^[\x21-\x7e]+$/.test(call.key)) {
+    throw new ConnectError(`Idempotency-Key must be 1 to ${idempotencyKeyBytesMax} visible ASCII characters`, Code.InvalidArgument);
+  }
+  const scope = `${call.principal?.subject ?? "anonymous"}\n${call.route.httpMethod} ${call.route.template.text}\n${call.key}`;
+  const claim = await store.claim(scope, call.bodyText);
+  if (claim.kind === "replay") {
+    res.setHeader("Idempotent-Replayed", "true");
+    return send(res, claim.response);
+  }
+  if (claim.kind === "conflict") throw new ConnectError(claim.message, Code.AlreadyExists);
+  let outcome: StoredResponse | undefined;
+  try {
+    outcome = await run();
+  } catch (error) {
+    // A failure the client can act on is remembered like a success: a retry sees the same answer.
+    const connectError = asConnectError(error);
+    if (error instanceof ConnectError && isFinal(connectError.code)) {
+      outcome = { status: httpStatusOf(connectError.code), body: JSON.stringify(statusJson(connectError)) };
+    } else {
+      await claim.release();
+      throw error;
+    }
+  }
+  if (!outcome) {
+    await claim.release();
+    return;
+  }
+  await claim.complete(outcome);
+  send(res, outcome);
+}
+
+/** Codes whose retry could not succeed: they are stored with the key. */
+function isFinal(code: Code): boolean {
+  return [
+    Code.InvalidArgument,
+    Code.NotFound,
+    Code.AlreadyExists,
+    Code.FailedPrecondition,
+    Code.OutOfRange,
+    Code.PermissionDenied,
+  ].includes(code);
+}
+
+async function stream(match: RouteMatch, messages: AsyncIterable<Message>, req: Request, res: Response): Promise<void> {
+  const sse = /\btext\/event-stream\b/.test(header(req, "accept") ?? "");
+  const iterator = messages[Symbol.asyncIterator]();
+  // The first message (or error) decides the HTTP status: an error before any data is a
+  // normal error response.
+  let next = await iterator.next();
+  res.writeHead(200, {
+    "content-type": sse ? "text/event-stream" : "application/x-ndjson",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+  });
+  try {
+    while (!next.done) {
+      const json = JSON.stringify(renderResponse(match, next.value));
+      res.write(sse ? `data: ${json}\n\n` : `${json}\n`);
+      next = await iterator.next();
+    }
+  } catch (error) {
+    const status = statusJson(asConnectError(error));
+    res.write(sse ? `event: error\ndata: ${JSON.stringify(status)}\n\n` : `${JSON.stringify({ error: status })}\n`);
+  }
+  res.end();
+}
+
+async function principalOf(req: Request, auth: Auth): Promise<Principal | undefined | "invalid"> {
+  const value = header(req, "authorization");
+  if (value === undefined) return undefined;
+  const token = /^Bearer\s+(\S+)$/i.exec(value)?.[1];
+  if (!token) return "invalid";
+  try {
+    return await auth.verify(token);
+  } catch {
+    return "invalid";
+  }
+}
+
+async function rateLimit(req: Request, principal: Principal | undefined, options: EdgeOptions) {
+  const ip = req.socket?.remoteAddress ?? "unknown";
+  const checks: [string, RateLimitRule][] = [[`ip:${ip}`, options.rateLimits.perIp]];
+  if (principal) checks.push([`principal:${principal.subject}`, options.rateLimits.perPrincipal]);
+  for (const [key, rule] of checks) {
+    const decision = await options.rateLimiter.take(key, rule);
+    if (!decision.decided && !decision.allowed) {
+      return { code: Code.Unavailable, message: "rate limits cannot be checked right now; retry later", retryAfterMs: 1000 };
+    }
+    if (!decision.allowed) {
+      const who = key.startsWith("ip:") ? "this client address" : principal?.subject;
+      return { code: Code.ResourceExhausted, message: `rate limit exceeded for ${who}; retry later`, retryAfterMs: decision.retryAfterMs };
+    }
+  }
+  return undefined;
+}
+
+async function systemStatus(options: EdgeOptions, clients: ReturnType<typeof createUpstreamClients>) {
+  const { createClient } = await import("@connectrpc/connect");
+  const { Health } = await import("@qenex/gen/grpc/health/v1/health_pb.js");
+  const { createGrpcTransport } = await import("@connectrpc/connect-node");
+  const timed = async (check: () => Promise<unknown>) => {
+    const started = performance.now();
+    try {
+      const result = await Promise.race([
+        check(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${probeTimeoutMs} ms`)), probeTimeoutMs).unref()),
+      ]);
+      return { ok: true, latencyMs: Math.round(performance.now() - started), result };
+    } catch (error) {
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
+    }
+  };
+  const services = await Promise.all(
+    [...clients.values()].map(async ({ upstream }) => {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: upstream.url }));
+      const probe = await timed(() => health.check({ service: upstream.service.typeName }));
+      const serving = probe.ok && (probe.result as { status: number }).status === 1;
+      return {
+        service: upstream.service.typeName,
+        url: upstream.url,
+        status: serving ? "SERVING" : "NOT_SERVING",
+        latencyMs: probe.latencyMs,
+        ...(probe.ok ? {} : { error: probe.error }),
+      };
+    }),
+  );
+  const dependencies = await Promise.all(
+    options.probes.map(async (p) => {
+      const probe = await timed(() => p.check());
+      return { name: p.name, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.ok ? {} : { error: probe.error }) };
+    }),
+  );
+  const healthy = services.every((s) => s.status === "SERVING") && dependencies.every((d) => d.reachable);
+  return { status: healthy ? "ok" : "degraded", version: options.version, services, dependencies };
+}
+
+function forwardedHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ["authorization", "traceparent", "tracestate", "x-request-id"]) {
+    const value = header(req, name);
+    if (value !== undefined) out[name] = value;
+  }
+  const previous = header(req, "x-forwarded-for");
+  const ip = req.socket?.remoteAddress ?? "";
+  out["x-forwarded-for"] = previous ? `${previous}, ${ip}` : ip;
+  return out;
+}
+
+function requestedTimeoutMs(req: Request, fallback: number | undefined): number | undefined {
+  const text = header(req, "x-timeout-ms");
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^[0-9]{1,9}$/.test(text) || value < 1 || value > timeoutMsMax) {
+    throw new ConnectError(`X-Timeout-Ms must be a whole number from 1 to ${timeoutMsMax}`, Code.InvalidArgument);
+  }
+  return value;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The path as sent, still percent-encoded, without the query. */
+function rawPathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function send(res: Response, outcome: StoredResponse): void {
+  res.writeHead(outcome.status, { "content-type": "application/json" });
+  res.end(outcome.body);
+}
+
+function sendJson(res: Response, status: number, body: JsonValue | object): void {
+  send(res, { status, body: JSON.stringify(body) });
+}
+
+function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusOf(error.code)): void {
+  sendJson(res, httpStatus, statusJson(error));
+}
+
+export type { DescService };

@@ -1,0 +1,151 @@
+// SEED.md's REST examples and the edge's own endpoints, through the real edge in front of a
+// real ledger (PostgreSQL in CI, PGlite otherwise).
+import { Code } from "@connectrpc/connect";
+import { uniquePrefix } from "@qenex/ledger/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestEdge, type TestEdge } from "./testing/harness.js";
+
+let edge: TestEdge;
+let token: string;
+
+beforeAll(async () => {
+  edge = await startTestEdge();
+  token = await edge.token(["admin"]);
+});
+afterAll(async () => {
+  await edge?.stop();
+});
+
+async function rest(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${edge.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+describe("SEED.md's API examples", () => {
+  it("create accounts, read a balance, move money and read the transfer back", async () => {
+    const p = uniquePrefix("seed");
+    const created = await rest(
+      "POST",
+      "/api/v1/accounts",
+      `{"account_id": "${p}-ACC001", "account_type": "CHECKING", "initial_balance": 1000.00, "currency": "USD"}`,
+    );
+    expect(created.status).toBe(200);
+    expect(created.json.account).toMatchObject({ accountId: `${p}-ACC001`, accountType: "CHECKING", currency: "USD" });
+    await rest("POST", "/api/v1/accounts", `{"account_id": "${p}-ACC002", "account_type": "CHECKING", "currency": "USD"}`);
+
+    const balance = await rest("GET", `/api/v1/accounts/${p}-ACC001/balance`);
+    expect(balance.status).toBe(200);
+    expect(JSON.stringify(balance.json)).toContain('"1000.00"');
+
+    const moved = await rest(
+      "POST",
+      "/api/v1/transactions",
+      `{"source_account": "${p}-ACC001", "destination_account": "${p}-ACC002", "amount": 100.00, "currency": "USD", "reference": "Payment for services"}`,
+    );
+    expect(moved.status).toBe(200);
+    const transferId = moved.json.transfer.transferId as string;
+    expect(moved.json.transfer).toMatchObject({ amount: { currency: "USD", amount: "100.00" }, reference: "Payment for services" });
+
+    const read = await rest("GET", `/api/v1/transactions/${transferId}`);
+    expect(read.status).toBe(200);
+    expect(read.json.transfer.transferId).toBe(transferId);
+    expect(JSON.stringify((await rest("GET", `/api/v1/accounts/${p}-ACC002/balance`)).json)).toContain('"100.00"');
+  });
+
+  it("an amount with more digits than the currency has is an error, never a rounding", async () => {
+    const p = uniquePrefix("digits");
+    const { status, json } = await rest(
+      "POST",
+      "/api/v1/accounts",
+      `{"account_id": "${p}-A", "account_type": "CHECKING", "initial_balance": 10.005, "currency": "USD"}`,
+    );
+    expect(status).toBe(400);
+    expect(json.code).toBe(Code.InvalidArgument);
+  });
+
+  it("maps the ledger's errors to HTTP statuses", async () => {
+    expect((await rest("GET", "/api/v1/accounts/no-such-account-x1/balance")).status).toBe(404);
+    const p = uniquePrefix("dup");
+    const body = `{"account_id": "${p}-A", "account_type": "CHECKING", "currency": "USD"}`;
+    expect((await rest("POST", "/api/v1/accounts", body)).status).toBe(200);
+    const different = await rest("POST", "/api/v1/accounts", `{"account_id": "${p}-A", "account_type": "SAVINGS", "currency": "USD"}`);
+    expect(different.status).toBe(409);
+    expect(different.json.code).toBe(Code.AlreadyExists);
+  });
+
+  it("treats SQL-injection-shaped ids as data", async () => {
+    for (const id of ["x' OR '1'='1", "1; DROP TABLE ledger_accounts; --", "a%27%20OR%201=1"]) {
+      const { status, json } = await rest("GET", `/api/v1/accounts/${encodeURIComponent(id)}/balance`);
+      expect([400, 404]).toContain(status);
+      expect(json.code).not.toBe(Code.Internal);
+    }
+    // The book is still there.
+    expect((await rest("GET", "/api/v1/ledger/trial-balance")).status).toBe(200);
+  });
+
+  it("streams committed transfers as NDJSON from a cursor", async () => {
+    const p = uniquePrefix("watch");
+    await rest("POST", "/api/v1/accounts", `{"account_id": "${p}-A", "account_type": "CHECKING", "initial_balance": 5, "currency": "USD"}`);
+    const controller = new AbortController();
+    const response = await fetch(`${edge.url}/api/v1/transactions:watch?account_id=${p}-A&after_sequence=0`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const { value } = await reader.read();
+    const first = JSON.parse(new TextDecoder().decode(value).split("\n")[0] as string);
+    expect(first.transfer).toMatchObject({ destinationAccount: `${p}-A`, amount: { amount: "5.00" } });
+    controller.abort();
+  });
+});
+
+describe("Idempotency-Key", () => {
+  it("replays the stored response for the same key and body, refuses a different body", async () => {
+    const p = uniquePrefix("idem");
+    await rest(
+      "POST",
+      "/api/v1/accounts",
+      `{"account_id": "${p}-A", "account_type": "CHECKING", "initial_balance": 50, "currency": "USD"}`,
+    );
+    await rest("POST", "/api/v1/accounts", `{"account_id": "${p}-B", "account_type": "CHECKING", "currency": "USD"}`);
+    const body = `{"source_account": "${p}-A", "destination_account": "${p}-B", "amount": "5.00", "currency": "USD"}`;
+    const key = { "idempotency-key": `${p}-key` };
+    const first = await rest("POST", "/api/v1/transactions", body, key);
+    const again = await rest("POST", "/api/v1/transactions", body, key);
+    expect(first.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const balance = await rest("GET", `/api/v1/accounts/${p}-B/balance`);
+    expect(JSON.stringify(balance.json)).toContain('"5.00"');
+    const other = await rest("POST", "/api/v1/transactions", body.replace("5.00", "6.00"), key);
+    expect(other.status).toBe(409);
+    expect(other.json.message).toContain("different request body");
+    expect((await rest("POST", "/api/v1/transactions", body, { "idempotency-key": "" })).status).toBe(400);
+  });
+});
+
+describe("operations", () => {
+  it("GET /health answers without a token", async () => {
+    const response = await fetch(`${edge.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("GET /api/v1/system/status reports each upstream and dependency", async () => {
+    const { status, json } = await rest("GET", "/api/v1/system/status");
+    expect(status).toBe(200);
+    expect(json.status).toBe("ok");
+    expect(json.services.map((s: { service: string }) => s.service).sort()).toEqual([
+      "qenex.conformance.v1.ConformanceService",
+      "qenex.ledger.v1.LedgerService",
+    ]);
+    expect(json.services.every((s: { status: string }) => s.status === "SERVING")).toBe(true);
+    expect(json.dependencies.every((d: { reachable: boolean }) => d.reachable)).toBe(true);
+  });
+});

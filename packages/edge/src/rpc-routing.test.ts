@@ -1,0 +1,116 @@
+// RPC clients through the edge: Connect-Web (browser transport, fetch), gRPC-Web and gRPC
+// reach the ledger at /qenex.ledger.v1.LedgerService/<Method>; CORS for browsers.
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { AccountType, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { uniquePrefix } from "@qenex/ledger/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestEdge, type TestEdge } from "./testing/harness.js";
+
+let edge: TestEdge;
+let bearer: Interceptor;
+const allowedOrigin = "https://app.example.com";
+
+beforeAll(async () => {
+  edge = await startTestEdge({ corsOrigins: [allowedOrigin] });
+  const token = await edge.token(["admin"]);
+  bearer = (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+});
+afterAll(async () => {
+  await edge?.stop();
+});
+
+describe("RPC routing", () => {
+  it("a Connect-Web client calls the ledger through the edge", async () => {
+    const client = createClient(LedgerService, createConnectTransport({ baseUrl: edge.url, interceptors: [bearer] }));
+    const id = `${uniquePrefix("web")}-A`;
+    const created = await client.createAccount({
+      accountId: id,
+      accountType: AccountType.CHECKING,
+      currency: "USD",
+      initialBalance: "12.34",
+    });
+    expect(created.account?.accountId).toBe(id);
+    const balance = await client.getBalance({ accountId: id });
+    expect(JSON.stringify(balance, (_key, value) => (typeof value === "bigint" ? String(value) : value))).toContain("12.34");
+  });
+
+  it("gRPC (HTTP/2, trailers) and gRPC-Web reach the ledger through the edge, errors included", async () => {
+    for (const transport of [
+      createGrpcTransport({ baseUrl: edge.url, interceptors: [bearer] }),
+      createGrpcWebTransport({ baseUrl: edge.url, httpVersion: "1.1", interceptors: [bearer] }),
+    ]) {
+      const client = createClient(LedgerService, transport);
+      const id = `${uniquePrefix("rpc")}-A`;
+      await client.createAccount({ accountId: id, accountType: AccountType.CHECKING, currency: "USD" });
+      expect((await client.getAccount({ accountId: id })).account?.accountId).toBe(id);
+      const error = await client.getAccount({ accountId: "nobody-here-x" }).catch((e: unknown) => ConnectError.from(e));
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as ConnectError).code).toBe(Code.NotFound);
+    }
+  });
+
+  it("server streaming passes through", async () => {
+    const client = createClient(LedgerService, createGrpcTransport({ baseUrl: edge.url, interceptors: [bearer] }));
+    const id = `${uniquePrefix("stream")}-A`;
+    await client.createAccount({ accountId: id, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "1.00" });
+    const controller = new AbortController();
+    for await (const message of client.watchTransfers({ accountId: id }, { signal: controller.signal })) {
+      expect(message.transfer?.destinationAccount).toBe(id);
+      controller.abort();
+      break;
+    }
+  });
+
+  it("an RPC path of a service the edge does not front is not found", async () => {
+    const response = await fetch(`${edge.url}/qenex.nothing.v1.NoService/Call`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe("CORS", () => {
+  it("answers a preflight from an allowed origin with what Connect-Web needs", async () => {
+    const response = await fetch(`${edge.url}/qenex.ledger.v1.LedgerService/GetBalance`, {
+      method: "OPTIONS",
+      headers: {
+        origin: allowedOrigin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,connect-protocol-version,authorization",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe(allowedOrigin);
+    const allowHeaders = (response.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+    for (const name of ["content-type", "connect-protocol-version", "authorization", "x-grpc-web", "idempotency-key"]) {
+      expect(allowHeaders).toContain(name);
+    }
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(response.headers.get("access-control-max-age")).toBe("7200");
+  });
+
+  it("exposes grpc-status and friends on actual responses", async () => {
+    const response = await fetch(`${edge.url}/health`, { headers: { origin: allowedOrigin } });
+    expect(response.headers.get("access-control-allow-origin")).toBe(allowedOrigin);
+    const exposed = (response.headers.get("access-control-expose-headers") ?? "").toLowerCase();
+    for (const name of ["grpc-status", "grpc-message", "grpc-status-details-bin", "retry-after"]) expect(exposed).toContain(name);
+  });
+
+  it("refuses a preflight from another origin and sends no CORS headers to it", async () => {
+    const preflight = await fetch(`${edge.url}/api/v1/accounts`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    const plain = await fetch(`${edge.url}/health`, { headers: { origin: "https://evil.example.net" } });
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

@@ -1,0 +1,114 @@
+// The services behind the edge: one gRPC (HTTP/2) client per service, and a raw HTTP/2
+// proxy for RPC requests that browsers and gRPC clients send to the edge itself.
+import * as http2 from "node:http2";
+import type { DescService } from "@bufbuild/protobuf";
+import { type CallOptions, type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { messageBytesMax } from "@qenex/platform";
+
+export type Upstream = {
+  service: DescService;
+  url: string;
+  /** Methods (local names) callable without a token, marked so in the OpenAPI document. */
+  publicMethods?: readonly string[];
+};
+
+export type UpstreamClient = {
+  upstream: Upstream;
+  client: Client<DescService>;
+};
+
+export function createUpstreamClients(upstreams: readonly Upstream[]): Map<string, UpstreamClient> {
+  const transports = new Map<string, ReturnType<typeof createGrpcTransport>>();
+  const clients = new Map<string, UpstreamClient>();
+  for (const upstream of upstreams) {
+    let transport = transports.get(upstream.url);
+    if (!transport) {
+      transport = createGrpcTransport({ baseUrl: upstream.url, readMaxBytes: messageBytesMax, writeMaxBytes: messageBytesMax });
+      transports.set(upstream.url, transport);
+    }
+    clients.set(upstream.service.typeName, { upstream, client: createClient(upstream.service, transport) });
+  }
+  return clients;
+}
+
+type AnyCall = (request: unknown, options: CallOptions) => unknown;
+
+/** Calls a method by its descriptor: a promise for unary, an async iterable for streams. */
+export function callMethod(client: Client<DescService>, localName: string, request: unknown, options: CallOptions): unknown {
+  const call = (client as unknown as Record<string, AnyCall>)[localName];
+  if (!call) throw new Error(`no method ${localName}`);
+  return call(request, options);
+}
+
+// Headers that describe one hop, not the request: never forwarded.
+const hopHeaders = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
+
+/** One HTTP/2 session per upstream URL, opened again after it closes. */
+export function createRpcProxy() {
+  const sessions = new Map<string, http2.ClientHttp2Session>();
+  const sessionFor = (url: string) => {
+    const existing = sessions.get(url);
+    if (existing && !existing.closed && !existing.destroyed) return existing;
+    const session = http2.connect(url);
+    session.on("error", () => {});
+    session.once("close", () => {
+      if (sessions.get(url) === session) sessions.delete(url);
+    });
+    sessions.set(url, session);
+    return session;
+  };
+  return {
+    /**
+     * Streams the request to the upstream and its response (headers, body, trailers) back.
+     * Trailers reach HTTP/2 clients (gRPC needs them); Connect and gRPC-Web carry theirs in
+     * the body, so HTTP/1.1 browsers lose nothing.
+     */
+    forward(
+      url: string,
+      req: import("node:http").IncomingMessage,
+      res: import("node:http").ServerResponse,
+      extraHeaders: Record<string, string>,
+      onError: (error: Error) => void,
+    ): void {
+      const headers: http2.OutgoingHttpHeaders = { ":method": req.method ?? "POST", ":path": req.url ?? "/" };
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (name.startsWith(":") || hopHeaders.has(name) || value === undefined) continue;
+        headers[name] = value;
+      }
+      Object.assign(headers, extraHeaders);
+      let upstream: http2.ClientHttp2Stream;
+      try {
+        upstream = sessionFor(url).request(headers);
+      } catch (error) {
+        onError(error as Error);
+        return;
+      }
+      upstream.on("response", (responseHeaders) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(responseHeaders)) {
+          if (name.startsWith(":") || hopHeaders.has(name) || value === undefined) continue;
+          out[name] = value as string | string[];
+        }
+        res.writeHead(Number(responseHeaders[":status"] ?? 502), out);
+      });
+      upstream.on("trailers", (trailers) => {
+        const out: Record<string, string> = {};
+        for (const [name, value] of Object.entries(trailers)) if (!name.startsWith(":") && value !== undefined) out[name] = String(value);
+        // Only HTTP/2 responses carry trailers as such (gRPC's status lives there).
+        if (req.httpVersionMajor === 2) res.addTrailers(out);
+      });
+      upstream.on("data", (chunk: Buffer) => res.write(chunk));
+      upstream.on("end", () => res.end());
+      upstream.on("error", (error) => onError(error));
+      res.on("close", () => {
+        if (!upstream.closed) upstream.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      req.pipe(upstream);
+    },
+    close(): void {
+      for (const session of sessions.values()) session.close();
+      sessions.clear();
+    },
+  };
+}
