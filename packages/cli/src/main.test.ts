@@ -106,6 +106,67 @@ describe("qenex start", () => {
     mesh.child.kill("SIGTERM");
   });
 
+  it("answers SEED.md's curl examples as written there (port aside), with a token from /api/v1/auth/token", async () => {
+    // Its own embedded database: the first admin (with SEED.md's password) is created only
+    // where no user exists yet, which a shared test database cannot promise.
+    const env = { ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-"))), QENEX_ADMIN_PASSWORD: "password", DATABASE_URL: "" };
+    const mesh = await startMesh(env);
+    // Each example run through a shell exactly as SEED.md prints it, with its host:port swapped.
+    const curl = async (command: string, vars: Record<string, string> = {}) => {
+      const { stdout } = await promisify(execFile)("bash", ["-c", command.replaceAll("http://localhost:8080", mesh.edgeUrl)], {
+        env: { ...process.env, ...vars },
+      });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    expect(await curl("curl -s http://localhost:8080/health")).toEqual({ status: "ok" });
+    const issued = await curl(`curl -s -X POST http://localhost:8080/api/v1/auth/token \\
+  -H "Content-Type: application/json" \\
+  -d '{"username": "admin", "password": "password"}'`);
+    const TOKEN = issued.accessToken as string;
+    expect(TOKEN).toMatch(/^ey/);
+    const account = (id: string) => `curl -s -X POST http://localhost:8080/api/v1/accounts \\
+  -H "Authorization: Bearer $TOKEN" \\
+  -H "Content-Type: application/json" \\
+  -d '{
+    "account_id": "${id}",
+    "account_type": "CHECKING",
+    "initial_balance": 1000.00,
+    "currency": "USD"
+  }'`;
+    expect(await curl(account("ACC001"), { TOKEN })).toMatchObject({ account: { accountId: "ACC001" } });
+    await curl(account("ACC002"), { TOKEN });
+    expect(
+      await curl(
+        `curl -X GET http://localhost:8080/api/v1/accounts/ACC001/balance \\
+  -H "Authorization: Bearer $TOKEN"`,
+        { TOKEN },
+      ),
+    ).toMatchObject({ balance: { balance: { amount: "1000.00" } } });
+    const created = await curl(
+      `curl -X POST http://localhost:8080/api/v1/transactions \\
+  -H "Authorization: Bearer $TOKEN" \\
+  -H "Content-Type: application/json" \\
+  -d '{
+    "source_account": "ACC001",
+    "destination_account": "ACC002",
+    "amount": 100.00,
+    "currency": "USD",
+    "reference": "Payment for services"
+  }'`,
+      { TOKEN },
+    );
+    const TXN_ID = (created.transfer as { transferId: string }).transferId;
+    expect(
+      await curl(
+        `curl -X GET http://localhost:8080/api/v1/transactions/$TXN_ID \\
+  -H "Authorization: Bearer $TOKEN"`,
+        { TOKEN, TXN_ID },
+      ),
+    ).toMatchObject({ transfer: { transferId: TXN_ID, amount: { amount: "100.00" }, reference: "Payment for services" } });
+    expect(await curl("curl http://localhost:8080/api/v1/system/status")).toMatchObject({ status: "ok" });
+    mesh.child.kill("SIGTERM");
+  });
+
   it("refuses to start on bad configuration, naming every problem", async () => {
     const env = { ...qenexEnv(os.tmpdir()), QENEX_LEDGER_PORT: "99999", QENEX_JWT_SECRET: "short" };
     const result = await promisify(execFile)(node, ["--import", "tsx", "--conditions=source", main, "start"], { env }).catch(

@@ -303,28 +303,31 @@ describe("a customer", () => {
     let n = 0;
     for (const id of shapes) {
       for (const client of [a, admin]) {
+        // Thunks, so each call starts only when awaited: a rejection is never left unhandled.
         const calls = [
-          client.getAccount({ accountId: id }),
-          client.getBalance({ accountId: id }),
-          client.listTransfers({ accountId: id }),
-          client.getTransfer({ transferId: id }),
-          client.createTransfer({
-            transferId: `${p}-sql-${n++}`,
-            sourceAccount: id,
-            destinationAccount: `${p}-a2`,
-            amount: "1.00",
-            currency: "USD",
-          }),
-          client.createTransfer({
-            transferId: id,
-            sourceAccount: `${p}-a1`,
-            destinationAccount: `${p}-a2`,
-            amount: "1.00",
-            currency: "USD",
-          }),
-          client.closeAccount({ accountId: id }),
+          () => client.getAccount({ accountId: id }),
+          () => client.getBalance({ accountId: id }),
+          () => client.listTransfers({ accountId: id }),
+          () => client.getTransfer({ transferId: id }),
+          () =>
+            client.createTransfer({
+              transferId: `${p}-sql-${n++}`,
+              sourceAccount: id,
+              destinationAccount: `${p}-a2`,
+              amount: "1.00",
+              currency: "USD",
+            }),
+          () =>
+            client.createTransfer({
+              transferId: id,
+              sourceAccount: `${p}-a1`,
+              destinationAccount: `${p}-a2`,
+              amount: "1.00",
+              currency: "USD",
+            }),
+          () => client.closeAccount({ accountId: id }),
         ];
-        for (const call of calls) expect(allowedCodes).toContain((await rpcError(call)).code);
+        for (const call of calls) expect(allowedCodes).toContain((await rpcError(call())).code);
       }
       expect((await rpcError(a.listAccounts({ ownerId: id }))).code).toBe(Code.PermissionDenied);
       expect((await admin.listAccounts({ ownerId: id })).accounts).toEqual([]);
