@@ -196,6 +196,7 @@ async function startLedgerProcess(databaseUrl: string): Promise<LedgerProcess> {
       DATABASE_URL: databaseUrl,
       QENEX_LEDGER_PORT: "0",
       QENEX_EDGE_PORT: "0",
+      QENEX_AUTH_PORT: "0",
       QENEX_HOST: "127.0.0.1",
       QENEX_JWT_SECRET: jwtSecret,
       QENEX_AUDIT_KEY: auditKey,

@@ -142,6 +142,7 @@ describe("operations", () => {
     expect(status).toBe(200);
     expect(json.status).toBe("ok");
     expect(json.services.map((s: { service: string }) => s.service).sort()).toEqual([
+      "qenex.auth.v1.AuthService",
       "qenex.conformance.v1.ConformanceService",
       "qenex.ledger.v1.LedgerService",
     ]);

@@ -10,6 +10,7 @@ import {
 import { http } from "@qenex/gen/google/api/annotations_pb.js";
 import { HttpRuleSchema } from "@qenex/gen/google/api/http_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import {
   httpVerbs,
@@ -241,6 +242,20 @@ describe("openApiDocument for LedgerService", () => {
     expect(structuralProblems(ledger)).toEqual([]);
     expect(JSON.parse(JSON.stringify(ledger))).toEqual(ledger);
     expect(ledger["x-unlisted-bindings"]).toBeUndefined();
+  });
+
+  it("validates against the official OpenAPI 3.1 schema, and the validator would catch a broken one", async () => {
+    const result = await new Validator().validate(structuredClone(ledger) as unknown as Record<string, unknown>);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const broken = structuredClone(ledger);
+    broken.paths["/api/v1/accounts/{account_id}"]?.get?.parameters.push({
+      name: "x",
+      in: "nowhere" as "query",
+      required: false,
+      schema: {},
+    });
+    expect((await new Validator().validate(broken as unknown as Record<string, unknown>)).valid).toBe(false);
   });
 
   it("has a structural check that finds a dangling $ref and a path parameter missing from the template", () => {

@@ -1,9 +1,11 @@
 // RPC clients through the edge: Connect-Web (browser transport, fetch), gRPC-Web and gRPC
 // reach the ledger at /qenex.ledger.v1.LedgerService/<Method>; CORS for browsers.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { AccountType, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import * as grpc from "@grpc/grpc-js";
+import { AccountType, GetAccountRequestSchema, GetAccountResponseSchema, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { uniquePrefix } from "@qenex/ledger/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./testing/harness.js";
@@ -51,6 +53,37 @@ describe("RPC routing", () => {
       const error = await client.getAccount({ accountId: "nobody-here-x" }).catch((e: unknown) => ConnectError.from(e));
       expect(error).toBeInstanceOf(ConnectError);
       expect((error as ConnectError).code).toBe(Code.NotFound);
+    }
+  });
+
+  it("a @grpc/grpc-js client (as banks' backends use) gets answers and status codes through the edge", async () => {
+    const client = new grpc.Client(edge.url.replace("http://", ""), grpc.credentials.createInsecure());
+    const getAccount = (accountId: string, token: string) =>
+      new Promise<{ error: grpc.ServiceError | null; accountId?: string }>((resolve) => {
+        const metadata = new grpc.Metadata();
+        metadata.set("authorization", `Bearer ${token}`);
+        client.makeUnaryRequest(
+          "/qenex.ledger.v1.LedgerService/GetAccount",
+          (m: ReturnType<typeof create<typeof GetAccountRequestSchema>>) => Buffer.from(toBinary(GetAccountRequestSchema, m)),
+          (bytes: Buffer) => fromBinary(GetAccountResponseSchema, bytes),
+          create(GetAccountRequestSchema, { accountId }),
+          metadata,
+          (error, response) => resolve({ error, ...(response?.account ? { accountId: response.account.accountId } : {}) }),
+        );
+      });
+    try {
+      const token = await edge.token(["admin"]);
+      const id = `${uniquePrefix("grpcjs")}-A`;
+      await createClient(LedgerService, createGrpcTransport({ baseUrl: edge.url, interceptors: [bearer] })).createAccount({
+        accountId: id,
+        accountType: AccountType.CHECKING,
+        currency: "USD",
+      });
+      expect(await getAccount(id, token)).toEqual({ error: null, accountId: id });
+      expect((await getAccount("nobody-here-y", token)).error?.code).toBe(grpc.status.NOT_FOUND);
+      expect((await getAccount(id, "bad-token")).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      client.close();
     }
   });
 

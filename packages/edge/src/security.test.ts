@@ -117,3 +117,77 @@ describe("rate limits", () => {
     }
   });
 });
+
+describe("users, tokens and roles through the edge", () => {
+  it("customers sign in over REST, see their own accounts and get 403 on another's", async () => {
+    const p = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const admin = { authorization: `Bearer ${valid}`, "content-type": "application/json" };
+    const post = (path: string, body: object, headers: Record<string, string> = admin) =>
+      fetch(`${edge.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+    for (const name of ["alice", "bob"]) {
+      expect(
+        (await post("/api/v1/auth/users", { username: `${p}-${name}`, password: "correct horse battery", roles: ["customer"] })).status,
+      ).toBe(200);
+      expect(
+        (
+          await post("/api/v1/accounts", {
+            account_id: `${p}-${name}-acc`,
+            account_type: "CHECKING",
+            currency: "USD",
+            owner_id: `${p}-${name}`,
+            initial_balance: 10,
+          })
+        ).status,
+      ).toBe(200);
+    }
+    const signIn = await post(
+      "/api/v1/auth/token",
+      { username: `${p}-alice`, password: "correct horse battery" },
+      { "content-type": "application/json" },
+    );
+    expect(signIn.status).toBe(200);
+    const session = (await signIn.json()) as { accessToken: string; refreshToken: string; tokenType: string };
+    expect(session.tokenType).toBe("Bearer");
+    const alice = { authorization: `Bearer ${session.accessToken}` };
+    expect((await fetch(`${edge.url}/api/v1/accounts/${p}-alice-acc/balance`, { headers: alice })).status).toBe(200);
+    const foreign = await fetch(`${edge.url}/api/v1/accounts/${p}-bob-acc/balance`, { headers: alice });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { code: number }).code).toBe(Code.PermissionDenied);
+    const steal = await post(
+      "/api/v1/transactions",
+      { source_account: `${p}-bob-acc`, destination_account: `${p}-alice-acc`, amount: "1.00", currency: "USD" },
+      { ...alice, "content-type": "application/json" },
+    );
+    expect(steal.status).toBe(403);
+    expect((await fetch(`${edge.url}/api/v1/auth/users`, { headers: alice })).status).toBe(403);
+
+    const wrong = await post(
+      "/api/v1/auth/token",
+      { username: `${p}-alice`, password: "wrong password!" },
+      { "content-type": "application/json" },
+    );
+    expect(wrong.status).toBe(401);
+  });
+
+  it("a rotated refresh token used again revokes the whole session", async () => {
+    const p = `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const json = { "content-type": "application/json" };
+    const post = (path: string, body: object, headers: Record<string, string> = json) =>
+      fetch(`${edge.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+    await post(
+      "/api/v1/auth/users",
+      { username: p, password: "correct horse battery", roles: ["auditor"] },
+      { ...json, authorization: `Bearer ${valid}` },
+    );
+    const first = (await (await post("/api/v1/auth/token", { username: p, password: "correct horse battery" })).json()) as {
+      refreshToken: string;
+    };
+    const rotated = await post("/api/v1/auth/refresh", { refresh_token: first.refreshToken });
+    expect(rotated.status).toBe(200);
+    const second = (await rotated.json()) as { refreshToken: string; accessToken: string };
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    const reuse = await post("/api/v1/auth/refresh", { refresh_token: first.refreshToken });
+    expect(reuse.status).toBe(401);
+    expect((await post("/api/v1/auth/refresh", { refresh_token: second.refreshToken })).status).toBe(401);
+  });
+});

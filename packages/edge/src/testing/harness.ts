@@ -1,6 +1,9 @@
 // An edge in front of real services for tests: a ledger (PostgreSQL when DATABASE_URL is
 // set, PGlite otherwise) and the conformance service, each a real server on its own port.
 
+import * as os from "node:os";
+import { authMigrations, bindAuth } from "@qenex/auth";
+import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { ConformanceService } from "@qenex/gen/qenex/conformance/v1/conformance_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { startTestLedger, type TestLedger, testJwtSecret } from "@qenex/ledger/testing";
@@ -9,10 +12,13 @@ import {
   createKv,
   createLogger,
   createMemoryRateLimiter,
+  loadConfig,
   type RateLimitRule,
   type Role,
   type Server,
+  type ServiceProcess,
   serve,
+  startService,
 } from "@qenex/platform";
 import type { RateLimiter } from "../edge.js";
 import { createIdempotencyStore } from "../idempotency.js";
@@ -23,6 +29,7 @@ export type TestEdge = {
   url: string;
   ledger: TestLedger;
   conformance: Server;
+  auth: ServiceProcess;
   edge: EdgeServer;
   token(roles?: Role[], subject?: string): Promise<string>;
   stop(): Promise<void>;
@@ -44,6 +51,24 @@ export async function startTestEdge(
     logger,
     ready: async () => true,
   });
+  // The auth service as `qenex start` runs it: beside the ledger, on the ledger's pool.
+  const authService = await startService({
+    name: "auth",
+    port: 0,
+    config: loadConfig(
+      {
+        QENEX_HOST: "127.0.0.1",
+        QENEX_DATA_DIR: os.tmpdir(),
+        QENEX_JWT_SECRET: testJwtSecret,
+        QENEX_LOG_LEVEL: "silent",
+        QENEX_SHUTDOWN_GRACE_MS: "1000",
+      },
+      { forServer: false },
+    ),
+    migrations: authMigrations,
+    bind: bindAuth,
+    shared: { db: ledger.process.db, kv: ledger.process.kv },
+  });
   const kv = createKv(process.env.REDIS_URL);
   const edge = await serveEdge({
     host: "127.0.0.1",
@@ -51,6 +76,7 @@ export async function startTestEdge(
     upstreams: [
       { service: LedgerService, url: ledger.url },
       { service: ConformanceService, url: conformance.url },
+      { service: AuthService, url: authService.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
     ],
     auth,
     logger,
@@ -68,11 +94,13 @@ export async function startTestEdge(
     url: edge.url,
     ledger,
     conformance,
+    auth: authService,
     edge,
     token: (roles = ["admin"], subject = "test") => auth.issue({ subject, roles }, 600),
     async stop() {
       await edge.close();
       await conformance.close(0);
+      await authService.stop();
       await ledger.stop();
       await kv.close();
     },
