@@ -195,7 +195,7 @@ function describe(options: EdgeOptions): Map<string, { headers: Record<string, s
   );
   const document = openApiDocument(
     options.upstreams.map((u) => u.service),
-    { title: "QENEX mesh REST API", version: options.version },
+    { title: "QENEX mesh", version: options.version },
     { publicOperations },
   );
   return new Map([
