@@ -27,6 +27,28 @@ describe(`Kv (${kv.kind})`, () => {
     expect(await kv.get(`${prefix}:ttl`)).toBeUndefined();
   });
 
+  it("reads several keys at once and increments several atomically", async () => {
+    const [a, b, c] = [`${prefix}:m:a`, `${prefix}:m:b`, `${prefix}:m:c`];
+    await kv.set(a, "x");
+    expect(await kv.mget([a, b])).toEqual(["x", undefined]);
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        kv.incrByMany([
+          { key: b, delta: 1, ttlMs: 60_000 },
+          { key: c, delta: 5 },
+        ]),
+      ),
+    );
+    expect(
+      await kv.incrByMany([
+        { key: b, delta: 0 },
+        { key: c, delta: 0 },
+      ]),
+    ).toEqual([20, 100]);
+    expect(await kv.mget([b, c])).toEqual(["20", "100"]);
+    await expect(kv.mget(Array.from({ length: 1001 }, (_, i) => `${prefix}:${i}`))).rejects.toThrow(/at most 1000/);
+  });
+
   it("rejects empty keys", async () => {
     await expect(kv.get("")).rejects.toThrow(/kv key/);
   });

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file buf/validate/validate.proto.
  */
 export const file_buf_validate_validate: GenFile = /*@__PURE__*/
-  fileDesc("ChtidWYvdmFsaWRhdGUvdmFsaWRhdGUucHJvdG8SDGJ1Zi52YWxpZGF0ZSI3CgRSdWxlEgoKAmlkGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEgoKZXhwcmVzc2lvbhgDIAEoCSJeCgxNZXNzYWdlUnVsZXMSHwoDY2VsGAMgAygLMhIuYnVmLnZhbGlkYXRlLlJ1bGUSLQoFb25lb2YYBCADKAsyHi5idWYudmFsaWRhdGUuTWVzc2FnZU9uZW9mUnVsZSI0ChBNZXNzYWdlT25lb2ZSdWxlEg4KBmZpZWxkcxgBIAMoCRIQCghyZXF1aXJlZBgCIAEoCCIeCgpPbmVvZlJ1bGVzEhAKCHJlcXVpcmVkGAEgASgIItYECgpGaWVsZFJ1bGVzEh8KA2NlbBgXIAMoCzISLmJ1Zi52YWxpZGF0ZS5SdWxlEhAKCHJlcXVpcmVkGBkgASgIEiQKBmlnbm9yZRgbIAEoDjIULmJ1Zi52YWxpZGF0ZS5JZ25vcmUSKQoFaW50MzIYAyABKAsyGC5idWYudmFsaWRhdGUuSW50MzJSdWxlc0gAEikKBWludDY0GAQgASgLMhguYnVmLnZhbGlkYXRlLkludDY0UnVsZXNIABIrCgZ1aW50MzIYBSABKAsyGS5idWYudmFsaWRhdGUuVUludDMyUnVsZXNIABInCgRib29sGA0gASgLMhcuYnVmLnZhbGlkYXRlLkJvb2xSdWxlc0gAEisKBnN0cmluZxgOIAEoCzIZLmJ1Zi52YWxpZGF0ZS5TdHJpbmdSdWxlc0gAEikKBWJ5dGVzGA8gASgLMhguYnVmLnZhbGlkYXRlLkJ5dGVzUnVsZXNIABInCgRlbnVtGBAgASgLMhcuYnVmLnZhbGlkYXRlLkVudW1SdWxlc0gAEi8KCHJlcGVhdGVkGBIgASgLMhsuYnVmLnZhbGlkYXRlLlJlcGVhdGVkUnVsZXNIABIlCgNtYXAYEyABKAsyFi5idWYudmFsaWRhdGUuTWFwUnVsZXNIABIvCghkdXJhdGlvbhgVIAEoCzIbLmJ1Zi52YWxpZGF0ZS5EdXJhdGlvblJ1bGVzSAASMQoJdGltZXN0YW1wGBYgASgLMhwuYnVmLnZhbGlkYXRlLlRpbWVzdGFtcFJ1bGVzSABCBgoEdHlwZSKOAQoKSW50MzJSdWxlcxINCgVjb25zdBgBIAEoBRIMCgJsdBgCIAEoBUgAEg0KA2x0ZRgDIAEoBUgAEgwKAmd0GAQgASgFSAESDQoDZ3RlGAUgASgFSAESCgoCaW4YBiADKAUSDgoGbm90X2luGAcgAygFQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4ijgEKCkludDY0UnVsZXMSDQoFY29uc3QYASABKAMSDAoCbHQYAiABKANIABINCgNsdGUYAyABKANIABIMCgJndBgEIAEoA0gBEg0KA2d0ZRgFIAEoA0gBEgoKAmluGAYgAygDEg4KBm5vdF9pbhgHIAMoA0ILCglsZXNzX3RoYW5CDgoMZ3JlYXRlcl90aGFuIo8BCgtVSW50MzJSdWxlcxINCgVjb25zdBgBIAEoDRIMCgJsdBgCIAEoDUgAEg0KA2x0ZRgDIAEoDUgAEgwKAmd0GAQgASgNSAESDQoDZ3RlGAUgASgNSAESCgoCaW4YBiADKA0SDgoGbm90X2luGAcgAygNQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4iGgoJQm9vbFJ1bGVzEg0KBWNvbnN0GAEgASgIItsCCgtTdHJpbmdSdWxlcxINCgVjb25zdBgBIAEoCRILCgNsZW4YEyABKAQSDwoHbWluX2xlbhgCIAEoBBIPCgdtYXhfbGVuGAMgASgEEhEKCWxlbl9ieXRlcxgUIAEoBBIRCgltaW5fYnl0ZXMYBCABKAQSEQoJbWF4X2J5dGVzGAUgASgEEg8KB3BhdHRlcm4YBiABKAkSDgoGcHJlZml4GAcgASgJEg4KBnN1ZmZpeBgIIAEoCRIQCghjb250YWlucxgJIAEoCRIUCgxub3RfY29udGFpbnMYFyABKAkSCgoCaW4YCiADKAkSDgoGbm90X2luGAsgAygJEg8KBWVtYWlsGAwgASgISAASEgoIaG9zdG5hbWUYDSABKAhIABINCgN1cmkYESABKAhIABIOCgR1dWlkGBYgASgISAASDgoEdWxpZBgjIAEoCEgAQgwKCndlbGxfa25vd24iSgoKQnl0ZXNSdWxlcxINCgVjb25zdBgBIAEoDBILCgNsZW4YDSABKAQSDwoHbWluX2xlbhgCIAEoBBIPCgdtYXhfbGVuGAMgASgEIkwKCUVudW1SdWxlcxINCgVjb25zdBgBIAEoBRIUCgxkZWZpbmVkX29ubHkYAiABKAgSCgoCaW4YAyADKAUSDgoGbm90X2luGAQgAygFIm4KDVJlcGVhdGVkUnVsZXMSEQoJbWluX2l0ZW1zGAEgASgEEhEKCW1heF9pdGVtcxgCIAEoBBIOCgZ1bmlxdWUYAyABKAgSJwoFaXRlbXMYBCABKAsyGC5idWYudmFsaWRhdGUuRmllbGRSdWxlcyKCAQoITWFwUnVsZXMSEQoJbWluX3BhaXJzGAEgASgEEhEKCW1heF9wYWlycxgCIAEoBBImCgRrZXlzGAQgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXMSKAoGdmFsdWVzGAUgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXMi/AEKDUR1cmF0aW9uUnVsZXMSKAoFY29uc3QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJwoCbHQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25IABIoCgNsdGUYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25IABInCgJndBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgBEigKA2d0ZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgBQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4i0QIKDlRpbWVzdGFtcFJ1bGVzEikKBWNvbnN0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgJsdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIpCgNsdGUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASEAoGbHRfbm93GAcgASgISAASKAoCZ3QYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAESKQoDZ3RlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgBEhAKBmd0X25vdxgIIAEoCEgBEikKBndpdGhpbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkILCglsZXNzX3RoYW5CDgoMZ3JlYXRlcl90aGFuKk0KBklnbm9yZRIWChJJR05PUkVfVU5TUEVDSUZJRUQQABIYChRJR05PUkVfSUZfWkVST19WQUxVRRABEhEKDUlHTk9SRV9BTFdBWVMQAzpWCgdtZXNzYWdlEh8uZ29vZ2xlLnByb3RvYnVmLk1lc3NhZ2VPcHRpb25zGIcJIAEoCzIaLmJ1Zi52YWxpZGF0ZS5NZXNzYWdlUnVsZXNSB21lc3NhZ2U6TgoFb25lb2YSHS5nb29nbGUucHJvdG9idWYuT25lb2ZPcHRpb25zGIcJIAEoCzIYLmJ1Zi52YWxpZGF0ZS5PbmVvZlJ1bGVzUgVvbmVvZjpOCgVmaWVsZBIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMYhwkgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXNSBWZpZWxk", [file_google_protobuf_descriptor, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtidWYvdmFsaWRhdGUvdmFsaWRhdGUucHJvdG8SDGJ1Zi52YWxpZGF0ZSI3CgRSdWxlEgoKAmlkGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEgoKZXhwcmVzc2lvbhgDIAEoCSJeCgxNZXNzYWdlUnVsZXMSHwoDY2VsGAMgAygLMhIuYnVmLnZhbGlkYXRlLlJ1bGUSLQoFb25lb2YYBCADKAsyHi5idWYudmFsaWRhdGUuTWVzc2FnZU9uZW9mUnVsZSI0ChBNZXNzYWdlT25lb2ZSdWxlEg4KBmZpZWxkcxgBIAMoCRIQCghyZXF1aXJlZBgCIAEoCCIeCgpPbmVvZlJ1bGVzEhAKCHJlcXVpcmVkGAEgASgIIoMFCgpGaWVsZFJ1bGVzEh8KA2NlbBgXIAMoCzISLmJ1Zi52YWxpZGF0ZS5SdWxlEhAKCHJlcXVpcmVkGBkgASgIEiQKBmlnbm9yZRgbIAEoDjIULmJ1Zi52YWxpZGF0ZS5JZ25vcmUSKwoGZG91YmxlGAIgASgLMhkuYnVmLnZhbGlkYXRlLkRvdWJsZVJ1bGVzSAASKQoFaW50MzIYAyABKAsyGC5idWYudmFsaWRhdGUuSW50MzJSdWxlc0gAEikKBWludDY0GAQgASgLMhguYnVmLnZhbGlkYXRlLkludDY0UnVsZXNIABIrCgZ1aW50MzIYBSABKAsyGS5idWYudmFsaWRhdGUuVUludDMyUnVsZXNIABInCgRib29sGA0gASgLMhcuYnVmLnZhbGlkYXRlLkJvb2xSdWxlc0gAEisKBnN0cmluZxgOIAEoCzIZLmJ1Zi52YWxpZGF0ZS5TdHJpbmdSdWxlc0gAEikKBWJ5dGVzGA8gASgLMhguYnVmLnZhbGlkYXRlLkJ5dGVzUnVsZXNIABInCgRlbnVtGBAgASgLMhcuYnVmLnZhbGlkYXRlLkVudW1SdWxlc0gAEi8KCHJlcGVhdGVkGBIgASgLMhsuYnVmLnZhbGlkYXRlLlJlcGVhdGVkUnVsZXNIABIlCgNtYXAYEyABKAsyFi5idWYudmFsaWRhdGUuTWFwUnVsZXNIABIvCghkdXJhdGlvbhgVIAEoCzIbLmJ1Zi52YWxpZGF0ZS5EdXJhdGlvblJ1bGVzSAASMQoJdGltZXN0YW1wGBYgASgLMhwuYnVmLnZhbGlkYXRlLlRpbWVzdGFtcFJ1bGVzSABCBgoEdHlwZSKOAQoKSW50MzJSdWxlcxINCgVjb25zdBgBIAEoBRIMCgJsdBgCIAEoBUgAEg0KA2x0ZRgDIAEoBUgAEgwKAmd0GAQgASgFSAESDQoDZ3RlGAUgASgFSAESCgoCaW4YBiADKAUSDgoGbm90X2luGAcgAygFQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4ijgEKCkludDY0UnVsZXMSDQoFY29uc3QYASABKAMSDAoCbHQYAiABKANIABINCgNsdGUYAyABKANIABIMCgJndBgEIAEoA0gBEg0KA2d0ZRgFIAEoA0gBEgoKAmluGAYgAygDEg4KBm5vdF9pbhgHIAMoA0ILCglsZXNzX3RoYW5CDgoMZ3JlYXRlcl90aGFuIp8BCgtEb3VibGVSdWxlcxINCgVjb25zdBgBIAEoARIMCgJsdBgCIAEoAUgAEg0KA2x0ZRgDIAEoAUgAEgwKAmd0GAQgASgBSAESDQoDZ3RlGAUgASgBSAESCgoCaW4YBiADKAESDgoGbm90X2luGAcgAygBEg4KBmZpbml0ZRgIIAEoCEILCglsZXNzX3RoYW5CDgoMZ3JlYXRlcl90aGFuIo8BCgtVSW50MzJSdWxlcxINCgVjb25zdBgBIAEoDRIMCgJsdBgCIAEoDUgAEg0KA2x0ZRgDIAEoDUgAEgwKAmd0GAQgASgNSAESDQoDZ3RlGAUgASgNSAESCgoCaW4YBiADKA0SDgoGbm90X2luGAcgAygNQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4iGgoJQm9vbFJ1bGVzEg0KBWNvbnN0GAEgASgIItsCCgtTdHJpbmdSdWxlcxINCgVjb25zdBgBIAEoCRILCgNsZW4YEyABKAQSDwoHbWluX2xlbhgCIAEoBBIPCgdtYXhfbGVuGAMgASgEEhEKCWxlbl9ieXRlcxgUIAEoBBIRCgltaW5fYnl0ZXMYBCABKAQSEQoJbWF4X2J5dGVzGAUgASgEEg8KB3BhdHRlcm4YBiABKAkSDgoGcHJlZml4GAcgASgJEg4KBnN1ZmZpeBgIIAEoCRIQCghjb250YWlucxgJIAEoCRIUCgxub3RfY29udGFpbnMYFyABKAkSCgoCaW4YCiADKAkSDgoGbm90X2luGAsgAygJEg8KBWVtYWlsGAwgASgISAASEgoIaG9zdG5hbWUYDSABKAhIABINCgN1cmkYESABKAhIABIOCgR1dWlkGBYgASgISAASDgoEdWxpZBgjIAEoCEgAQgwKCndlbGxfa25vd24iSgoKQnl0ZXNSdWxlcxINCgVjb25zdBgBIAEoDBILCgNsZW4YDSABKAQSDwoHbWluX2xlbhgCIAEoBBIPCgdtYXhfbGVuGAMgASgEIkwKCUVudW1SdWxlcxINCgVjb25zdBgBIAEoBRIUCgxkZWZpbmVkX29ubHkYAiABKAgSCgoCaW4YAyADKAUSDgoGbm90X2luGAQgAygFIm4KDVJlcGVhdGVkUnVsZXMSEQoJbWluX2l0ZW1zGAEgASgEEhEKCW1heF9pdGVtcxgCIAEoBBIOCgZ1bmlxdWUYAyABKAgSJwoFaXRlbXMYBCABKAsyGC5idWYudmFsaWRhdGUuRmllbGRSdWxlcyKCAQoITWFwUnVsZXMSEQoJbWluX3BhaXJzGAEgASgEEhEKCW1heF9wYWlycxgCIAEoBBImCgRrZXlzGAQgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXMSKAoGdmFsdWVzGAUgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXMi/AEKDUR1cmF0aW9uUnVsZXMSKAoFY29uc3QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJwoCbHQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25IABIoCgNsdGUYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25IABInCgJndBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgBEigKA2d0ZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgBQgsKCWxlc3NfdGhhbkIOCgxncmVhdGVyX3RoYW4i0QIKDlRpbWVzdGFtcFJ1bGVzEikKBWNvbnN0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgJsdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIpCgNsdGUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASEAoGbHRfbm93GAcgASgISAASKAoCZ3QYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAESKQoDZ3RlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgBEhAKBmd0X25vdxgIIAEoCEgBEikKBndpdGhpbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkILCglsZXNzX3RoYW5CDgoMZ3JlYXRlcl90aGFuKk0KBklnbm9yZRIWChJJR05PUkVfVU5TUEVDSUZJRUQQABIYChRJR05PUkVfSUZfWkVST19WQUxVRRABEhEKDUlHTk9SRV9BTFdBWVMQAzpWCgdtZXNzYWdlEh8uZ29vZ2xlLnByb3RvYnVmLk1lc3NhZ2VPcHRpb25zGIcJIAEoCzIaLmJ1Zi52YWxpZGF0ZS5NZXNzYWdlUnVsZXNSB21lc3NhZ2U6TgoFb25lb2YSHS5nb29nbGUucHJvdG9idWYuT25lb2ZPcHRpb25zGIcJIAEoCzIYLmJ1Zi52YWxpZGF0ZS5PbmVvZlJ1bGVzUgVvbmVvZjpOCgVmaWVsZBIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMYhwkgASgLMhguYnVmLnZhbGlkYXRlLkZpZWxkUnVsZXNSBWZpZWxk", [file_google_protobuf_descriptor, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message buf.validate.Rule
@@ -131,6 +131,12 @@ export type FieldRules = Message<"buf.validate.FieldRules"> & {
    * @generated from oneof buf.validate.FieldRules.type
    */
   type: {
+    /**
+     * @generated from field: buf.validate.DoubleRules double = 2;
+     */
+    value: DoubleRules;
+    case: "double";
+  } | {
     /**
      * @generated from field: buf.validate.Int32Rules int32 = 3;
      */
@@ -329,6 +335,72 @@ export const Int64RulesSchema: GenMessage<Int64Rules> = /*@__PURE__*/
   messageDesc(file_buf_validate_validate, 6);
 
 /**
+ * @generated from message buf.validate.DoubleRules
+ */
+export type DoubleRules = Message<"buf.validate.DoubleRules"> & {
+  /**
+   * @generated from field: optional double const = 1;
+   */
+  const: number;
+
+  /**
+   * @generated from oneof buf.validate.DoubleRules.less_than
+   */
+  lessThan: {
+    /**
+     * @generated from field: double lt = 2;
+     */
+    value: number;
+    case: "lt";
+  } | {
+    /**
+     * @generated from field: double lte = 3;
+     */
+    value: number;
+    case: "lte";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from oneof buf.validate.DoubleRules.greater_than
+   */
+  greaterThan: {
+    /**
+     * @generated from field: double gt = 4;
+     */
+    value: number;
+    case: "gt";
+  } | {
+    /**
+     * @generated from field: double gte = 5;
+     */
+    value: number;
+    case: "gte";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: repeated double in = 6;
+   */
+  in: number[];
+
+  /**
+   * @generated from field: repeated double not_in = 7;
+   */
+  notIn: number[];
+
+  /**
+   * @generated from field: optional bool finite = 8;
+   */
+  finite: boolean;
+};
+
+/**
+ * Describes the message buf.validate.DoubleRules.
+ * Use `create(DoubleRulesSchema)` to create a new message.
+ */
+export const DoubleRulesSchema: GenMessage<DoubleRules> = /*@__PURE__*/
+  messageDesc(file_buf_validate_validate, 7);
+
+/**
  * @generated from message buf.validate.UInt32Rules
  */
 export type UInt32Rules = Message<"buf.validate.UInt32Rules"> & {
@@ -387,7 +459,7 @@ export type UInt32Rules = Message<"buf.validate.UInt32Rules"> & {
  * Use `create(UInt32RulesSchema)` to create a new message.
  */
 export const UInt32RulesSchema: GenMessage<UInt32Rules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 7);
+  messageDesc(file_buf_validate_validate, 8);
 
 /**
  * @generated from message buf.validate.BoolRules
@@ -404,7 +476,7 @@ export type BoolRules = Message<"buf.validate.BoolRules"> & {
  * Use `create(BoolRulesSchema)` to create a new message.
  */
 export const BoolRulesSchema: GenMessage<BoolRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 8);
+  messageDesc(file_buf_validate_validate, 9);
 
 /**
  * @generated from message buf.validate.StringRules
@@ -521,7 +593,7 @@ export type StringRules = Message<"buf.validate.StringRules"> & {
  * Use `create(StringRulesSchema)` to create a new message.
  */
 export const StringRulesSchema: GenMessage<StringRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 9);
+  messageDesc(file_buf_validate_validate, 10);
 
 /**
  * @generated from message buf.validate.BytesRules
@@ -553,7 +625,7 @@ export type BytesRules = Message<"buf.validate.BytesRules"> & {
  * Use `create(BytesRulesSchema)` to create a new message.
  */
 export const BytesRulesSchema: GenMessage<BytesRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 10);
+  messageDesc(file_buf_validate_validate, 11);
 
 /**
  * @generated from message buf.validate.EnumRules
@@ -585,7 +657,7 @@ export type EnumRules = Message<"buf.validate.EnumRules"> & {
  * Use `create(EnumRulesSchema)` to create a new message.
  */
 export const EnumRulesSchema: GenMessage<EnumRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 11);
+  messageDesc(file_buf_validate_validate, 12);
 
 /**
  * @generated from message buf.validate.RepeatedRules
@@ -617,7 +689,7 @@ export type RepeatedRules = Message<"buf.validate.RepeatedRules"> & {
  * Use `create(RepeatedRulesSchema)` to create a new message.
  */
 export const RepeatedRulesSchema: GenMessage<RepeatedRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 12);
+  messageDesc(file_buf_validate_validate, 13);
 
 /**
  * @generated from message buf.validate.MapRules
@@ -649,7 +721,7 @@ export type MapRules = Message<"buf.validate.MapRules"> & {
  * Use `create(MapRulesSchema)` to create a new message.
  */
 export const MapRulesSchema: GenMessage<MapRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 13);
+  messageDesc(file_buf_validate_validate, 14);
 
 /**
  * @generated from message buf.validate.DurationRules
@@ -700,7 +772,7 @@ export type DurationRules = Message<"buf.validate.DurationRules"> & {
  * Use `create(DurationRulesSchema)` to create a new message.
  */
 export const DurationRulesSchema: GenMessage<DurationRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 14);
+  messageDesc(file_buf_validate_validate, 15);
 
 /**
  * @generated from message buf.validate.TimestampRules
@@ -768,7 +840,7 @@ export type TimestampRules = Message<"buf.validate.TimestampRules"> & {
  * Use `create(TimestampRulesSchema)` to create a new message.
  */
 export const TimestampRulesSchema: GenMessage<TimestampRules> = /*@__PURE__*/
-  messageDesc(file_buf_validate_validate, 15);
+  messageDesc(file_buf_validate_validate, 16);
 
 /**
  * @generated from enum buf.validate.Ignore
