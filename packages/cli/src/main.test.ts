@@ -24,6 +24,8 @@ function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
     QENEX_DATA_DIR: dataDir,
     QENEX_LEDGER_PORT: "0",
     QENEX_EDGE_PORT: "0",
+    QENEX_AUTH_PORT: "0",
+    QENEX_RISK_PORT: "0",
     QENEX_HOST: "127.0.0.1",
     QENEX_LOG_LEVEL: "warn",
   };
@@ -164,6 +166,32 @@ describe("qenex start", () => {
       ),
     ).toMatchObject({ transfer: { transferId: TXN_ID, amount: { amount: "100.00" }, reference: "Payment for services" } });
     expect(await curl("curl http://localhost:8080/api/v1/system/status")).toMatchObject({ status: "ok" });
+    mesh.child.kill("SIGTERM");
+  });
+
+  it("loads a sanctions list with `qenex risk load-sanctions` that the running mesh screens against", async () => {
+    // The embedded database: this list must not mix with other tests' lists in a shared one.
+    const env = { ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-"))), DATABASE_URL: "" };
+    const list = fileURLToPath(new URL("../../risk/testdata/sanctions/", import.meta.url));
+    const loaded = await promisify(execFile)(node, ["--import", "tsx", "--conditions=source", main, "risk", "load-sanctions", list], {
+      env,
+    });
+    expect(loaded.stdout).toMatch(/^loaded \d+ entries \(\d+ aliases\) as list SDN, version 1$/m);
+    const refused = await promisify(execFile)(
+      node,
+      ["--import", "tsx", "--conditions=source", main, "risk", "load-sanctions", "/nonexistent-dir"],
+      { env },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    const mesh = await startMesh(env);
+    const screened = await fetch(`${mesh.edgeUrl}/api/v1/risk/screen`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${await token(env)}` },
+      body: JSON.stringify({ name: "putin vladimir" }),
+    });
+    expect(screened.status).toBe(200);
+    const body = (await screened.json()) as { candidates: { entryId: string; list: string }[] };
+    expect(body.candidates[0]).toMatchObject({ entryId: "90001", list: "SDN" });
     mesh.child.kill("SIGTERM");
   });
 

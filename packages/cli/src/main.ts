@@ -5,6 +5,7 @@ import { authMigrations, bindAuth, ensureFirstAdmin } from "@qenex/auth";
 import { startEdge } from "@qenex/edge";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { bindLedger, ledgerMigrations } from "@qenex/ledger";
 import {
   ConfigError,
@@ -17,6 +18,7 @@ import {
   startService,
   stopOnSignals,
 } from "@qenex/platform";
+import { bindRisk, riskMigrations, seedStandardRules } from "@qenex/risk";
 
 const usage = `usage:
   qenex start                      run the mesh: the edge (REST, /health, RPC routing) on
@@ -28,6 +30,11 @@ const usage = `usage:
                                    recompute every balance from the transfers (default URL
                                    http://127.0.0.1:50051); exit 0 when the book reconciles
                                    and balances, 1 when not
+  qenex risk load-sanctions DIR [--list NAME]
+                                   load an OFAC SDN list (sdn.csv, and alt.csv / add.csv
+                                   when present, in DIR) into the risk service's database,
+                                   replacing the list NAME (default SDN); every risk replica
+                                   reloads it
   qenex help`;
 
 async function start(): Promise<void> {
@@ -49,10 +56,20 @@ async function start(): Promise<void> {
     shared: { db: ledger.db, kv: ledger.kv },
   });
   await ensureFirstAdmin(ledger.db, config);
+  const risk = await startService({
+    name: "risk",
+    port: config.riskPort,
+    config,
+    migrations: riskMigrations,
+    bind: bindRisk,
+    shared: { db: ledger.db, kv: ledger.kv },
+  });
+  await seedStandardRules(ledger.db);
   const edge = await startEdge(config, {
     upstreams: [
       { service: LedgerService, url: ledger.server.url },
       { service: AuthService, url: auth.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
+      { service: RiskService, url: risk.server.url },
     ],
     probes: [
       { name: config.databaseUrl ? "postgresql" : "pglite", check: () => ledger.db.ping() },
@@ -79,6 +96,7 @@ async function start(): Promise<void> {
       "",
       `QENEX edge listening on ${edge.server.url} (REST /api/v1/..., /health, RPC routing for browsers)`,
       `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
+      `QENEX risk listening on ${risk.server.url} (fraud scoring, AML rules, sanctions screening, alerts)`,
       `QENEX auth listening on ${auth.server.url} (token at POST ${edge.server.url}/api/v1/auth/token)`,
       `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
       "  get a token:  ./nodew pnpm -s qenex token --role admin",
@@ -111,6 +129,13 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === "start") return start();
   if (command === "token") return token(rest);
+  if (command === "risk") {
+    const [subcommand, ...args] = rest;
+    if (subcommand !== "load-sanctions") throw new UsageError(`unknown command "risk ${subcommand ?? ""}"`);
+    const { loadSanctions } = await import("./risk-load-sanctions.js");
+    process.exitCode = await loadSanctions(args);
+    return;
+  }
   if (command === "ledger") {
     const [subcommand, ...args] = rest;
     if (subcommand !== "reconcile") throw new UsageError(`unknown command "ledger ${subcommand ?? ""}"`);

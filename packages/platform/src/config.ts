@@ -18,6 +18,9 @@ export type Config = {
   dbPoolMax: number;
   edgePort: number;
   authPort: number;
+  riskPort: number;
+  /** Lowest sanctions screening score reported as a match, 0 to 1. */
+  screeningThreshold: number;
   /** The first admin's password; undefined means "generate one and print it once". */
   adminPassword: string | undefined;
   accessTokenTtlSeconds: number;
@@ -48,6 +51,8 @@ export const configVariables = {
   QENEX_DB_POOL_MAX: "PostgreSQL pool size per process (default 10)",
   QENEX_EDGE_PORT: "edge port: REST, /health, /openapi.json, RPC routing for browsers (default 8080)",
   QENEX_AUTH_PORT: "auth service port (default 50054)",
+  QENEX_RISK_PORT: "risk service port (default 50053)",
+  QENEX_SCREENING_THRESHOLD: "lowest sanctions screening score (0 to 1) that counts as a match (default 0.88)",
   QENEX_ADMIN_PASSWORD:
     "password of the first admin user, created at first start when no user exists (default: generated and printed once)",
   QENEX_ACCESS_TOKEN_TTL_SECONDS: "lifetime of access tokens from /api/v1/auth/token (default 900)",
@@ -146,6 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`QENEX_CORS_ORIGINS: "${origin}" must be scheme://host[:port]`);
   }
+  const screeningThresholdText = env.QENEX_SCREENING_THRESHOLD || "0.88";
+  const screeningThreshold = Number(screeningThresholdText);
+  if (!/^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$/.test(screeningThresholdText)) {
+    problems.push(`QENEX_SCREENING_THRESHOLD="${screeningThresholdText}" must be a decimal from 0 to 1`);
+  }
   const config: Config = {
     host: env.QENEX_HOST || "0.0.0.0",
     ledgerPort: int("QENEX_LEDGER_PORT", 50051, 0, 65535),
@@ -161,6 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     dbPoolMax: int("QENEX_DB_POOL_MAX", 10, 1, 500),
     edgePort: int("QENEX_EDGE_PORT", 8080, 0, 65535),
     authPort: int("QENEX_AUTH_PORT", 50054, 0, 65535),
+    riskPort: int("QENEX_RISK_PORT", 50053, 0, 65535),
+    screeningThreshold,
     adminPassword,
     accessTokenTtlSeconds: int("QENEX_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
     refreshTokenTtlSeconds: int("QENEX_REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 60, 31_536_000),

@@ -1,0 +1,232 @@
+// Scoring one transaction: features from the request and the account's history, the active
+// model, the AML rules and sanctions screening, then one decision. The rules, the model and
+// the sanctions index are cached per replica and reloaded when another replica (or this
+// one) changes them: a NOTIFY on "risk_changes" marks them stale, and they are also
+// rechecked every reloadIntervalMs in case a notification was missed.
+
+import { Category, Severity } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { type Db, type Kv, type Logger, parseMoney } from "@qenex/platform";
+import { type Decided, decide, type Finding } from "./domain/decide.js";
+import { createFeatureSet, type FeatureName, type FeatureSet, featureTable } from "./features/feature-set.js";
+import { type HistoryFeatures, readHistory } from "./features/history.js";
+import { usdValue } from "./features/reference-rates.js";
+import { type IsolationForest, isolationForestFromJson } from "./model/index.js";
+import { type CompiledRule, compileRules } from "./rules/compile.js";
+import { countryRisk } from "./rules/country-risk.js";
+import { evaluateRules } from "./rules/evaluate.js";
+import type { Severity as RuleSeverity } from "./rules/rule.js";
+import { createScreeningIndex, type ScreeningIndex, screen } from "./screening/index.js";
+import type { RiskStore, StoredRule } from "./store/risk-store.js";
+import type { SanctionsStore } from "./store/sanctions-store.js";
+
+const reloadIntervalMs = 30_000;
+
+export type ScoringInput = {
+  accountId: string;
+  counterpartyId: string;
+  amount: string;
+  currency: string;
+  counterpartyCountry: string;
+  counterpartyName: string;
+  atMs: number;
+  accountOpenedAtMs: number | undefined;
+};
+
+export type Scored = Decided & { features: FeatureSet; modelId: string; amountUsd: number };
+
+export const ruleSeverityToProto: Record<RuleSeverity, Severity> = {
+  low: Severity.LOW,
+  medium: Severity.MEDIUM,
+  high: Severity.HIGH,
+  critical: Severity.CRITICAL,
+};
+export const protoSeverityToRule: Partial<Record<Severity, RuleSeverity>> = {
+  [Severity.LOW]: "low",
+  [Severity.MEDIUM]: "medium",
+  [Severity.HIGH]: "high",
+  [Severity.CRITICAL]: "critical",
+};
+
+export function toRule(stored: StoredRule) {
+  return {
+    id: stored.id,
+    name: stored.name,
+    expression: stored.expression,
+    severity: protoSeverityToRule[stored.severity as Severity] ?? "medium",
+    reasonCode: stored.reasonCode,
+    enabled: stored.enabled,
+    version: stored.version,
+  };
+}
+
+/** The model's input row: the named features as numbers (bools 1/0). */
+export function featureRow(features: FeatureSet, names: readonly string[]): number[] {
+  return names.map((name) => {
+    const value = features[name as FeatureName];
+    if (typeof value === "bigint") return Number(value);
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (typeof value === "number") return value;
+    throw new Error(`feature ${name} is not numeric`);
+  });
+}
+
+/** Features a model may be trained on: the numeric and boolean ones. */
+export const modelFeatureNames = (Object.keys(featureTable) as FeatureName[]).filter((name) => featureTable[name].type !== "string");
+
+type Cached<T> = { value: T; version: string; stale: boolean; checkedAtMs: number };
+
+export function createScorer(deps: {
+  db: Db;
+  kv: Kv;
+  logger: Logger;
+  store: RiskStore;
+  sanctions: SanctionsStore;
+  screeningThreshold: number;
+}) {
+  const { kv, logger, store } = deps;
+  let rules: Cached<CompiledRule[]> | undefined;
+  let model: Cached<{ id: string; forest: IsolationForest; features: string[] } | undefined> | undefined;
+  let sanctions:
+    | Cached<{ index: ScreeningIndex; sources: { list: string; entryId: string; programs: string[] }[]; entries: number }>
+    | undefined;
+
+  const fresh = <T>(c: Cached<T> | undefined) => c !== undefined && !c.stale && Date.now() - c.checkedAtMs < reloadIntervalMs;
+
+  const loadRules = async () => {
+    if (fresh(rules)) return (rules as Cached<CompiledRule[]>).value;
+    const version = await store.rulesVersion();
+    if (rules && rules.version === version) {
+      rules = { ...rules, stale: false, checkedAtMs: Date.now() };
+      return rules.value;
+    }
+    const stored = await store.listRules(false);
+    const { compiled, errors } = compileRules(stored.map(toRule));
+    for (const error of errors) logger.error({ rule: error.ruleId, err: error.message }, "a stored rule does not compile; it is skipped");
+    rules = { value: compiled, version, stale: false, checkedAtMs: Date.now() };
+    return compiled;
+  };
+
+  const loadModel = async () => {
+    if (fresh(model)) return model?.value;
+    const active = await store.activeModel();
+    const version = active ? `${active.id}@${active.activatedAt?.toISOString()}` : "";
+    if (!model || model.version !== version) {
+      model = {
+        value: active ? { id: active.id, forest: isolationForestFromJson(active.model), features: active.features } : undefined,
+        version,
+        stale: false,
+        checkedAtMs: Date.now(),
+      };
+    } else {
+      model = { ...model, stale: false, checkedAtMs: Date.now() };
+    }
+    return model.value;
+  };
+
+  const loadSanctions = async () => {
+    if (fresh(sanctions)) return sanctions?.value;
+    const version = await deps.sanctions.versions();
+    if (!sanctions || sanctions.version !== version) {
+      const all = await deps.sanctions.allEntries();
+      // The index numbers entries itself; this keeps what each number stands for.
+      const sources = all.map(({ list, entry }) => ({ list, entryId: String(entry.id), programs: entry.programs }));
+      const index = createScreeningIndex(
+        all.map(({ entry }, i) => ({
+          id: i,
+          name: entry.name,
+          type: entry.type,
+          aliases: entry.aliases,
+          countries: entry.countries,
+          datesOfBirth: entry.datesOfBirth,
+        })),
+      );
+      sanctions = { value: { index, sources, entries: all.length }, version, stale: false, checkedAtMs: Date.now() };
+      if (all.length > 0) logger.info({ entries: all.length, version }, "sanctions index loaded");
+    } else {
+      sanctions = { ...sanctions, stale: false, checkedAtMs: Date.now() };
+    }
+    return sanctions.value;
+  };
+
+  return {
+    /** Marks every cache stale: the next score reloads what changed. */
+    invalidate() {
+      if (rules) rules.stale = true;
+      if (model) model.stale = true;
+      if (sanctions) sanctions.stale = true;
+    },
+
+    async screen(
+      query: { name: string; type?: "individual" | "entity"; country?: string; dateOfBirth?: string },
+      threshold: number,
+      limit: number,
+    ) {
+      const loaded = await loadSanctions();
+      if (!loaded) return { candidates: [], entries: 0 };
+      const found = screen(loaded.index, query, { threshold, limit });
+      return {
+        entries: loaded.entries,
+        candidates: found.map((c) => ({ ...c, source: loaded.sources[c.id] ?? { list: "", entryId: String(c.id), programs: [] } })),
+      };
+    },
+
+    async score(input: ScoringInput): Promise<Scored> {
+      const money = parseMoney(input.amount, input.currency);
+      if (!money.ok) throw new RangeError(money.reason);
+      const amountMinor = money.amountMinor;
+      const { usd } = usdValue(amountMinor, input.currency);
+      const history: HistoryFeatures = await readHistory(kv, {
+        accountId: input.accountId,
+        counterpartyId: input.counterpartyId,
+        amountUsd: usd,
+        atMs: input.atMs,
+        accountOpenedAtMs: input.accountOpenedAtMs,
+      });
+      const at = new Date(input.atMs);
+      const country = input.counterpartyCountry || "ZZ";
+      const features = createFeatureSet({
+        ...history,
+        amount_usd: usd,
+        amount_minor: amountMinor,
+        currency: input.currency,
+        hour_of_day: at.getUTCHours(),
+        day_of_week: at.getUTCDay(),
+        country,
+        country_risk: countryRisk(country),
+        is_round_amount: usd >= 1000 && Number.isInteger(Math.round(usd * 100) / 100000),
+      });
+      const [compiled, active, screened] = await Promise.all([
+        loadRules(),
+        loadModel(),
+        input.counterpartyName
+          ? this.screen(
+              { name: input.counterpartyName, ...(input.counterpartyCountry ? { country: input.counterpartyCountry } : {}) },
+              deps.screeningThreshold,
+              1,
+            )
+          : undefined,
+      ]);
+      const evaluation = evaluateRules(compiled, features);
+      for (const error of evaluation.errors) logger.warn({ rule: error.ruleId, err: error.message }, "a rule failed to evaluate");
+      const ruleFindings: Finding[] = evaluation.hits.map((hit) => ({
+        category: hit.ruleId.includes("velocity") ? Category.VELOCITY : Category.AML,
+        code: hit.ruleId,
+        message: `${hit.name} (${hit.reasonCode})`,
+        severity: ruleSeverityToProto[hit.severity],
+      }));
+      const top = screened?.candidates[0];
+      const decided = decide({
+        model: active
+          ? { score: active.forest.score(featureRow(features, active.features)), threshold: active.forest.threshold }
+          : undefined,
+        ruleFindings,
+        sanctions: top
+          ? { score: top.score, entryId: top.source.entryId, matchedName: top.matchedAlias, list: top.source.list }
+          : undefined,
+      });
+      return { ...decided, features, modelId: active?.id ?? "", amountUsd: usd };
+    },
+  };
+}
+
+export type Scorer = ReturnType<typeof createScorer>;

@@ -1,0 +1,389 @@
+// RiskService handlers: translate between wire messages and the scorer, the model library,
+// the rules engine and the stores. Roles: see `access` below (checked here, not only at the edge).
+import { create, fromJsonString, type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
+import {
+  type Alert,
+  AlertSchema,
+  AlertStatus,
+  Decision,
+  type Model,
+  ModelSchema,
+  PartyType,
+  type Reason,
+  ReasonSchema,
+  type RiskService,
+  type Rule,
+  RuleSchema,
+  ScoreTransactionResponseSchema,
+  type Severity,
+} from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { DomainError, type Kv, type Logger, type Role, requireRole } from "@qenex/platform";
+import { recordTransfer } from "./features/history.js";
+import type { RiskMetrics } from "./metrics.js";
+import { confusionAt, isolationForestFromJson, ModelError, rocAuc, trainIsolationForest } from "./model/index.js";
+import { compileRule } from "./rules/compile.js";
+import { RuleCompileError } from "./rules/rule.js";
+import { modelFeatureNames, protoSeverityToRule, type Scorer } from "./scorer.js";
+import { alertOpen, type RiskStore, type StoredAlert, type StoredModel, type StoredRule } from "./store/risk-store.js";
+
+const analysts: readonly Role[] = ["admin", "operator"];
+const readers: readonly Role[] = ["admin", "operator", "auditor"];
+const scorers: readonly Role[] = ["admin", "operator", "service"];
+const screeners: readonly Role[] = ["admin", "operator", "auditor", "service"];
+
+/** Who may call what; the README's table is this one. */
+export const riskAccess: Readonly<Record<keyof typeof RiskService.method, readonly Role[]>> = {
+  scoreTransaction: scorers,
+  screenParty: screeners,
+  trainModel: analysts,
+  evaluateModel: readers,
+  activateModel: analysts,
+  listModels: readers,
+  putRule: analysts,
+  listRules: readers,
+  listAlerts: readers,
+  getAlert: readers,
+  resolveAlert: analysts,
+};
+
+const pageSizeDefault = 100;
+const pageSizeMax = 1000;
+
+function pageOf(page: { pageSize: number; pageToken: string } | undefined): { afterId: string; limit: number } {
+  const size = page?.pageSize || pageSizeDefault;
+  let afterId = "";
+  if (page?.pageToken) {
+    afterId = Buffer.from(page.pageToken, "base64url").toString("utf8");
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(afterId))
+      throw new DomainError(Code.InvalidArgument, "page_token is not a token this server issued", "page.page_token");
+  }
+  return { afterId, limit: Math.min(size, pageSizeMax) };
+}
+
+function nextPage<T extends { id: string }>(rows: readonly T[], limit: number) {
+  const last = rows.at(-1);
+  return { nextPageToken: rows.length === limit && last ? Buffer.from(last.id).toString("base64url") : "" };
+}
+
+export type RiskHandlerDeps = {
+  scorer: Scorer;
+  store: RiskStore;
+  kv: Kv;
+  logger: Logger;
+  metrics: RiskMetrics;
+  screeningThreshold: number;
+  /** Rules or the active model changed: reload here at once, and tell the other replicas. */
+  changed: () => Promise<void>;
+};
+
+export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<typeof RiskService>> {
+  const { scorer, store, kv, logger, metrics } = deps;
+  return {
+    async scoreTransaction(req, ctx) {
+      requireRole(ctx, riskAccess.scoreTransaction);
+      const stored = await store.getScore(req.transactionId);
+      if (stored !== undefined) return { ...fromJsonString(ScoreTransactionResponseSchema, stored), existed: true };
+      if (!req.amount) throw new DomainError(Code.InvalidArgument, "amount is required", "amount");
+      const end = metrics.startScoring();
+      const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
+      const input = {
+        accountId: req.accountId,
+        counterpartyId: req.counterpartyId,
+        amount: req.amount.amount,
+        currency: req.amount.currency,
+        counterpartyCountry: req.counterpartyCountry,
+        counterpartyName: req.counterpartyName,
+        atMs,
+        accountOpenedAtMs: req.accountOpenedAt ? timestampDate(req.accountOpenedAt).getTime() : undefined,
+      };
+      let scored: Awaited<ReturnType<Scorer["score"]>>;
+      try {
+        scored = await scorer.score(input);
+      } catch (error) {
+        if (error instanceof RangeError) throw new DomainError(Code.InvalidArgument, error.message, "amount");
+        throw error;
+      }
+      const reasons = scored.reasons.map((r) => create(ReasonSchema, r));
+      const response = (alertId: string | undefined) =>
+        create(ScoreTransactionResponseSchema, {
+          transactionId: req.transactionId,
+          score: scored.score,
+          categoryScores: scored.categoryScores,
+          decision: scored.decision,
+          reasons,
+          alertId: alertId ?? "",
+          modelId: scored.modelId,
+          features: Object.fromEntries(Object.entries(scored.features).map(([k, v]) => [k, String(v)])),
+        });
+      let alertId: string | undefined;
+      const opensAlert = scored.decision === Decision.REVIEW || scored.decision === Decision.BLOCK;
+      const saved = await store.saveScore(
+        {
+          transactionId: req.transactionId,
+          accountId: req.accountId,
+          result: (id) => {
+            alertId = id;
+            return toJsonString(ScoreTransactionResponseSchema, response(id));
+          },
+        },
+        opensAlert
+          ? { decision: scored.decision, score: scored.score, reasons: JSON.stringify(reasons.map((r) => toJsonString(ReasonSchema, r))) }
+          : undefined,
+      );
+      if (saved === undefined) {
+        // Another replica scored this transaction first: its result stands, and it counted it.
+        const theirs = await store.getScore(req.transactionId);
+        if (theirs === undefined) throw new Error(`score of ${req.transactionId} vanished`);
+        return { ...fromJsonString(ScoreTransactionResponseSchema, theirs), existed: true };
+      }
+      await recordTransfer(kv, {
+        accountId: input.accountId,
+        counterpartyId: input.counterpartyId,
+        amountUsd: scored.amountUsd,
+        atMs,
+        accountOpenedAtMs: input.accountOpenedAtMs,
+      });
+      end();
+      metrics.detected(
+        Decision[scored.decision].toLowerCase(),
+        scored.reasons.map((r) => r.code),
+      );
+      if (opensAlert) logger.info({ transactionId: req.transactionId, alertId, decision: Decision[scored.decision] }, "alert opened");
+      return response(alertId);
+    },
+
+    async screenParty(req, ctx) {
+      requireRole(ctx, riskAccess.screenParty);
+      const threshold = req.threshold || deps.screeningThreshold;
+      const type = req.type === PartyType.INDIVIDUAL ? "individual" : req.type === PartyType.ENTITY ? "entity" : undefined;
+      const { candidates, entries } = await scorer.screen(
+        {
+          name: req.name,
+          ...(type ? { type } : {}),
+          ...(req.country ? { country: req.country } : {}),
+          ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
+        },
+        threshold,
+        req.limit || 10,
+      );
+      return {
+        threshold,
+        listEntries: BigInt(entries),
+        candidates: candidates.map((c) => ({
+          entryId: c.source.entryId,
+          name: c.name,
+          matchedName: c.matchedAlias,
+          score: c.score,
+          list: c.source.list,
+          programs: c.source.programs,
+          reasons: c.reasons.map((r) => JSON.stringify(r)),
+        })),
+      };
+    },
+
+    async trainModel(req, ctx) {
+      requireRole(ctx, riskAccess.trainModel);
+      const unknown = req.features.filter((f) => !(modelFeatureNames as readonly string[]).includes(f));
+      if (unknown.length > 0) {
+        throw new DomainError(
+          Code.InvalidArgument,
+          `not numeric features: ${unknown.join(", ")}; use ${modelFeatureNames.join(", ")}`,
+          "features",
+        );
+      }
+      if (new Set(req.features).size !== req.features.length)
+        throw new DomainError(Code.InvalidArgument, "features are named twice", "features");
+      const bad = req.rows.findIndex((r) => r.values.length !== req.features.length);
+      if (bad >= 0)
+        throw new DomainError(
+          Code.InvalidArgument,
+          `rows[${bad}] has ${req.rows[bad]?.values.length} values for ${req.features.length} features`,
+          "rows",
+        );
+      const options = {
+        trees: req.trees || 100,
+        sampleSize: req.sampleSize || 256,
+        contamination: req.contamination || 0.05,
+        seed: req.seed || 1,
+        standardize: true,
+      };
+      let forest: ReturnType<typeof trainIsolationForest>;
+      try {
+        forest = trainIsolationForest(
+          req.rows.map((r) => r.values),
+          options,
+        );
+      } catch (error) {
+        if (error instanceof ModelError) throw new DomainError(Code.InvalidArgument, error.message, "rows");
+        throw error;
+      }
+      const saved = await store.insertModel({
+        name: req.name,
+        features: [...req.features],
+        trees: options.trees,
+        sampleSize: forest.sampleSize,
+        contamination: options.contamination,
+        threshold: forest.threshold,
+        seed: options.seed,
+        trainingRows: req.rows.length,
+        model: JSON.stringify(forest.toJSON()),
+      });
+      return { model: modelMessage(saved) };
+    },
+
+    async evaluateModel(req, ctx) {
+      requireRole(ctx, riskAccess.evaluateModel);
+      const stored = await store.getModel(req.modelId);
+      if (!stored) throw new DomainError(Code.NotFound, `model ${req.modelId} not found`, "model_id");
+      const forest = isolationForestFromJson(stored.model);
+      const bad = req.rows.findIndex((r) => r.values.length !== stored.features.length);
+      if (bad >= 0)
+        throw new DomainError(
+          Code.InvalidArgument,
+          `rows[${bad}] must have ${stored.features.length} values (${stored.features.join(", ")})`,
+          "rows",
+        );
+      const labels = req.rows.map((r) => (r.label === 1 ? 1 : 0) as 0 | 1);
+      if (!labels.includes(1) || !labels.includes(0))
+        throw new DomainError(Code.InvalidArgument, "rows need both labels, 0 and 1, for ROC-AUC", "rows");
+      const scores = forest.scoreRows(req.rows.map((r) => r.values));
+      const confusion = confusionAt(scores, labels, forest.threshold);
+      const precision =
+        confusion.truePositives + confusion.falsePositives === 0
+          ? 0
+          : confusion.truePositives / (confusion.truePositives + confusion.falsePositives);
+      const recall =
+        confusion.truePositives + confusion.falseNegatives === 0
+          ? 0
+          : confusion.truePositives / (confusion.truePositives + confusion.falseNegatives);
+      return {
+        rocAuc: rocAuc(scores, labels),
+        precision,
+        recall,
+        threshold: forest.threshold,
+        truePositives: BigInt(confusion.truePositives),
+        falsePositives: BigInt(confusion.falsePositives),
+        trueNegatives: BigInt(confusion.trueNegatives),
+        falseNegatives: BigInt(confusion.falseNegatives),
+      };
+    },
+
+    async activateModel(req, ctx) {
+      requireRole(ctx, riskAccess.activateModel);
+      const model = await store.activateModel(req.modelId);
+      if (!model) throw new DomainError(Code.NotFound, `model ${req.modelId} not found`, "model_id");
+      await deps.changed();
+      return { model: modelMessage(model) };
+    },
+
+    async listModels(req, ctx) {
+      requireRole(ctx, riskAccess.listModels);
+      const { afterId, limit } = pageOf(req.page);
+      const models = await store.listModels(afterId, limit);
+      return { models: models.map(modelMessage), page: nextPage(models, limit) };
+    },
+
+    async putRule(req, ctx) {
+      requireRole(ctx, riskAccess.putRule);
+      const rule = req.rule as Rule;
+      const candidate = {
+        id: rule.ruleId,
+        name: rule.name,
+        expression: rule.expression,
+        severity: protoSeverityToRule[rule.severity] ?? "medium",
+        reasonCode: rule.reasonCode,
+        enabled: rule.enabled,
+        version: 1,
+      };
+      const compiled = compileRule(candidate);
+      if (compiled instanceof RuleCompileError) {
+        const where = compiled.position ? ` at line ${compiled.position.line}, column ${compiled.position.column}` : "";
+        throw new DomainError(Code.InvalidArgument, `${compiled.message}${where}`, `rule.${fieldName(compiled.field)}`);
+      }
+      const saved = await store.putRule({ ...candidate, severity: rule.severity });
+      await deps.changed();
+      return { rule: ruleMessage(saved) };
+    },
+
+    async listRules(req, ctx) {
+      requireRole(ctx, riskAccess.listRules);
+      return { rules: (await store.listRules(req.includeDisabled)).map(ruleMessage) };
+    },
+
+    async listAlerts(req, ctx) {
+      requireRole(ctx, riskAccess.listAlerts);
+      const { afterId, limit } = pageOf(req.page);
+      const alerts = await store.listAlerts({ status: req.status, accountId: req.accountId, afterId, limit });
+      return { alerts: alerts.map(alertMessage), page: nextPage(alerts, limit) };
+    },
+
+    async getAlert(req, ctx) {
+      requireRole(ctx, riskAccess.getAlert);
+      const alert = await store.getAlert(req.alertId);
+      if (!alert) throw new DomainError(Code.NotFound, `alert ${req.alertId} not found`, "alert_id");
+      return { alert: alertMessage(alert) };
+    },
+
+    async resolveAlert(req, ctx) {
+      const principal = requireRole(ctx, riskAccess.resolveAlert);
+      const result = await store.resolveAlert(req.alertId, { disposition: req.disposition, note: req.note, resolvedBy: principal.subject });
+      if (!result) throw new DomainError(Code.NotFound, `alert ${req.alertId} not found`, "alert_id");
+      if (!result.changed) throw new DomainError(Code.FailedPrecondition, `alert ${req.alertId} is already resolved`, "alert_id");
+      return { alert: alertMessage(result.alert) };
+    },
+  };
+}
+
+function fieldName(field: string): string {
+  return field === "id" ? "rule_id" : field === "reasonCode" ? "reason_code" : field;
+}
+
+function modelMessage(m: StoredModel): Model {
+  return create(ModelSchema, {
+    modelId: m.id,
+    name: m.name,
+    features: m.features,
+    trees: m.trees,
+    sampleSize: m.sampleSize,
+    contamination: m.contamination,
+    threshold: m.threshold,
+    seed: m.seed,
+    trainingRows: BigInt(m.trainingRows),
+    active: m.active,
+    createdAt: timestampFromDate(m.createdAt),
+    ...(m.activatedAt ? { activatedAt: timestampFromDate(m.activatedAt) } : {}),
+  });
+}
+
+function ruleMessage(r: StoredRule): Rule {
+  return create(RuleSchema, {
+    ruleId: r.id,
+    name: r.name,
+    expression: r.expression,
+    severity: r.severity as Severity,
+    reasonCode: r.reasonCode,
+    enabled: r.enabled,
+    version: BigInt(r.version),
+    updatedAt: timestampFromDate(r.updatedAt),
+  });
+}
+
+function alertMessage(a: StoredAlert): Alert {
+  const init: MessageInitShape<typeof AlertSchema> = {
+    alertId: a.id,
+    transactionId: a.transactionId,
+    accountId: a.accountId,
+    decision: a.decision as Decision,
+    score: a.score,
+    reasons: (JSON.parse(a.reasons) as string[]).map((r): Reason => fromJsonString(ReasonSchema, r)),
+    status: a.status === alertOpen ? AlertStatus.OPEN : AlertStatus.RESOLVED,
+    disposition: a.disposition,
+    note: a.note,
+    resolvedBy: a.resolvedBy,
+    createdAt: timestampFromDate(a.createdAt),
+    ...(a.resolvedAt ? { resolvedAt: timestampFromDate(a.resolvedAt) } : {}),
+  };
+  return create(AlertSchema, init);
+}

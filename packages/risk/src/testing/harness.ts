@@ -1,0 +1,51 @@
+// Starts a real risk server for tests: PostgreSQL when DATABASE_URL is set (CI), embedded
+// PGlite in a temporary folder otherwise; Redis when REDIS_URL is set. Clients are real
+// network clients.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
+import { bindRisk, riskMigrations, seedStandardRules } from "../index.js";
+
+export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
+
+export type TestRisk = {
+  process: ServiceProcess;
+  url: string;
+  client(roles?: Role[], subject?: string): Client<typeof RiskService>;
+  stop(): Promise<void>;
+};
+
+export async function startTestRisk(): Promise<TestRisk> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "qenex-risk-"));
+  const config = loadConfig(
+    {
+      QENEX_HOST: "127.0.0.1",
+      QENEX_DATA_DIR: dataDir,
+      QENEX_JWT_SECRET: testJwtSecret,
+      QENEX_LOG_LEVEL: "silent",
+      QENEX_SHUTDOWN_GRACE_MS: "1000",
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    },
+    { forServer: false },
+  );
+  const started = await startService({ name: "risk", port: 0, config, migrations: riskMigrations, bind: bindRisk });
+  await seedStandardRules(started.db);
+  const auth = createAuth(testJwtSecret);
+  return {
+    process: started,
+    url: started.server.url,
+    client(roles = ["admin"], subject = "test") {
+      const bearer: Interceptor = (next) => async (req) => {
+        req.header.set("authorization", `Bearer ${await auth.issue({ subject, roles }, 600)}`);
+        return next(req);
+      };
+      return createClient(RiskService, createGrpcTransport({ baseUrl: started.server.url, interceptors: [bearer] }));
+    },
+    stop: () => started.stop(),
+  };
+}
