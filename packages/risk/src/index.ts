@@ -5,15 +5,21 @@ import { createRiskMetrics } from "./metrics.js";
 import { standardRules } from "./rules/standard-rules.js";
 import { createScorer, ruleSeverityToProto } from "./scorer.js";
 import { createRiskHandlers } from "./service.js";
+import { createPartyStore } from "./store/party-store.js";
 import { createRiskStore } from "./store/risk-store.js";
 import { createSanctionsStore } from "./store/sanctions-store.js";
 
-export { featureTable } from "./features/feature-set.js";
+export { createFeatureSet, featureTable } from "./features/feature-set.js";
 export * from "./model/index.js";
+export { compileRules } from "./rules/compile.js";
+export { evaluateRules } from "./rules/evaluate.js";
 export { standardRules } from "./rules/standard-rules.js";
+export { createScorer, type Scorer } from "./scorer.js";
 export * from "./screening/index.js";
 export { riskAccess } from "./service.js";
 export { riskMigrations } from "./store/migrations.js";
+export { createPartyStore } from "./store/party-store.js";
+export { createRiskStore } from "./store/risk-store.js";
 export { createSanctionsStore } from "./store/sanctions-store.js";
 
 const changesChannel = "risk_changes";
@@ -22,7 +28,8 @@ export function bindRisk(deps: ServiceDeps): BoundServices {
   const { db, kv, logger, config } = deps;
   const store = createRiskStore(db);
   const sanctions = createSanctionsStore(db);
-  const scorer = createScorer({ db, kv, logger, store, sanctions, screeningThreshold: config.screeningThreshold });
+  const parties = createPartyStore(db);
+  const scorer = createScorer({ db, kv, logger, store, parties, sanctions, screeningThreshold: config.screeningThreshold });
   // Another replica changed rules, the active model or a sanctions list: reload on next use.
   const unlisten = db
     .listen(changesChannel, () => scorer.invalidate())
@@ -33,6 +40,7 @@ export function bindRisk(deps: ServiceDeps): BoundServices {
   const impl = createRiskHandlers({
     scorer,
     store,
+    parties,
     kv,
     logger,
     metrics: createRiskMetrics(deps.metrics),

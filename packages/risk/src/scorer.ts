@@ -4,9 +4,10 @@
 // one) changes them: a NOTIFY on "risk_changes" marks them stale, and they are also
 // rechecked every reloadIntervalMs in case a notification was missed.
 
-import { Category, Severity } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { Category, PartyStatus, Severity } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { type Db, type Kv, type Logger, parseMoney } from "@qenex/platform";
 import { type Decided, decide, type Finding } from "./domain/decide.js";
+import { kycFindings } from "./domain/kyc.js";
 import { createFeatureSet, type FeatureName, type FeatureSet, featureTable } from "./features/feature-set.js";
 import { type HistoryFeatures, readHistory } from "./features/history.js";
 import { usdValue } from "./features/reference-rates.js";
@@ -16,6 +17,7 @@ import { countryRisk } from "./rules/country-risk.js";
 import { evaluateRules } from "./rules/evaluate.js";
 import type { Severity as RuleSeverity } from "./rules/rule.js";
 import { createScreeningIndex, type ScreeningIndex, screen } from "./screening/index.js";
+import type { PartyStore } from "./store/party-store.js";
 import type { RiskStore, StoredRule } from "./store/risk-store.js";
 import type { SanctionsStore } from "./store/sanctions-store.js";
 
@@ -80,6 +82,7 @@ export function createScorer(deps: {
   kv: Kv;
   logger: Logger;
   store: RiskStore;
+  parties: PartyStore;
   sanctions: SanctionsStore;
   screeningThreshold: number;
 }) {
@@ -195,9 +198,10 @@ export function createScorer(deps: {
         country_risk: countryRisk(country),
         is_round_amount: usd >= 1000 && Number.isInteger(Math.round(usd * 100) / 100000),
       });
-      const [compiled, active, screened] = await Promise.all([
+      const [compiled, active, party, screened] = await Promise.all([
         loadRules(),
         loadModel(),
+        deps.parties.ofAccount(input.accountId),
         input.counterpartyName
           ? this.screen(
               { name: input.counterpartyName, ...(input.counterpartyCountry ? { country: input.counterpartyCountry } : {}) },
@@ -214,6 +218,11 @@ export function createScorer(deps: {
         message: `${hit.name} (${hit.reasonCode})`,
         severity: ruleSeverityToProto[hit.severity],
       }));
+      if (party) {
+        ruleFindings.push(
+          ...kycFindings({ id: party.id, level: party.level, blocked: party.status === PartyStatus.BLOCKED }, usd, history.sum_usd_24h),
+        );
+      }
       const top = screened?.candidates[0];
       const decided = decide({
         model: active

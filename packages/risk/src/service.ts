@@ -8,8 +8,11 @@ import {
   AlertSchema,
   AlertStatus,
   Decision,
+  KycLevel,
   type Model,
   ModelSchema,
+  PartySchema,
+  PartyStatus,
   PartyType,
   type Reason,
   ReasonSchema,
@@ -17,15 +20,18 @@ import {
   type Rule,
   RuleSchema,
   ScoreTransactionResponseSchema,
+  ScreeningCandidateSchema,
   type Severity,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { DomainError, type Kv, type Logger, type Role, requireRole } from "@qenex/platform";
+import { kycLimits } from "./domain/kyc.js";
 import { recordTransfer } from "./features/history.js";
 import type { RiskMetrics } from "./metrics.js";
 import { confusionAt, isolationForestFromJson, ModelError, rocAuc, trainIsolationForest } from "./model/index.js";
 import { compileRule } from "./rules/compile.js";
 import { RuleCompileError } from "./rules/rule.js";
 import { modelFeatureNames, protoSeverityToRule, type Scorer } from "./scorer.js";
+import { AccountTaken, type PartyStore, type StoredParty } from "./store/party-store.js";
 import { alertOpen, type RiskStore, type StoredAlert, type StoredModel, type StoredRule } from "./store/risk-store.js";
 
 const analysts: readonly Role[] = ["admin", "operator"];
@@ -46,6 +52,9 @@ export const riskAccess: Readonly<Record<keyof typeof RiskService.method, readon
   listAlerts: readers,
   getAlert: readers,
   resolveAlert: analysts,
+  createParty: analysts,
+  getParty: readers,
+  setPartyLevel: analysts,
 };
 
 const pageSizeDefault = 100;
@@ -70,6 +79,7 @@ function nextPage<T extends { id: string }>(rows: readonly T[], limit: number) {
 export type RiskHandlerDeps = {
   scorer: Scorer;
   store: RiskStore;
+  parties: PartyStore;
   kv: Kv;
   logger: Logger;
   metrics: RiskMetrics;
@@ -326,6 +336,65 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       return { alert: alertMessage(alert) };
     },
 
+    async createParty(req, ctx) {
+      requireRole(ctx, riskAccess.createParty);
+      const type = req.type === PartyType.INDIVIDUAL ? "individual" : "entity";
+      const { candidates } = await scorer.screen(
+        {
+          name: req.name,
+          type,
+          ...(req.country ? { country: req.country } : {}),
+          ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
+        },
+        deps.screeningThreshold,
+        5,
+      );
+      const screening = candidates.map((c) => ({
+        entryId: c.source.entryId,
+        name: c.name,
+        matchedName: c.matchedAlias,
+        score: c.score,
+        list: c.source.list,
+        programs: c.source.programs,
+        reasons: c.reasons.map((r) => JSON.stringify(r)),
+      }));
+      const party = {
+        id: req.partyId,
+        name: req.name,
+        type: req.type,
+        country: req.country,
+        dateOfBirth: req.dateOfBirth,
+        level: req.level || KycLevel.NONE,
+        status: screening.length > 0 ? PartyStatus.BLOCKED : PartyStatus.ACTIVE,
+        screening: JSON.stringify(screening.map((c) => toJsonString(ScreeningCandidateSchema, create(ScreeningCandidateSchema, c)))),
+        accountIds: [...new Set(req.accountIds)],
+      };
+      try {
+        const created = await deps.parties.create(party);
+        if (created.kind === "exists") throw new DomainError(Code.AlreadyExists, `party ${req.partyId} already exists`, "party_id");
+      } catch (error) {
+        if (error instanceof AccountTaken) throw new DomainError(Code.AlreadyExists, error.message, "account_ids");
+        throw error;
+      }
+      if (party.status === PartyStatus.BLOCKED)
+        logger.warn({ party: req.partyId, matches: screening.length }, "party matched a sanctions list at onboarding");
+      return { party: partyMessage((await deps.parties.get(req.partyId)) as StoredParty) };
+    },
+
+    async getParty(req, ctx) {
+      requireRole(ctx, riskAccess.getParty);
+      const party = await deps.parties.get(req.partyId);
+      if (!party) throw new DomainError(Code.NotFound, `party ${req.partyId} not found`, "party_id");
+      return { party: partyMessage(party) };
+    },
+
+    async setPartyLevel(req, ctx) {
+      requireRole(ctx, riskAccess.setPartyLevel);
+      if (!(await deps.parties.setLevel(req.partyId, req.level)))
+        throw new DomainError(Code.NotFound, `party ${req.partyId} not found`, "party_id");
+      return { party: partyMessage((await deps.parties.get(req.partyId)) as StoredParty) };
+    },
+
     async resolveAlert(req, ctx) {
       const principal = requireRole(ctx, riskAccess.resolveAlert);
       const result = await store.resolveAlert(req.alertId, { disposition: req.disposition, note: req.note, resolvedBy: principal.subject });
@@ -334,6 +403,25 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       return { alert: alertMessage(result.alert) };
     },
   };
+}
+
+function partyMessage(p: StoredParty) {
+  const limits = kycLimits[p.level as KycLevel];
+  return create(PartySchema, {
+    partyId: p.id,
+    name: p.name,
+    type: p.type as PartyType,
+    country: p.country,
+    dateOfBirth: p.dateOfBirth,
+    level: p.level as KycLevel,
+    status: p.status as PartyStatus,
+    accountIds: p.accountIds,
+    screening: (JSON.parse(p.screening) as string[]).map((c) => fromJsonString(ScreeningCandidateSchema, c)),
+    transactionLimitUsd: limits.transactionUsd === undefined ? "" : String(limits.transactionUsd),
+    dailyLimitUsd: limits.dailyUsd === undefined ? "" : String(limits.dailyUsd),
+    createdAt: timestampFromDate(p.createdAt),
+    updatedAt: timestampFromDate(p.updatedAt),
+  });
 }
 
 function fieldName(field: string): string {

@@ -81,4 +81,28 @@ export const riskMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "parties (KYC) and the accounts they own",
+    sql: `
+      CREATE TABLE risk_parties (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        party_type integer NOT NULL,
+        country text NOT NULL,
+        date_of_birth text NOT NULL,
+        level integer NOT NULL,
+        status integer NOT NULL,
+        screening text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- An account belongs to one party at most.
+      CREATE TABLE risk_party_accounts (
+        account_id text PRIMARY KEY,
+        party_id text NOT NULL REFERENCES risk_parties (id)
+      );
+      CREATE INDEX risk_party_accounts_by_party ON risk_party_accounts (party_id);
+    `,
+  },
 ];

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file qenex/risk/v1/risk.proto.
  */
 export const file_qenex_risk_v1_risk: GenFile = /*@__PURE__*/
-  fileDesc("ChhxZW5leC9yaXNrL3YxL3Jpc2sucHJvdG8SDXFlbmV4LnJpc2sudjEisAMKF1Njb3JlVHJhbnNhY3Rpb25SZXF1ZXN0EkIKDnRyYW5zYWN0aW9uX2lkGAEgASgJQiq6SCdyJTIjXltBLVphLXowLTldW0EtWmEtejAtOS5fOi1dezAsMTI3fSQSPQoKYWNjb3VudF9pZBgCIAEoCUIpukgmciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXzotXXswLDYzfSQSIQoPY291bnRlcnBhcnR5X2lkGAMgASgJQgi6SAVyAxiAARIuCgZhbW91bnQYBCABKAsyFi5xZW5leC5jb21tb24udjEuTW9uZXlCBrpIA8gBARIyChRjb3VudGVycGFydHlfY291bnRyeRgFIAEoCUIUukgRcg8yDV4oW0EtWl17Mn0pPyQSIwoRY291bnRlcnBhcnR5X25hbWUYBiABKAlCCLpIBXIDGIACEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFhY2NvdW50X29wZW5lZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifQoGUmVhc29uEikKCGNhdGVnb3J5GAEgASgOMhcucWVuZXgucmlzay52MS5DYXRlZ29yeRIMCgRjb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSKQoIc2V2ZXJpdHkYBCABKA4yFy5xZW5leC5yaXNrLnYxLlNldmVyaXR5IkkKDUNhdGVnb3J5U2NvcmUSKQoIY2F0ZWdvcnkYASABKA4yFy5xZW5leC5yaXNrLnYxLkNhdGVnb3J5Eg0KBXNjb3JlGAIgASgBIvoCChhTY29yZVRyYW5zYWN0aW9uUmVzcG9uc2USFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDQoFc2NvcmUYAiABKAESNQoPY2F0ZWdvcnlfc2NvcmVzGAMgAygLMhwucWVuZXgucmlzay52MS5DYXRlZ29yeVNjb3JlEikKCGRlY2lzaW9uGAQgASgOMhcucWVuZXgucmlzay52MS5EZWNpc2lvbhImCgdyZWFzb25zGAUgAygLMhUucWVuZXgucmlzay52MS5SZWFzb24SEAoIYWxlcnRfaWQYBiABKAkSEAoIbW9kZWxfaWQYByABKAkSRwoIZmVhdHVyZXMYCCADKAsyNS5xZW5leC5yaXNrLnYxLlNjb3JlVHJhbnNhY3Rpb25SZXNwb25zZS5GZWF0dXJlc0VudHJ5Eg8KB2V4aXN0ZWQYCSABKAgaLwoNRmVhdHVyZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoICChJTY3JlZW5QYXJ0eVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARiAAhImCgR0eXBlGAIgASgOMhgucWVuZXgucmlzay52MS5QYXJ0eVR5cGUSJQoHY291bnRyeRgDIAEoCUIUukgRcg8yDV4oW0EtWl17Mn0pPyQSPQoNZGF0ZV9vZl9iaXJ0aBgEIAEoCUImukgjciEyH14oWzAtOV17NH0tWzAtOV17Mn0tWzAtOV17Mn0pPyQSKgoJdGhyZXNob2xkGAUgASgBQhe6SBQSEhkAAAAAAADwPykAAAAAAAAAABIYCgVsaW1pdBgGIAEoBUIJukgGGgQYZCgAIooBChJTY3JlZW5pbmdDYW5kaWRhdGUSEAoIZW50cnlfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxtYXRjaGVkX25hbWUYAyABKAkSDQoFc2NvcmUYBCABKAESDAoEbGlzdBgFIAEoCRIQCghwcm9ncmFtcxgGIAMoCRIPCgdyZWFzb25zGAcgAygJInUKE1NjcmVlblBhcnR5UmVzcG9uc2USNQoKY2FuZGlkYXRlcxgBIAMoCzIhLnFlbmV4LnJpc2sudjEuU2NyZWVuaW5nQ2FuZGlkYXRlEhEKCXRocmVzaG9sZBgCIAEoARIUCgxsaXN0X2VudHJpZXMYAyABKAMiPwoKRGF0YXNldFJvdxIZCgZ2YWx1ZXMYASADKAFCCbpIBpIBAxDoBxIWCgVsYWJlbBgCIAEoDUIHukgEKgIYASL4AQoRVHJhaW5Nb2RlbFJlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAEhwKCGZlYXR1cmVzGAIgAygJQgq6SAeSAQQIARBAEjUKBHJvd3MYAyADKAsyGS5xZW5leC5yaXNrLnYxLkRhdGFzZXRSb3dCDLpICZIBBggCEKCNBhIXCgV0cmVlcxgEIAEoDUIIukgFKgMY6AcSHgoLc2FtcGxlX3NpemUYBSABKA1CCbpIBioEGKCNBhIuCg1jb250YW1pbmF0aW9uGAYgASgBQhe6SBQSEhkAAAAAAADgPykAAAAAAAAAABIMCgRzZWVkGAcgASgNIp4CCgVNb2RlbBIQCghtb2RlbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGZlYXR1cmVzGAMgAygJEg0KBXRyZWVzGAQgASgNEhMKC3NhbXBsZV9zaXplGAUgASgNEhUKDWNvbnRhbWluYXRpb24YBiABKAESEQoJdGhyZXNob2xkGAcgASgBEgwKBHNlZWQYCCABKA0SFQoNdHJhaW5pbmdfcm93cxgJIAEoAxIOCgZhY3RpdmUYCiABKAgSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChJUcmFpbk1vZGVsUmVzcG9uc2USIwoFbW9kZWwYASABKAsyFC5xZW5leC5yaXNrLnYxLk1vZGVsIn4KFEV2YWx1YXRlTW9kZWxSZXF1ZXN0Ei8KCG1vZGVsX2lkGAEgASgJQh26SBpyGDIWXltBLVphLXowLTkuXy1dezEsNjR9JBI1CgRyb3dzGAIgAygLMhkucWVuZXgucmlzay52MS5EYXRhc2V0Um93Qgy6SAmSAQYIAhCgjQYiwAEKFUV2YWx1YXRlTW9kZWxSZXNwb25zZRIPCgdyb2NfYXVjGAEgASgBEhEKCXByZWNpc2lvbhgCIAEoARIOCgZyZWNhbGwYAyABKAESEQoJdGhyZXNob2xkGAQgASgBEhYKDnRydWVfcG9zaXRpdmVzGAUgASgDEhcKD2ZhbHNlX3Bvc2l0aXZlcxgGIAEoAxIWCg50cnVlX25lZ2F0aXZlcxgHIAEoAxIXCg9mYWxzZV9uZWdhdGl2ZXMYCCABKAMiRwoUQWN0aXZhdGVNb2RlbFJlcXVlc3QSLwoIbW9kZWxfaWQYASABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kIjwKFUFjdGl2YXRlTW9kZWxSZXNwb25zZRIjCgVtb2RlbBgBIAEoCzIULnFlbmV4LnJpc2sudjEuTW9kZWwiPwoRTGlzdE1vZGVsc1JlcXVlc3QSKgoEcGFnZRgBIAEoCzIcLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJAoGbW9kZWxzGAEgAygLMhQucWVuZXgucmlzay52MS5Nb2RlbBIrCgRwYWdlGAIgASgLMh0ucWVuZXguY29tbW9uLnYxLlBhZ2VSZXNwb25zZSKaAgoEUnVsZRIzCgdydWxlX2lkGAEgASgJQiK6SB9yHTIbXlthLXowLTldW2EtejAtOS5fLV17MCw2M30kEhYKBG5hbWUYAiABKAlCCLpIBXIDGIABEh4KCmV4cHJlc3Npb24YAyABKAlCCrpIB3IFEAEYgCASNQoIc2V2ZXJpdHkYBCABKA4yFy5xZW5leC5yaXNrLnYxLlNldmVyaXR5Qgq6SAeCAQQQASAAEhwKC3JlYXNvbl9jb2RlGAUgASgJQge6SARyAhhAEg8KB2VuYWJsZWQYBiABKAgSDwoHdmVyc2lvbhgHIAEoAxIuCgp1cGRhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI7Cg5QdXRSdWxlUmVxdWVzdBIpCgRydWxlGAEgASgLMhMucWVuZXgucmlzay52MS5SdWxlQga6SAPIAQEiNAoPUHV0UnVsZVJlc3BvbnNlEiEKBHJ1bGUYASABKAsyEy5xZW5leC5yaXNrLnYxLlJ1bGUiLAoQTGlzdFJ1bGVzUmVxdWVzdBIYChBpbmNsdWRlX2Rpc2FibGVkGAEgASgIIjcKEUxpc3RSdWxlc1Jlc3BvbnNlEiIKBXJ1bGVzGAEgAygLMhMucWVuZXgucmlzay52MS5SdWxlIogDCgVBbGVydBIQCghhbGVydF9pZBgBIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEikKCGRlY2lzaW9uGAQgASgOMhcucWVuZXgucmlzay52MS5EZWNpc2lvbhINCgVzY29yZRgFIAEoARImCgdyZWFzb25zGAYgAygLMhUucWVuZXgucmlzay52MS5SZWFzb24SKgoGc3RhdHVzGAcgASgOMhoucWVuZXgucmlzay52MS5BbGVydFN0YXR1cxIvCgtkaXNwb3NpdGlvbhgIIAEoDjIaLnFlbmV4LnJpc2sudjEuRGlzcG9zaXRpb24SDAoEbm90ZRgJIAEoCRITCgtyZXNvbHZlZF9ieRgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXNvbHZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiAEKEUxpc3RBbGVydHNSZXF1ZXN0EioKBnN0YXR1cxgBIAEoDjIaLnFlbmV4LnJpc2sudjEuQWxlcnRTdGF0dXMSGwoKYWNjb3VudF9pZBgCIAEoCUIHukgEcgIYQBIqCgRwYWdlGAMgASgLMhwucWVuZXguY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImcKEkxpc3RBbGVydHNSZXNwb25zZRIkCgZhbGVydHMYASADKAsyFC5xZW5leC5yaXNrLnYxLkFsZXJ0EisKBHBhZ2UYAiABKAsyHS5xZW5leC5jb21tb24udjEuUGFnZVJlc3BvbnNlIkIKD0dldEFsZXJ0UmVxdWVzdBIvCghhbGVydF9pZBgBIAEoCUIdukgachgyFl5bQS1aYS16MC05Ll8tXXsxLDY0fSQiNwoQR2V0QWxlcnRSZXNwb25zZRIjCgVhbGVydBgBIAEoCzIULnFlbmV4LnJpc2sudjEuQWxlcnQinQEKE1Jlc29sdmVBbGVydFJlcXVlc3QSLwoIYWxlcnRfaWQYASABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kEjsKC2Rpc3Bvc2l0aW9uGAIgASgOMhoucWVuZXgucmlzay52MS5EaXNwb3NpdGlvbkIKukgHggEEEAEgABIYCgRub3RlGAMgASgJQgq6SAdyBRABGIAgIjsKFFJlc29sdmVBbGVydFJlc3BvbnNlEiMKBWFsZXJ0GAEgASgLMhQucWVuZXgucmlzay52MS5BbGVydCphCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhIKDkRFQ0lTSU9OX0FMTE9XEAESEwoPREVDSVNJT05fUkVWSUVXEAISEgoOREVDSVNJT05fQkxPQ0sQAyp5CghDYXRlZ29yeRIYChRDQVRFR09SWV9VTlNQRUNJRklFRBAAEhIKDkNBVEVHT1JZX0ZSQVVEEAESEAoMQ0FURUdPUllfQU1MEAISFgoSQ0FURUdPUllfU0FOQ1RJT05TEAMSFQoRQ0FURUdPUllfVkVMT0NJVFkQBCp1CghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhAKDFNFVkVSSVRZX0xPVxABEhMKD1NFVkVSSVRZX01FRElVTRACEhEKDVNFVkVSSVRZX0hJR0gQAxIVChFTRVZFUklUWV9DUklUSUNBTBAEKlkKCVBhcnR5VHlwZRIaChZQQVJUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVUEFSVFlfVFlQRV9JTkRJVklEVUFMEAESFQoRUEFSVFlfVFlQRV9FTlRJVFkQAipdCgtBbGVydFN0YXR1cxIcChhBTEVSVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFBTEVSVF9TVEFUVVNfT1BFThABEhkKFUFMRVJUX1NUQVRVU19SRVNPTFZFRBACKoABCgtEaXNwb3NpdGlvbhIbChdESVNQT1NJVElPTl9VTlNQRUNJRklFRBAAEh4KGkRJU1BPU0lUSU9OX0ZBTFNFX1BPU0lUSVZFEAESGQoVRElTUE9TSVRJT05fRVNDQUxBVEVEEAISGQoVRElTUE9TSVRJT05fQ09ORklSTUVEEAMy9QoKC1Jpc2tTZXJ2aWNlEoIBChBTY29yZVRyYW5zYWN0aW9uEiYucWVuZXgucmlzay52MS5TY29yZVRyYW5zYWN0aW9uUmVxdWVzdBonLnFlbmV4LnJpc2sudjEuU2NvcmVUcmFuc2FjdGlvblJlc3BvbnNlIh2C0+STAhc6ASoiEi9hcGkvdjEvcmlzay9zY29yZRJ3CgtTY3JlZW5QYXJ0eRIhLnFlbmV4LnJpc2sudjEuU2NyZWVuUGFydHlSZXF1ZXN0GiIucWVuZXgucmlzay52MS5TY3JlZW5QYXJ0eVJlc3BvbnNlIiGQAgGC0+STAhg6ASoiEy9hcGkvdjEvcmlzay9zY3JlZW4ScQoKVHJhaW5Nb2RlbBIgLnFlbmV4LnJpc2sudjEuVHJhaW5Nb2RlbFJlcXVlc3QaIS5xZW5leC5yaXNrLnYxLlRyYWluTW9kZWxSZXNwb25zZSIegtPkkwIYOgEqIhMvYXBpL3YxL3Jpc2svbW9kZWxzEo4BCg1FdmFsdWF0ZU1vZGVsEiMucWVuZXgucmlzay52MS5FdmFsdWF0ZU1vZGVsUmVxdWVzdBokLnFlbmV4LnJpc2sudjEuRXZhbHVhdGVNb2RlbFJlc3BvbnNlIjKC0+STAiw6ASoiJy9hcGkvdjEvcmlzay9tb2RlbHMve21vZGVsX2lkfTpldmFsdWF0ZRKOAQoNQWN0aXZhdGVNb2RlbBIjLnFlbmV4LnJpc2sudjEuQWN0aXZhdGVNb2RlbFJlcXVlc3QaJC5xZW5leC5yaXNrLnYxLkFjdGl2YXRlTW9kZWxSZXNwb25zZSIygtPkkwIsOgEqIicvYXBpL3YxL3Jpc2svbW9kZWxzL3ttb2RlbF9pZH06YWN0aXZhdGUScQoKTGlzdE1vZGVscxIgLnFlbmV4LnJpc2sudjEuTGlzdE1vZGVsc1JlcXVlc3QaIS5xZW5leC5yaXNrLnYxLkxpc3RNb2RlbHNSZXNwb25zZSIekAIBgtPkkwIVEhMvYXBpL3YxL3Jpc2svbW9kZWxzEnkKB1B1dFJ1bGUSHS5xZW5leC5yaXNrLnYxLlB1dFJ1bGVSZXF1ZXN0Gh4ucWVuZXgucmlzay52MS5QdXRSdWxlUmVzcG9uc2UiL4LT5JMCKToEcnVsZRohL2FwaS92MS9yaXNrL3J1bGVzL3tydWxlLnJ1bGVfaWR9Em0KCUxpc3RSdWxlcxIfLnFlbmV4LnJpc2sudjEuTGlzdFJ1bGVzUmVxdWVzdBogLnFlbmV4LnJpc2sudjEuTGlzdFJ1bGVzUmVzcG9uc2UiHZACAYLT5JMCFBISL2FwaS92MS9yaXNrL3J1bGVzEnEKCkxpc3RBbGVydHMSIC5xZW5leC5yaXNrLnYxLkxpc3RBbGVydHNSZXF1ZXN0GiEucWVuZXgucmlzay52MS5MaXN0QWxlcnRzUmVzcG9uc2UiHpACAYLT5JMCFRITL2FwaS92MS9yaXNrL2FsZXJ0cxJ2CghHZXRBbGVydBIeLnFlbmV4LnJpc2sudjEuR2V0QWxlcnRSZXF1ZXN0Gh8ucWVuZXgucmlzay52MS5HZXRBbGVydFJlc3BvbnNlIimQAgGC0+STAiASHi9hcGkvdjEvcmlzay9hbGVydHMve2FsZXJ0X2lkfRKKAQoMUmVzb2x2ZUFsZXJ0EiIucWVuZXgucmlzay52MS5SZXNvbHZlQWxlcnRSZXF1ZXN0GiMucWVuZXgucmlzay52MS5SZXNvbHZlQWxlcnRSZXNwb25zZSIxgtPkkwIrOgEqIiYvYXBpL3YxL3Jpc2svYWxlcnRzL3thbGVydF9pZH06cmVzb2x2ZWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_qenex_common_v1_money, file_qenex_common_v1_paging]);
+  fileDesc("ChhxZW5leC9yaXNrL3YxL3Jpc2sucHJvdG8SDXFlbmV4LnJpc2sudjEisAMKF1Njb3JlVHJhbnNhY3Rpb25SZXF1ZXN0EkIKDnRyYW5zYWN0aW9uX2lkGAEgASgJQiq6SCdyJTIjXltBLVphLXowLTldW0EtWmEtejAtOS5fOi1dezAsMTI3fSQSPQoKYWNjb3VudF9pZBgCIAEoCUIpukgmciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXzotXXswLDYzfSQSIQoPY291bnRlcnBhcnR5X2lkGAMgASgJQgi6SAVyAxiAARIuCgZhbW91bnQYBCABKAsyFi5xZW5leC5jb21tb24udjEuTW9uZXlCBrpIA8gBARIyChRjb3VudGVycGFydHlfY291bnRyeRgFIAEoCUIUukgRcg8yDV4oW0EtWl17Mn0pPyQSIwoRY291bnRlcnBhcnR5X25hbWUYBiABKAlCCLpIBXIDGIACEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFhY2NvdW50X29wZW5lZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifQoGUmVhc29uEikKCGNhdGVnb3J5GAEgASgOMhcucWVuZXgucmlzay52MS5DYXRlZ29yeRIMCgRjb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSKQoIc2V2ZXJpdHkYBCABKA4yFy5xZW5leC5yaXNrLnYxLlNldmVyaXR5IkkKDUNhdGVnb3J5U2NvcmUSKQoIY2F0ZWdvcnkYASABKA4yFy5xZW5leC5yaXNrLnYxLkNhdGVnb3J5Eg0KBXNjb3JlGAIgASgBIvoCChhTY29yZVRyYW5zYWN0aW9uUmVzcG9uc2USFgoOdHJhbnNhY3Rpb25faWQYASABKAkSDQoFc2NvcmUYAiABKAESNQoPY2F0ZWdvcnlfc2NvcmVzGAMgAygLMhwucWVuZXgucmlzay52MS5DYXRlZ29yeVNjb3JlEikKCGRlY2lzaW9uGAQgASgOMhcucWVuZXgucmlzay52MS5EZWNpc2lvbhImCgdyZWFzb25zGAUgAygLMhUucWVuZXgucmlzay52MS5SZWFzb24SEAoIYWxlcnRfaWQYBiABKAkSEAoIbW9kZWxfaWQYByABKAkSRwoIZmVhdHVyZXMYCCADKAsyNS5xZW5leC5yaXNrLnYxLlNjb3JlVHJhbnNhY3Rpb25SZXNwb25zZS5GZWF0dXJlc0VudHJ5Eg8KB2V4aXN0ZWQYCSABKAgaLwoNRmVhdHVyZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq4DCgVQYXJ0eRIQCghwYXJ0eV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEiYKBHR5cGUYAyABKA4yGC5xZW5leC5yaXNrLnYxLlBhcnR5VHlwZRIPCgdjb3VudHJ5GAQgASgJEhUKDWRhdGVfb2ZfYmlydGgYBSABKAkSJgoFbGV2ZWwYBiABKA4yFy5xZW5leC5yaXNrLnYxLkt5Y0xldmVsEioKBnN0YXR1cxgHIAEoDjIaLnFlbmV4LnJpc2sudjEuUGFydHlTdGF0dXMSEwoLYWNjb3VudF9pZHMYCCADKAkSNAoJc2NyZWVuaW5nGAkgAygLMiEucWVuZXgucmlzay52MS5TY3JlZW5pbmdDYW5kaWRhdGUSHQoVdHJhbnNhY3Rpb25fbGltaXRfdXNkGAogASgJEhcKD2RhaWx5X2xpbWl0X3VzZBgLIAEoCRIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL+AgoSQ3JlYXRlUGFydHlSZXF1ZXN0EjsKCHBhcnR5X2lkGAEgASgJQim6SCZyJDIiXltBLVphLXowLTldW0EtWmEtejAtOS5fQC1dezAsNjN9JBIYCgRuYW1lGAIgASgJQgq6SAdyBRABGIACEjIKBHR5cGUYAyABKA4yGC5xZW5leC5yaXNrLnYxLlBhcnR5VHlwZUIKukgHggEEEAEgABIlCgdjb3VudHJ5GAQgASgJQhS6SBFyDzINXihbQS1aXXsyfSk/JBI9Cg1kYXRlX29mX2JpcnRoGAUgASgJQia6SCNyITIfXihbMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSk/JBIwCgVsZXZlbBgGIAEoDjIXLnFlbmV4LnJpc2sudjEuS3ljTGV2ZWxCCLpIBYIBAhABEkUKC2FjY291bnRfaWRzGAcgAygJQjC6SC2SASoQZCImciQyIl5bQS1aYS16MC05XVtBLVphLXowLTkuXzotXXswLDYzfSQiOgoTQ3JlYXRlUGFydHlSZXNwb25zZRIjCgVwYXJ0eRgBIAEoCzIULnFlbmV4LnJpc2sudjEuUGFydHkiTgoPR2V0UGFydHlSZXF1ZXN0EjsKCHBhcnR5X2lkGAEgASgJQim6SCZyJDIiXltBLVphLXowLTldW0EtWmEtejAtOS5fQC1dezAsNjN9JCI3ChBHZXRQYXJ0eVJlc3BvbnNlEiMKBXBhcnR5GAEgASgLMhQucWVuZXgucmlzay52MS5QYXJ0eSKHAQoUU2V0UGFydHlMZXZlbFJlcXVlc3QSOwoIcGFydHlfaWQYASABKAlCKbpIJnIkMiJeW0EtWmEtejAtOV1bQS1aYS16MC05Ll9ALV17MCw2M30kEjIKBWxldmVsGAIgASgOMhcucWVuZXgucmlzay52MS5LeWNMZXZlbEIKukgHggEEEAEgACI8ChVTZXRQYXJ0eUxldmVsUmVzcG9uc2USIwoFcGFydHkYASABKAsyFC5xZW5leC5yaXNrLnYxLlBhcnR5IoICChJTY3JlZW5QYXJ0eVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARiAAhImCgR0eXBlGAIgASgOMhgucWVuZXgucmlzay52MS5QYXJ0eVR5cGUSJQoHY291bnRyeRgDIAEoCUIUukgRcg8yDV4oW0EtWl17Mn0pPyQSPQoNZGF0ZV9vZl9iaXJ0aBgEIAEoCUImukgjciEyH14oWzAtOV17NH0tWzAtOV17Mn0tWzAtOV17Mn0pPyQSKgoJdGhyZXNob2xkGAUgASgBQhe6SBQSEhkAAAAAAADwPykAAAAAAAAAABIYCgVsaW1pdBgGIAEoBUIJukgGGgQYZCgAIooBChJTY3JlZW5pbmdDYW5kaWRhdGUSEAoIZW50cnlfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxtYXRjaGVkX25hbWUYAyABKAkSDQoFc2NvcmUYBCABKAESDAoEbGlzdBgFIAEoCRIQCghwcm9ncmFtcxgGIAMoCRIPCgdyZWFzb25zGAcgAygJInUKE1NjcmVlblBhcnR5UmVzcG9uc2USNQoKY2FuZGlkYXRlcxgBIAMoCzIhLnFlbmV4LnJpc2sudjEuU2NyZWVuaW5nQ2FuZGlkYXRlEhEKCXRocmVzaG9sZBgCIAEoARIUCgxsaXN0X2VudHJpZXMYAyABKAMiPwoKRGF0YXNldFJvdxIZCgZ2YWx1ZXMYASADKAFCCbpIBpIBAxDoBxIWCgVsYWJlbBgCIAEoDUIHukgEKgIYASL4AQoRVHJhaW5Nb2RlbFJlcXVlc3QSFwoEbmFtZRgBIAEoCUIJukgGcgQQARhAEhwKCGZlYXR1cmVzGAIgAygJQgq6SAeSAQQIARBAEjUKBHJvd3MYAyADKAsyGS5xZW5leC5yaXNrLnYxLkRhdGFzZXRSb3dCDLpICZIBBggCEKCNBhIXCgV0cmVlcxgEIAEoDUIIukgFKgMY6AcSHgoLc2FtcGxlX3NpemUYBSABKA1CCbpIBioEGKCNBhIuCg1jb250YW1pbmF0aW9uGAYgASgBQhe6SBQSEhkAAAAAAADgPykAAAAAAAAAABIMCgRzZWVkGAcgASgNIp4CCgVNb2RlbBIQCghtb2RlbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGZlYXR1cmVzGAMgAygJEg0KBXRyZWVzGAQgASgNEhMKC3NhbXBsZV9zaXplGAUgASgNEhUKDWNvbnRhbWluYXRpb24YBiABKAESEQoJdGhyZXNob2xkGAcgASgBEgwKBHNlZWQYCCABKA0SFQoNdHJhaW5pbmdfcm93cxgJIAEoAxIOCgZhY3RpdmUYCiABKAgSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChJUcmFpbk1vZGVsUmVzcG9uc2USIwoFbW9kZWwYASABKAsyFC5xZW5leC5yaXNrLnYxLk1vZGVsIn4KFEV2YWx1YXRlTW9kZWxSZXF1ZXN0Ei8KCG1vZGVsX2lkGAEgASgJQh26SBpyGDIWXltBLVphLXowLTkuXy1dezEsNjR9JBI1CgRyb3dzGAIgAygLMhkucWVuZXgucmlzay52MS5EYXRhc2V0Um93Qgy6SAmSAQYIAhCgjQYiwAEKFUV2YWx1YXRlTW9kZWxSZXNwb25zZRIPCgdyb2NfYXVjGAEgASgBEhEKCXByZWNpc2lvbhgCIAEoARIOCgZyZWNhbGwYAyABKAESEQoJdGhyZXNob2xkGAQgASgBEhYKDnRydWVfcG9zaXRpdmVzGAUgASgDEhcKD2ZhbHNlX3Bvc2l0aXZlcxgGIAEoAxIWCg50cnVlX25lZ2F0aXZlcxgHIAEoAxIXCg9mYWxzZV9uZWdhdGl2ZXMYCCABKAMiRwoUQWN0aXZhdGVNb2RlbFJlcXVlc3QSLwoIbW9kZWxfaWQYASABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kIjwKFUFjdGl2YXRlTW9kZWxSZXNwb25zZRIjCgVtb2RlbBgBIAEoCzIULnFlbmV4LnJpc2sudjEuTW9kZWwiPwoRTGlzdE1vZGVsc1JlcXVlc3QSKgoEcGFnZRgBIAEoCzIcLnFlbmV4LmNvbW1vbi52MS5QYWdlUmVxdWVzdCJnChJMaXN0TW9kZWxzUmVzcG9uc2USJAoGbW9kZWxzGAEgAygLMhQucWVuZXgucmlzay52MS5Nb2RlbBIrCgRwYWdlGAIgASgLMh0ucWVuZXguY29tbW9uLnYxLlBhZ2VSZXNwb25zZSKaAgoEUnVsZRIzCgdydWxlX2lkGAEgASgJQiK6SB9yHTIbXlthLXowLTldW2EtejAtOS5fLV17MCw2M30kEhYKBG5hbWUYAiABKAlCCLpIBXIDGIABEh4KCmV4cHJlc3Npb24YAyABKAlCCrpIB3IFEAEYgCASNQoIc2V2ZXJpdHkYBCABKA4yFy5xZW5leC5yaXNrLnYxLlNldmVyaXR5Qgq6SAeCAQQQASAAEhwKC3JlYXNvbl9jb2RlGAUgASgJQge6SARyAhhAEg8KB2VuYWJsZWQYBiABKAgSDwoHdmVyc2lvbhgHIAEoAxIuCgp1cGRhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI7Cg5QdXRSdWxlUmVxdWVzdBIpCgRydWxlGAEgASgLMhMucWVuZXgucmlzay52MS5SdWxlQga6SAPIAQEiNAoPUHV0UnVsZVJlc3BvbnNlEiEKBHJ1bGUYASABKAsyEy5xZW5leC5yaXNrLnYxLlJ1bGUiLAoQTGlzdFJ1bGVzUmVxdWVzdBIYChBpbmNsdWRlX2Rpc2FibGVkGAEgASgIIjcKEUxpc3RSdWxlc1Jlc3BvbnNlEiIKBXJ1bGVzGAEgAygLMhMucWVuZXgucmlzay52MS5SdWxlIogDCgVBbGVydBIQCghhbGVydF9pZBgBIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEikKCGRlY2lzaW9uGAQgASgOMhcucWVuZXgucmlzay52MS5EZWNpc2lvbhINCgVzY29yZRgFIAEoARImCgdyZWFzb25zGAYgAygLMhUucWVuZXgucmlzay52MS5SZWFzb24SKgoGc3RhdHVzGAcgASgOMhoucWVuZXgucmlzay52MS5BbGVydFN0YXR1cxIvCgtkaXNwb3NpdGlvbhgIIAEoDjIaLnFlbmV4LnJpc2sudjEuRGlzcG9zaXRpb24SDAoEbm90ZRgJIAEoCRITCgtyZXNvbHZlZF9ieRgKIAEoCRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXNvbHZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiAEKEUxpc3RBbGVydHNSZXF1ZXN0EioKBnN0YXR1cxgBIAEoDjIaLnFlbmV4LnJpc2sudjEuQWxlcnRTdGF0dXMSGwoKYWNjb3VudF9pZBgCIAEoCUIHukgEcgIYQBIqCgRwYWdlGAMgASgLMhwucWVuZXguY29tbW9uLnYxLlBhZ2VSZXF1ZXN0ImcKEkxpc3RBbGVydHNSZXNwb25zZRIkCgZhbGVydHMYASADKAsyFC5xZW5leC5yaXNrLnYxLkFsZXJ0EisKBHBhZ2UYAiABKAsyHS5xZW5leC5jb21tb24udjEuUGFnZVJlc3BvbnNlIkIKD0dldEFsZXJ0UmVxdWVzdBIvCghhbGVydF9pZBgBIAEoCUIdukgachgyFl5bQS1aYS16MC05Ll8tXXsxLDY0fSQiNwoQR2V0QWxlcnRSZXNwb25zZRIjCgVhbGVydBgBIAEoCzIULnFlbmV4LnJpc2sudjEuQWxlcnQinQEKE1Jlc29sdmVBbGVydFJlcXVlc3QSLwoIYWxlcnRfaWQYASABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kEjsKC2Rpc3Bvc2l0aW9uGAIgASgOMhoucWVuZXgucmlzay52MS5EaXNwb3NpdGlvbkIKukgHggEEEAEgABIYCgRub3RlGAMgASgJQgq6SAdyBRABGIAgIjsKFFJlc29sdmVBbGVydFJlc3BvbnNlEiMKBWFsZXJ0GAEgASgLMhQucWVuZXgucmlzay52MS5BbGVydCphCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhIKDkRFQ0lTSU9OX0FMTE9XEAESEwoPREVDSVNJT05fUkVWSUVXEAISEgoOREVDSVNJT05fQkxPQ0sQAyp5CghDYXRlZ29yeRIYChRDQVRFR09SWV9VTlNQRUNJRklFRBAAEhIKDkNBVEVHT1JZX0ZSQVVEEAESEAoMQ0FURUdPUllfQU1MEAISFgoSQ0FURUdPUllfU0FOQ1RJT05TEAMSFQoRQ0FURUdPUllfVkVMT0NJVFkQBCp1CghTZXZlcml0eRIYChRTRVZFUklUWV9VTlNQRUNJRklFRBAAEhAKDFNFVkVSSVRZX0xPVxABEhMKD1NFVkVSSVRZX01FRElVTRACEhEKDVNFVkVSSVRZX0hJR0gQAxIVChFTRVZFUklUWV9DUklUSUNBTBAEKlkKCVBhcnR5VHlwZRIaChZQQVJUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVUEFSVFlfVFlQRV9JTkRJVklEVUFMEAESFQoRUEFSVFlfVFlQRV9FTlRJVFkQAip+CghLeWNMZXZlbBIZChVLWUNfTEVWRUxfVU5TUEVDSUZJRUQQABISCg5LWUNfTEVWRUxfTk9ORRABEhMKD0tZQ19MRVZFTF9CQVNJQxACEhYKEktZQ19MRVZFTF9WRVJJRklFRBADEhYKEktZQ19MRVZFTF9FTkhBTkNFRBAEKl4KC1BhcnR5U3RhdHVzEhwKGFBBUlRZX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1BBUlRZX1NUQVRVU19BQ1RJVkUQARIYChRQQVJUWV9TVEFUVVNfQkxPQ0tFRBACKl0KC0FsZXJ0U3RhdHVzEhwKGEFMRVJUX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUFMRVJUX1NUQVRVU19PUEVOEAESGQoVQUxFUlRfU1RBVFVTX1JFU09MVkVEEAIqgAEKC0Rpc3Bvc2l0aW9uEhsKF0RJU1BPU0lUSU9OX1VOU1BFQ0lGSUVEEAASHgoaRElTUE9TSVRJT05fRkFMU0VfUE9TSVRJVkUQARIZChVESVNQT1NJVElPTl9FU0NBTEFURUQQAhIZChVESVNQT1NJVElPTl9DT05GSVJNRUQQAzL3DQoLUmlza1NlcnZpY2USggEKEFNjb3JlVHJhbnNhY3Rpb24SJi5xZW5leC5yaXNrLnYxLlNjb3JlVHJhbnNhY3Rpb25SZXF1ZXN0GicucWVuZXgucmlzay52MS5TY29yZVRyYW5zYWN0aW9uUmVzcG9uc2UiHYLT5JMCFzoBKiISL2FwaS92MS9yaXNrL3Njb3JlEncKC1NjcmVlblBhcnR5EiEucWVuZXgucmlzay52MS5TY3JlZW5QYXJ0eVJlcXVlc3QaIi5xZW5leC5yaXNrLnYxLlNjcmVlblBhcnR5UmVzcG9uc2UiIZACAYLT5JMCGDoBKiITL2FwaS92MS9yaXNrL3NjcmVlbhJxCgpUcmFpbk1vZGVsEiAucWVuZXgucmlzay52MS5UcmFpbk1vZGVsUmVxdWVzdBohLnFlbmV4LnJpc2sudjEuVHJhaW5Nb2RlbFJlc3BvbnNlIh6C0+STAhg6ASoiEy9hcGkvdjEvcmlzay9tb2RlbHMSjgEKDUV2YWx1YXRlTW9kZWwSIy5xZW5leC5yaXNrLnYxLkV2YWx1YXRlTW9kZWxSZXF1ZXN0GiQucWVuZXgucmlzay52MS5FdmFsdWF0ZU1vZGVsUmVzcG9uc2UiMoLT5JMCLDoBKiInL2FwaS92MS9yaXNrL21vZGVscy97bW9kZWxfaWR9OmV2YWx1YXRlEo4BCg1BY3RpdmF0ZU1vZGVsEiMucWVuZXgucmlzay52MS5BY3RpdmF0ZU1vZGVsUmVxdWVzdBokLnFlbmV4LnJpc2sudjEuQWN0aXZhdGVNb2RlbFJlc3BvbnNlIjKC0+STAiw6ASoiJy9hcGkvdjEvcmlzay9tb2RlbHMve21vZGVsX2lkfTphY3RpdmF0ZRJxCgpMaXN0TW9kZWxzEiAucWVuZXgucmlzay52MS5MaXN0TW9kZWxzUmVxdWVzdBohLnFlbmV4LnJpc2sudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIh6QAgGC0+STAhUSEy9hcGkvdjEvcmlzay9tb2RlbHMSeQoHUHV0UnVsZRIdLnFlbmV4LnJpc2sudjEuUHV0UnVsZVJlcXVlc3QaHi5xZW5leC5yaXNrLnYxLlB1dFJ1bGVSZXNwb25zZSIvgtPkkwIpOgRydWxlGiEvYXBpL3YxL3Jpc2svcnVsZXMve3J1bGUucnVsZV9pZH0SbQoJTGlzdFJ1bGVzEh8ucWVuZXgucmlzay52MS5MaXN0UnVsZXNSZXF1ZXN0GiAucWVuZXgucmlzay52MS5MaXN0UnVsZXNSZXNwb25zZSIdkAIBgtPkkwIUEhIvYXBpL3YxL3Jpc2svcnVsZXMScQoKTGlzdEFsZXJ0cxIgLnFlbmV4LnJpc2sudjEuTGlzdEFsZXJ0c1JlcXVlc3QaIS5xZW5leC5yaXNrLnYxLkxpc3RBbGVydHNSZXNwb25zZSIekAIBgtPkkwIVEhMvYXBpL3YxL3Jpc2svYWxlcnRzEnYKCEdldEFsZXJ0Eh4ucWVuZXgucmlzay52MS5HZXRBbGVydFJlcXVlc3QaHy5xZW5leC5yaXNrLnYxLkdldEFsZXJ0UmVzcG9uc2UiKZACAYLT5JMCIBIeL2FwaS92MS9yaXNrL2FsZXJ0cy97YWxlcnRfaWR9EnUKC0NyZWF0ZVBhcnR5EiEucWVuZXgucmlzay52MS5DcmVhdGVQYXJ0eVJlcXVlc3QaIi5xZW5leC5yaXNrLnYxLkNyZWF0ZVBhcnR5UmVzcG9uc2UiH4LT5JMCGToBKiIUL2FwaS92MS9yaXNrL3BhcnRpZXMSdwoIR2V0UGFydHkSHi5xZW5leC5yaXNrLnYxLkdldFBhcnR5UmVxdWVzdBofLnFlbmV4LnJpc2sudjEuR2V0UGFydHlSZXNwb25zZSIqkAIBgtPkkwIhEh8vYXBpL3YxL3Jpc2svcGFydGllcy97cGFydHlfaWR9Eo8BCg1TZXRQYXJ0eUxldmVsEiMucWVuZXgucmlzay52MS5TZXRQYXJ0eUxldmVsUmVxdWVzdBokLnFlbmV4LnJpc2sudjEuU2V0UGFydHlMZXZlbFJlc3BvbnNlIjOC0+STAi06ASoiKC9hcGkvdjEvcmlzay9wYXJ0aWVzL3twYXJ0eV9pZH06c2V0TGV2ZWwSigEKDFJlc29sdmVBbGVydBIiLnFlbmV4LnJpc2sudjEuUmVzb2x2ZUFsZXJ0UmVxdWVzdBojLnFlbmV4LnJpc2sudjEuUmVzb2x2ZUFsZXJ0UmVzcG9uc2UiMYLT5JMCKzoBKiImL2FwaS92MS9yaXNrL2FsZXJ0cy97YWxlcnRfaWR9OnJlc29sdmViBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_qenex_common_v1_money, file_qenex_common_v1_paging]);
 
 /**
  * @generated from message qenex.risk.v1.ScoreTransactionRequest
@@ -212,6 +212,226 @@ export const ScoreTransactionResponseSchema: GenMessage<ScoreTransactionResponse
   messageDesc(file_qenex_risk_v1_risk, 3);
 
 /**
+ * @generated from message qenex.risk.v1.Party
+ */
+export type Party = Message<"qenex.risk.v1.Party"> & {
+  /**
+   * @generated from field: string party_id = 1;
+   */
+  partyId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: qenex.risk.v1.PartyType type = 3;
+   */
+  type: PartyType;
+
+  /**
+   * @generated from field: string country = 4;
+   */
+  country: string;
+
+  /**
+   * @generated from field: string date_of_birth = 5;
+   */
+  dateOfBirth: string;
+
+  /**
+   * @generated from field: qenex.risk.v1.KycLevel level = 6;
+   */
+  level: KycLevel;
+
+  /**
+   * @generated from field: qenex.risk.v1.PartyStatus status = 7;
+   */
+  status: PartyStatus;
+
+  /**
+   * Ledger accounts this party owns: its transactions are held to its level's limits.
+   *
+   * @generated from field: repeated string account_ids = 8;
+   */
+  accountIds: string[];
+
+  /**
+   * What screening found at onboarding.
+   *
+   * @generated from field: repeated qenex.risk.v1.ScreeningCandidate screening = 9;
+   */
+  screening: ScreeningCandidate[];
+
+  /**
+   * Per transaction and per 24 hours, in USD; empty means no limit.
+   *
+   * @generated from field: string transaction_limit_usd = 10;
+   */
+  transactionLimitUsd: string;
+
+  /**
+   * @generated from field: string daily_limit_usd = 11;
+   */
+  dailyLimitUsd: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 12;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 13;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message qenex.risk.v1.Party.
+ * Use `create(PartySchema)` to create a new message.
+ */
+export const PartySchema: GenMessage<Party> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 4);
+
+/**
+ * @generated from message qenex.risk.v1.CreatePartyRequest
+ */
+export type CreatePartyRequest = Message<"qenex.risk.v1.CreatePartyRequest"> & {
+  /**
+   * @generated from field: string party_id = 1;
+   */
+  partyId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: qenex.risk.v1.PartyType type = 3;
+   */
+  type: PartyType;
+
+  /**
+   * @generated from field: string country = 4;
+   */
+  country: string;
+
+  /**
+   * @generated from field: string date_of_birth = 5;
+   */
+  dateOfBirth: string;
+
+  /**
+   * @generated from field: qenex.risk.v1.KycLevel level = 6;
+   */
+  level: KycLevel;
+
+  /**
+   * @generated from field: repeated string account_ids = 7;
+   */
+  accountIds: string[];
+};
+
+/**
+ * Describes the message qenex.risk.v1.CreatePartyRequest.
+ * Use `create(CreatePartyRequestSchema)` to create a new message.
+ */
+export const CreatePartyRequestSchema: GenMessage<CreatePartyRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 5);
+
+/**
+ * @generated from message qenex.risk.v1.CreatePartyResponse
+ */
+export type CreatePartyResponse = Message<"qenex.risk.v1.CreatePartyResponse"> & {
+  /**
+   * @generated from field: qenex.risk.v1.Party party = 1;
+   */
+  party?: Party | undefined;
+};
+
+/**
+ * Describes the message qenex.risk.v1.CreatePartyResponse.
+ * Use `create(CreatePartyResponseSchema)` to create a new message.
+ */
+export const CreatePartyResponseSchema: GenMessage<CreatePartyResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 6);
+
+/**
+ * @generated from message qenex.risk.v1.GetPartyRequest
+ */
+export type GetPartyRequest = Message<"qenex.risk.v1.GetPartyRequest"> & {
+  /**
+   * @generated from field: string party_id = 1;
+   */
+  partyId: string;
+};
+
+/**
+ * Describes the message qenex.risk.v1.GetPartyRequest.
+ * Use `create(GetPartyRequestSchema)` to create a new message.
+ */
+export const GetPartyRequestSchema: GenMessage<GetPartyRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 7);
+
+/**
+ * @generated from message qenex.risk.v1.GetPartyResponse
+ */
+export type GetPartyResponse = Message<"qenex.risk.v1.GetPartyResponse"> & {
+  /**
+   * @generated from field: qenex.risk.v1.Party party = 1;
+   */
+  party?: Party | undefined;
+};
+
+/**
+ * Describes the message qenex.risk.v1.GetPartyResponse.
+ * Use `create(GetPartyResponseSchema)` to create a new message.
+ */
+export const GetPartyResponseSchema: GenMessage<GetPartyResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 8);
+
+/**
+ * @generated from message qenex.risk.v1.SetPartyLevelRequest
+ */
+export type SetPartyLevelRequest = Message<"qenex.risk.v1.SetPartyLevelRequest"> & {
+  /**
+   * @generated from field: string party_id = 1;
+   */
+  partyId: string;
+
+  /**
+   * @generated from field: qenex.risk.v1.KycLevel level = 2;
+   */
+  level: KycLevel;
+};
+
+/**
+ * Describes the message qenex.risk.v1.SetPartyLevelRequest.
+ * Use `create(SetPartyLevelRequestSchema)` to create a new message.
+ */
+export const SetPartyLevelRequestSchema: GenMessage<SetPartyLevelRequest> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 9);
+
+/**
+ * @generated from message qenex.risk.v1.SetPartyLevelResponse
+ */
+export type SetPartyLevelResponse = Message<"qenex.risk.v1.SetPartyLevelResponse"> & {
+  /**
+   * @generated from field: qenex.risk.v1.Party party = 1;
+   */
+  party?: Party | undefined;
+};
+
+/**
+ * Describes the message qenex.risk.v1.SetPartyLevelResponse.
+ * Use `create(SetPartyLevelResponseSchema)` to create a new message.
+ */
+export const SetPartyLevelResponseSchema: GenMessage<SetPartyLevelResponse> = /*@__PURE__*/
+  messageDesc(file_qenex_risk_v1_risk, 10);
+
+/**
  * @generated from message qenex.risk.v1.ScreenPartyRequest
  */
 export type ScreenPartyRequest = Message<"qenex.risk.v1.ScreenPartyRequest"> & {
@@ -255,7 +475,7 @@ export type ScreenPartyRequest = Message<"qenex.risk.v1.ScreenPartyRequest"> & {
  * Use `create(ScreenPartyRequestSchema)` to create a new message.
  */
 export const ScreenPartyRequestSchema: GenMessage<ScreenPartyRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 4);
+  messageDesc(file_qenex_risk_v1_risk, 11);
 
 /**
  * @generated from message qenex.risk.v1.ScreeningCandidate
@@ -306,7 +526,7 @@ export type ScreeningCandidate = Message<"qenex.risk.v1.ScreeningCandidate"> & {
  * Use `create(ScreeningCandidateSchema)` to create a new message.
  */
 export const ScreeningCandidateSchema: GenMessage<ScreeningCandidate> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 5);
+  messageDesc(file_qenex_risk_v1_risk, 12);
 
 /**
  * @generated from message qenex.risk.v1.ScreenPartyResponse
@@ -335,7 +555,7 @@ export type ScreenPartyResponse = Message<"qenex.risk.v1.ScreenPartyResponse"> &
  * Use `create(ScreenPartyResponseSchema)` to create a new message.
  */
 export const ScreenPartyResponseSchema: GenMessage<ScreenPartyResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 6);
+  messageDesc(file_qenex_risk_v1_risk, 13);
 
 /**
  * @generated from message qenex.risk.v1.DatasetRow
@@ -359,7 +579,7 @@ export type DatasetRow = Message<"qenex.risk.v1.DatasetRow"> & {
  * Use `create(DatasetRowSchema)` to create a new message.
  */
 export const DatasetRowSchema: GenMessage<DatasetRow> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 7);
+  messageDesc(file_qenex_risk_v1_risk, 14);
 
 /**
  * @generated from message qenex.risk.v1.TrainModelRequest
@@ -410,7 +630,7 @@ export type TrainModelRequest = Message<"qenex.risk.v1.TrainModelRequest"> & {
  * Use `create(TrainModelRequestSchema)` to create a new message.
  */
 export const TrainModelRequestSchema: GenMessage<TrainModelRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 8);
+  messageDesc(file_qenex_risk_v1_risk, 15);
 
 /**
  * @generated from message qenex.risk.v1.Model
@@ -482,7 +702,7 @@ export type Model = Message<"qenex.risk.v1.Model"> & {
  * Use `create(ModelSchema)` to create a new message.
  */
 export const ModelSchema: GenMessage<Model> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 9);
+  messageDesc(file_qenex_risk_v1_risk, 16);
 
 /**
  * @generated from message qenex.risk.v1.TrainModelResponse
@@ -499,7 +719,7 @@ export type TrainModelResponse = Message<"qenex.risk.v1.TrainModelResponse"> & {
  * Use `create(TrainModelResponseSchema)` to create a new message.
  */
 export const TrainModelResponseSchema: GenMessage<TrainModelResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 10);
+  messageDesc(file_qenex_risk_v1_risk, 17);
 
 /**
  * @generated from message qenex.risk.v1.EvaluateModelRequest
@@ -521,7 +741,7 @@ export type EvaluateModelRequest = Message<"qenex.risk.v1.EvaluateModelRequest">
  * Use `create(EvaluateModelRequestSchema)` to create a new message.
  */
 export const EvaluateModelRequestSchema: GenMessage<EvaluateModelRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 11);
+  messageDesc(file_qenex_risk_v1_risk, 18);
 
 /**
  * @generated from message qenex.risk.v1.EvaluateModelResponse
@@ -573,7 +793,7 @@ export type EvaluateModelResponse = Message<"qenex.risk.v1.EvaluateModelResponse
  * Use `create(EvaluateModelResponseSchema)` to create a new message.
  */
 export const EvaluateModelResponseSchema: GenMessage<EvaluateModelResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 12);
+  messageDesc(file_qenex_risk_v1_risk, 19);
 
 /**
  * @generated from message qenex.risk.v1.ActivateModelRequest
@@ -590,7 +810,7 @@ export type ActivateModelRequest = Message<"qenex.risk.v1.ActivateModelRequest">
  * Use `create(ActivateModelRequestSchema)` to create a new message.
  */
 export const ActivateModelRequestSchema: GenMessage<ActivateModelRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 13);
+  messageDesc(file_qenex_risk_v1_risk, 20);
 
 /**
  * @generated from message qenex.risk.v1.ActivateModelResponse
@@ -607,7 +827,7 @@ export type ActivateModelResponse = Message<"qenex.risk.v1.ActivateModelResponse
  * Use `create(ActivateModelResponseSchema)` to create a new message.
  */
 export const ActivateModelResponseSchema: GenMessage<ActivateModelResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 14);
+  messageDesc(file_qenex_risk_v1_risk, 21);
 
 /**
  * @generated from message qenex.risk.v1.ListModelsRequest
@@ -624,7 +844,7 @@ export type ListModelsRequest = Message<"qenex.risk.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 15);
+  messageDesc(file_qenex_risk_v1_risk, 22);
 
 /**
  * @generated from message qenex.risk.v1.ListModelsResponse
@@ -646,7 +866,7 @@ export type ListModelsResponse = Message<"qenex.risk.v1.ListModelsResponse"> & {
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 16);
+  messageDesc(file_qenex_risk_v1_risk, 23);
 
 /**
  * @generated from message qenex.risk.v1.Rule
@@ -702,7 +922,7 @@ export type Rule = Message<"qenex.risk.v1.Rule"> & {
  * Use `create(RuleSchema)` to create a new message.
  */
 export const RuleSchema: GenMessage<Rule> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 17);
+  messageDesc(file_qenex_risk_v1_risk, 24);
 
 /**
  * @generated from message qenex.risk.v1.PutRuleRequest
@@ -719,7 +939,7 @@ export type PutRuleRequest = Message<"qenex.risk.v1.PutRuleRequest"> & {
  * Use `create(PutRuleRequestSchema)` to create a new message.
  */
 export const PutRuleRequestSchema: GenMessage<PutRuleRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 18);
+  messageDesc(file_qenex_risk_v1_risk, 25);
 
 /**
  * @generated from message qenex.risk.v1.PutRuleResponse
@@ -736,7 +956,7 @@ export type PutRuleResponse = Message<"qenex.risk.v1.PutRuleResponse"> & {
  * Use `create(PutRuleResponseSchema)` to create a new message.
  */
 export const PutRuleResponseSchema: GenMessage<PutRuleResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 19);
+  messageDesc(file_qenex_risk_v1_risk, 26);
 
 /**
  * @generated from message qenex.risk.v1.ListRulesRequest
@@ -755,7 +975,7 @@ export type ListRulesRequest = Message<"qenex.risk.v1.ListRulesRequest"> & {
  * Use `create(ListRulesRequestSchema)` to create a new message.
  */
 export const ListRulesRequestSchema: GenMessage<ListRulesRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 20);
+  messageDesc(file_qenex_risk_v1_risk, 27);
 
 /**
  * @generated from message qenex.risk.v1.ListRulesResponse
@@ -772,7 +992,7 @@ export type ListRulesResponse = Message<"qenex.risk.v1.ListRulesResponse"> & {
  * Use `create(ListRulesResponseSchema)` to create a new message.
  */
 export const ListRulesResponseSchema: GenMessage<ListRulesResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 21);
+  messageDesc(file_qenex_risk_v1_risk, 28);
 
 /**
  * @generated from message qenex.risk.v1.Alert
@@ -844,7 +1064,7 @@ export type Alert = Message<"qenex.risk.v1.Alert"> & {
  * Use `create(AlertSchema)` to create a new message.
  */
 export const AlertSchema: GenMessage<Alert> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 22);
+  messageDesc(file_qenex_risk_v1_risk, 29);
 
 /**
  * @generated from message qenex.risk.v1.ListAlertsRequest
@@ -871,7 +1091,7 @@ export type ListAlertsRequest = Message<"qenex.risk.v1.ListAlertsRequest"> & {
  * Use `create(ListAlertsRequestSchema)` to create a new message.
  */
 export const ListAlertsRequestSchema: GenMessage<ListAlertsRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 23);
+  messageDesc(file_qenex_risk_v1_risk, 30);
 
 /**
  * @generated from message qenex.risk.v1.ListAlertsResponse
@@ -893,7 +1113,7 @@ export type ListAlertsResponse = Message<"qenex.risk.v1.ListAlertsResponse"> & {
  * Use `create(ListAlertsResponseSchema)` to create a new message.
  */
 export const ListAlertsResponseSchema: GenMessage<ListAlertsResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 24);
+  messageDesc(file_qenex_risk_v1_risk, 31);
 
 /**
  * @generated from message qenex.risk.v1.GetAlertRequest
@@ -910,7 +1130,7 @@ export type GetAlertRequest = Message<"qenex.risk.v1.GetAlertRequest"> & {
  * Use `create(GetAlertRequestSchema)` to create a new message.
  */
 export const GetAlertRequestSchema: GenMessage<GetAlertRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 25);
+  messageDesc(file_qenex_risk_v1_risk, 32);
 
 /**
  * @generated from message qenex.risk.v1.GetAlertResponse
@@ -927,7 +1147,7 @@ export type GetAlertResponse = Message<"qenex.risk.v1.GetAlertResponse"> & {
  * Use `create(GetAlertResponseSchema)` to create a new message.
  */
 export const GetAlertResponseSchema: GenMessage<GetAlertResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 26);
+  messageDesc(file_qenex_risk_v1_risk, 33);
 
 /**
  * @generated from message qenex.risk.v1.ResolveAlertRequest
@@ -954,7 +1174,7 @@ export type ResolveAlertRequest = Message<"qenex.risk.v1.ResolveAlertRequest"> &
  * Use `create(ResolveAlertRequestSchema)` to create a new message.
  */
 export const ResolveAlertRequestSchema: GenMessage<ResolveAlertRequest> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 27);
+  messageDesc(file_qenex_risk_v1_risk, 34);
 
 /**
  * @generated from message qenex.risk.v1.ResolveAlertResponse
@@ -971,7 +1191,7 @@ export type ResolveAlertResponse = Message<"qenex.risk.v1.ResolveAlertResponse">
  * Use `create(ResolveAlertResponseSchema)` to create a new message.
  */
 export const ResolveAlertResponseSchema: GenMessage<ResolveAlertResponse> = /*@__PURE__*/
-  messageDesc(file_qenex_risk_v1_risk, 28);
+  messageDesc(file_qenex_risk_v1_risk, 35);
 
 /**
  * @generated from enum qenex.risk.v1.Decision
@@ -1103,6 +1323,80 @@ export const PartyTypeSchema: GenEnum<PartyType> = /*@__PURE__*/
   enumDesc(file_qenex_risk_v1_risk, 3);
 
 /**
+ * KYC verification levels; each allows up to its limits (see the README's table).
+ *
+ * @generated from enum qenex.risk.v1.KycLevel
+ */
+export enum KycLevel {
+  /**
+   * @generated from enum value: KYC_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not verified.
+   *
+   * @generated from enum value: KYC_LEVEL_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Identity document checked.
+   *
+   * @generated from enum value: KYC_LEVEL_BASIC = 2;
+   */
+  BASIC = 2,
+
+  /**
+   * Identity and address verified.
+   *
+   * @generated from enum value: KYC_LEVEL_VERIFIED = 3;
+   */
+  VERIFIED = 3,
+
+  /**
+   * Enhanced due diligence done (source of funds).
+   *
+   * @generated from enum value: KYC_LEVEL_ENHANCED = 4;
+   */
+  ENHANCED = 4,
+}
+
+/**
+ * Describes the enum qenex.risk.v1.KycLevel.
+ */
+export const KycLevelSchema: GenEnum<KycLevel> = /*@__PURE__*/
+  enumDesc(file_qenex_risk_v1_risk, 4);
+
+/**
+ * @generated from enum qenex.risk.v1.PartyStatus
+ */
+export enum PartyStatus {
+  /**
+   * @generated from enum value: PARTY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PARTY_STATUS_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * Matched a sanctions list at onboarding: every transaction is blocked.
+   *
+   * @generated from enum value: PARTY_STATUS_BLOCKED = 2;
+   */
+  BLOCKED = 2,
+}
+
+/**
+ * Describes the enum qenex.risk.v1.PartyStatus.
+ */
+export const PartyStatusSchema: GenEnum<PartyStatus> = /*@__PURE__*/
+  enumDesc(file_qenex_risk_v1_risk, 5);
+
+/**
  * @generated from enum qenex.risk.v1.AlertStatus
  */
 export enum AlertStatus {
@@ -1126,7 +1420,7 @@ export enum AlertStatus {
  * Describes the enum qenex.risk.v1.AlertStatus.
  */
 export const AlertStatusSchema: GenEnum<AlertStatus> = /*@__PURE__*/
-  enumDesc(file_qenex_risk_v1_risk, 4);
+  enumDesc(file_qenex_risk_v1_risk, 6);
 
 /**
  * @generated from enum qenex.risk.v1.Disposition
@@ -1163,7 +1457,7 @@ export enum Disposition {
  * Describes the enum qenex.risk.v1.Disposition.
  */
 export const DispositionSchema: GenEnum<Disposition> = /*@__PURE__*/
-  enumDesc(file_qenex_risk_v1_risk, 5);
+  enumDesc(file_qenex_risk_v1_risk, 7);
 
 /**
  * Fraud and AML risk: an Isolation Forest over transaction features, AML rules written in
@@ -1265,6 +1559,35 @@ export const RiskService: GenService<{
     methodKind: "unary";
     input: typeof GetAlertRequestSchema;
     output: typeof GetAlertResponseSchema;
+  },
+  /**
+   * Onboards a party (a customer): screened against the sanctions lists at once; a match
+   * blocks the party. Starts at KYC level NONE unless given.
+   *
+   * @generated from rpc qenex.risk.v1.RiskService.CreateParty
+   */
+  createParty: {
+    methodKind: "unary";
+    input: typeof CreatePartyRequestSchema;
+    output: typeof CreatePartyResponseSchema;
+  },
+  /**
+   * @generated from rpc qenex.risk.v1.RiskService.GetParty
+   */
+  getParty: {
+    methodKind: "unary";
+    input: typeof GetPartyRequestSchema;
+    output: typeof GetPartyResponseSchema;
+  },
+  /**
+   * Records a KYC verification: the party's level, and so its limits, change.
+   *
+   * @generated from rpc qenex.risk.v1.RiskService.SetPartyLevel
+   */
+  setPartyLevel: {
+    methodKind: "unary";
+    input: typeof SetPartyLevelRequestSchema;
+    output: typeof SetPartyLevelResponseSchema;
   },
   /**
    * An analyst's disposition of an open alert.
