@@ -244,15 +244,13 @@ describe("KYC parties", () => {
 
   it("blocks a party that matches a sanctions list at onboarding, and every transaction of its accounts", async () => {
     const account = id("kyc-acct");
-    const created = await risk
-      .client()
-      .createParty({
-        partyId: id("party"),
-        name: "Vladimir Putin",
-        type: PartyType.INDIVIDUAL,
-        accountIds: [account],
-        level: KycLevel.ENHANCED,
-      });
+    const created = await risk.client().createParty({
+      partyId: id("party"),
+      name: "Vladimir Putin",
+      type: PartyType.INDIVIDUAL,
+      accountIds: [account],
+      level: KycLevel.ENHANCED,
+    });
     expect(created.party?.status).toBe(PartyStatus.BLOCKED);
     expect(created.party?.screening.map((c) => c.entryId)).toContain("90001");
     const scored = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("1.00") });
