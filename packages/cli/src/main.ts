@@ -61,7 +61,7 @@ async function start(): Promise<void> {
     port: config.riskPort,
     config,
     migrations: riskMigrations,
-    bind: bindRisk,
+    bind: (deps) => bindRisk(deps, { ledgerUrl: ledger.server.url }),
     shared: { db: ledger.db, kv: ledger.kv },
   });
   await seedStandardRules(ledger.db);

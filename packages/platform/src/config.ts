@@ -19,6 +19,8 @@ export type Config = {
   edgePort: number;
   authPort: number;
   riskPort: number;
+  /** The ledger the risk service follows; undefined: none (qenex start passes its own). */
+  ledgerUrl: string | undefined;
   /** Lowest sanctions screening score reported as a match, 0 to 1. */
   screeningThreshold: number;
   /** The first admin's password; undefined means "generate one and print it once". */
@@ -52,6 +54,7 @@ export const configVariables = {
   QENEX_EDGE_PORT: "edge port: REST, /health, /openapi.json, RPC routing for browsers (default 8080)",
   QENEX_AUTH_PORT: "auth service port (default 50054)",
   QENEX_RISK_PORT: "risk service port (default 50053)",
+  QENEX_LEDGER_URL: "where a separately run risk service finds the ledger, e.g. http://ledger:50051 (qenex start sets it itself)",
   QENEX_SCREENING_THRESHOLD: "lowest sanctions screening score (0 to 1) that counts as a match (default 0.88)",
   QENEX_ADMIN_PASSWORD:
     "password of the first admin user, created at first start when no user exists (default: generated and printed once)",
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     edgePort: int("QENEX_EDGE_PORT", 8080, 0, 65535),
     authPort: int("QENEX_AUTH_PORT", 50054, 0, 65535),
     riskPort: int("QENEX_RISK_PORT", 50053, 0, 65535),
+    ledgerUrl: url("QENEX_LEDGER_URL", ["http:", "https:"]),
     screeningThreshold,
     adminPassword,
     accessTokenTtlSeconds: int("QENEX_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),

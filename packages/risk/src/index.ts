@@ -1,8 +1,11 @@
 // The risk service for platform's startService(), and the library surface other packages use.
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { type BoundServices, binding, type Db, type ServiceDeps } from "@qenex/platform";
+import { type BoundServices, binding, createAuth, type Db, resolveJwtSecret, type ServiceDeps } from "@qenex/platform";
+import type { LedgerSource } from "./ledger-feed.js";
 import { createRiskMetrics } from "./metrics.js";
+import { startTransferMonitor } from "./monitor.js";
 import { standardRules } from "./rules/standard-rules.js";
+import { createScoreOnce } from "./score-once.js";
 import { createScorer, ruleSeverityToProto } from "./scorer.js";
 import { createRiskHandlers } from "./service.js";
 import { createPartyStore } from "./store/party-store.js";
@@ -24,8 +27,35 @@ export { createSanctionsStore } from "./store/sanctions-store.js";
 
 const changesChannel = "risk_changes";
 
-export function bindRisk(deps: ServiceDeps): BoundServices {
+/** Where the ledger is: the monitor follows its transfers and TrainModel can learn from them. */
+export type RiskOptions = {
+  ledgerUrl?: string | undefined;
+  /** Where the monitor starts when it has no cursor yet (default: the ledger's first transfer). */
+  monitorStartAfter?: bigint | undefined;
+};
+
+/** Service tokens are minted for an hour and renewed five minutes before they expire. */
+const serviceTokenTtlSeconds = 3600;
+
+export function bindRisk(deps: ServiceDeps, options: RiskOptions = {}): BoundServices {
   const { db, kv, logger, config } = deps;
+  const ledgerUrl = options.ledgerUrl ?? config.ledgerUrl;
+  const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
+  let token: { value: Promise<string>; renewAtMs: number } | undefined;
+  const ledger: LedgerSource | undefined = ledgerUrl
+    ? {
+        url: ledgerUrl,
+        token: () => {
+          if (!token || Date.now() >= token.renewAtMs) {
+            token = {
+              value: auth.issue({ subject: "risk", roles: ["service"] }, serviceTokenTtlSeconds),
+              renewAtMs: Date.now() + (serviceTokenTtlSeconds - 300) * 1000,
+            };
+          }
+          return token.value;
+        },
+      }
+    : undefined;
   const store = createRiskStore(db);
   const sanctions = createSanctionsStore(db);
   const parties = createPartyStore(db);
@@ -37,13 +67,18 @@ export function bindRisk(deps: ServiceDeps): BoundServices {
       logger.warn({ err: error }, "cannot LISTEN for risk changes; caches reload every 30 s instead");
       return undefined;
     });
+  const metrics = createRiskMetrics(deps.metrics);
+  const scoreOnce = createScoreOnce({ scorer, store, kv, logger, metrics });
+  const monitor = ledger
+    ? startTransferMonitor({ db, logger, source: ledger, scoreOnce, startAfter: options.monitorStartAfter ?? 0n })
+    : undefined;
   const impl = createRiskHandlers({
     scorer,
+    scoreOnce,
+    ledger,
     store,
     parties,
-    kv,
     logger,
-    metrics: createRiskMetrics(deps.metrics),
     screeningThreshold: config.screeningThreshold,
     changed: async () => {
       scorer.invalidate();
@@ -53,6 +88,7 @@ export function bindRisk(deps: ServiceDeps): BoundServices {
   return {
     services: [binding(RiskService, impl)],
     stop: async () => {
+      await monitor?.stop();
       await (await unlisten)?.();
     },
   };

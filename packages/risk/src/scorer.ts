@@ -72,6 +72,27 @@ export function featureRow(features: FeatureSet, names: readonly string[]): numb
   });
 }
 
+/** The feature set of one transfer, from its history and its own facts. */
+export function buildFeatures(
+  history: HistoryFeatures,
+  t: { amountMinor: bigint; usd: number; currency: string; atMs: number; country: string },
+): FeatureSet {
+  const at = new Date(t.atMs);
+  const country = t.country || "ZZ";
+  return createFeatureSet({
+    ...history,
+    amount_usd: t.usd,
+    amount_minor: t.amountMinor,
+    currency: t.currency,
+    hour_of_day: at.getUTCHours(),
+    day_of_week: at.getUTCDay(),
+    country,
+    country_risk: countryRisk(country),
+    // A whole multiple of 1,000 USD, compared in cents so float noise cannot decide it.
+    is_round_amount: t.usd >= 1000 && Math.round(t.usd * 100) % 100_000 === 0,
+  });
+}
+
 /** Features a model may be trained on: the numeric and boolean ones. */
 export const modelFeatureNames = (Object.keys(featureTable) as FeatureName[]).filter((name) => featureTable[name].type !== "string");
 
@@ -185,18 +206,12 @@ export function createScorer(deps: {
         atMs: input.atMs,
         accountOpenedAtMs: input.accountOpenedAtMs,
       });
-      const at = new Date(input.atMs);
-      const country = input.counterpartyCountry || "ZZ";
-      const features = createFeatureSet({
-        ...history,
-        amount_usd: usd,
-        amount_minor: amountMinor,
+      const features = buildFeatures(history, {
+        amountMinor,
+        usd,
         currency: input.currency,
-        hour_of_day: at.getUTCHours(),
-        day_of_week: at.getUTCDay(),
-        country,
-        country_risk: countryRisk(country),
-        is_round_amount: usd >= 1000 && Number.isInteger(Math.round(usd * 100) / 100000),
+        atMs: input.atMs,
+        country: input.counterpartyCountry,
       });
       const [compiled, active, party, screened] = await Promise.all([
         loadRules(),

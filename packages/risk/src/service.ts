@@ -7,7 +7,7 @@ import {
   type Alert,
   AlertSchema,
   AlertStatus,
-  Decision,
+  type Decision,
   KycLevel,
   type Model,
   ModelSchema,
@@ -19,18 +19,20 @@ import {
   type RiskService,
   type Rule,
   RuleSchema,
-  ScoreTransactionResponseSchema,
   ScreeningCandidateSchema,
   type Severity,
+  type TrainModelRequest,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { DomainError, type Kv, type Logger, type Role, requireRole } from "@qenex/platform";
+import { createMemoryKv, DomainError, type Logger, parseMoney, type Role, requireRole } from "@qenex/platform";
 import { kycLimits } from "./domain/kyc.js";
-import { recordTransfer } from "./features/history.js";
-import type { RiskMetrics } from "./metrics.js";
+import { readHistory, recordTransfer } from "./features/history.js";
+import { usdValue } from "./features/reference-rates.js";
+import { type LedgerSource, ledgerClient, readCommitted, scoreRequestOf } from "./ledger-feed.js";
 import { confusionAt, isolationForestFromJson, ModelError, rocAuc, trainIsolationForest } from "./model/index.js";
 import { compileRule } from "./rules/compile.js";
 import { RuleCompileError } from "./rules/rule.js";
-import { modelFeatureNames, protoSeverityToRule, type Scorer } from "./scorer.js";
+import type { ScoreOnce } from "./score-once.js";
+import { buildFeatures, featureRow, modelFeatureNames, protoSeverityToRule, type Scorer } from "./scorer.js";
 import { AccountTaken, type PartyStore, type StoredParty } from "./store/party-store.js";
 import { alertOpen, type RiskStore, type StoredAlert, type StoredModel, type StoredRule } from "./store/risk-store.js";
 
@@ -78,90 +80,22 @@ function nextPage<T extends { id: string }>(rows: readonly T[], limit: number) {
 
 export type RiskHandlerDeps = {
   scorer: Scorer;
+  scoreOnce: ScoreOnce;
+  ledger: LedgerSource | undefined;
   store: RiskStore;
   parties: PartyStore;
-  kv: Kv;
   logger: Logger;
-  metrics: RiskMetrics;
   screeningThreshold: number;
   /** Rules or the active model changed: reload here at once, and tell the other replicas. */
   changed: () => Promise<void>;
 };
 
 export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<typeof RiskService>> {
-  const { scorer, store, kv, logger, metrics } = deps;
+  const { scorer, store, logger } = deps;
   return {
     async scoreTransaction(req, ctx) {
       requireRole(ctx, riskAccess.scoreTransaction);
-      const stored = await store.getScore(req.transactionId);
-      if (stored !== undefined) return { ...fromJsonString(ScoreTransactionResponseSchema, stored), existed: true };
-      if (!req.amount) throw new DomainError(Code.InvalidArgument, "amount is required", "amount");
-      const end = metrics.startScoring();
-      const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
-      const input = {
-        accountId: req.accountId,
-        counterpartyId: req.counterpartyId,
-        amount: req.amount.amount,
-        currency: req.amount.currency,
-        counterpartyCountry: req.counterpartyCountry,
-        counterpartyName: req.counterpartyName,
-        atMs,
-        accountOpenedAtMs: req.accountOpenedAt ? timestampDate(req.accountOpenedAt).getTime() : undefined,
-      };
-      let scored: Awaited<ReturnType<Scorer["score"]>>;
-      try {
-        scored = await scorer.score(input);
-      } catch (error) {
-        if (error instanceof RangeError) throw new DomainError(Code.InvalidArgument, error.message, "amount");
-        throw error;
-      }
-      const reasons = scored.reasons.map((r) => create(ReasonSchema, r));
-      const response = (alertId: string | undefined) =>
-        create(ScoreTransactionResponseSchema, {
-          transactionId: req.transactionId,
-          score: scored.score,
-          categoryScores: scored.categoryScores,
-          decision: scored.decision,
-          reasons,
-          alertId: alertId ?? "",
-          modelId: scored.modelId,
-          features: Object.fromEntries(Object.entries(scored.features).map(([k, v]) => [k, String(v)])),
-        });
-      let alertId: string | undefined;
-      const opensAlert = scored.decision === Decision.REVIEW || scored.decision === Decision.BLOCK;
-      const saved = await store.saveScore(
-        {
-          transactionId: req.transactionId,
-          accountId: req.accountId,
-          result: (id) => {
-            alertId = id;
-            return toJsonString(ScoreTransactionResponseSchema, response(id));
-          },
-        },
-        opensAlert
-          ? { decision: scored.decision, score: scored.score, reasons: JSON.stringify(reasons.map((r) => toJsonString(ReasonSchema, r))) }
-          : undefined,
-      );
-      if (saved === undefined) {
-        // Another replica scored this transaction first: its result stands, and it counted it.
-        const theirs = await store.getScore(req.transactionId);
-        if (theirs === undefined) throw new Error(`score of ${req.transactionId} vanished`);
-        return { ...fromJsonString(ScoreTransactionResponseSchema, theirs), existed: true };
-      }
-      await recordTransfer(kv, {
-        accountId: input.accountId,
-        counterpartyId: input.counterpartyId,
-        amountUsd: scored.amountUsd,
-        atMs,
-        accountOpenedAtMs: input.accountOpenedAtMs,
-      });
-      end();
-      metrics.detected(
-        Decision[scored.decision].toLowerCase(),
-        scored.reasons.map((r) => r.code),
-      );
-      if (opensAlert) logger.info({ transactionId: req.transactionId, alertId, decision: Decision[scored.decision] }, "alert opened");
-      return response(alertId);
+      return deps.scoreOnce(req);
     },
 
     async screenParty(req, ctx) {
@@ -205,13 +139,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       }
       if (new Set(req.features).size !== req.features.length)
         throw new DomainError(Code.InvalidArgument, "features are named twice", "features");
-      const bad = req.rows.findIndex((r) => r.values.length !== req.features.length);
-      if (bad >= 0)
-        throw new DomainError(
-          Code.InvalidArgument,
-          `rows[${bad}] has ${req.rows[bad]?.values.length} values for ${req.features.length} features`,
-          "rows",
-        );
+      const rows = await trainingRows(req, deps.ledger);
       const options = {
         trees: req.trees || 100,
         sampleSize: req.sampleSize || 256,
@@ -221,10 +149,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       };
       let forest: ReturnType<typeof trainIsolationForest>;
       try {
-        forest = trainIsolationForest(
-          req.rows.map((r) => r.values),
-          options,
-        );
+        forest = trainIsolationForest(rows, options);
       } catch (error) {
         if (error instanceof ModelError) throw new DomainError(Code.InvalidArgument, error.message, "rows");
         throw error;
@@ -237,7 +162,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
         contamination: options.contamination,
         threshold: forest.threshold,
         seed: options.seed,
-        trainingRows: req.rows.length,
+        trainingRows: rows.length,
         model: JSON.stringify(forest.toJSON()),
       });
       return { model: modelMessage(saved) };
@@ -403,6 +328,63 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       return { alert: alertMessage(result.alert) };
     },
   };
+}
+
+/** Most time TrainModel spends reading the ledger's history. */
+const ledgerReadDeadlineMs = 60_000;
+/** The ledger's stream counts as caught up after this long without a transfer. */
+const ledgerIdleMs = 1000;
+const ledgerTransfersMax = 100_000;
+
+/**
+ * The training rows: the request's dataset, or the ledger's committed transfers with their
+ * features replayed in commit order on a fresh in-process history — the same feature code
+ * that scores live transactions, so the model learns what it will later see.
+ */
+async function trainingRows(req: TrainModelRequest, ledger: LedgerSource | undefined): Promise<number[][]> {
+  if (req.rows.length > 0) {
+    if (req.fromLedger) throw new DomainError(Code.InvalidArgument, "give rows or from_ledger, not both", "from_ledger");
+    const bad = req.rows.findIndex((r) => r.values.length !== req.features.length);
+    if (bad >= 0) {
+      throw new DomainError(
+        Code.InvalidArgument,
+        `rows[${bad}] has ${req.rows[bad]?.values.length} values for ${req.features.length} features`,
+        "rows",
+      );
+    }
+    return req.rows.map((r) => r.values);
+  }
+  if (!req.fromLedger) throw new DomainError(Code.InvalidArgument, "give the training rows, or from_ledger", "rows");
+  if (!ledger) throw new DomainError(Code.FailedPrecondition, "this risk service knows no ledger (QENEX_LEDGER_URL)", "from_ledger");
+  const transfers = await readCommitted(ledgerClient(ledger), {
+    afterSequence: req.fromLedger.afterSequence,
+    maxTransfers: req.fromLedger.maxTransfers || ledgerTransfersMax,
+    idleMs: ledgerIdleMs,
+    deadlineMs: ledgerReadDeadlineMs,
+  });
+  const replay = createMemoryKv();
+  const rows: number[][] = [];
+  for (const transfer of transfers) {
+    const request = scoreRequestOf(transfer);
+    if (!request?.amount) continue;
+    const money = parseMoney(request.amount.amount, request.amount.currency);
+    if (!money.ok) continue;
+    const { usd } = usdValue(money.amountMinor, request.amount.currency);
+    const atMs = transfer.createdAt ? timestampDate(transfer.createdAt).getTime() : Date.now();
+    const t = { accountId: request.accountId, counterpartyId: request.counterpartyId, amountUsd: usd, atMs, accountOpenedAtMs: undefined };
+    const history = await readHistory(replay, t);
+    await recordTransfer(replay, t);
+    const features = buildFeatures(history, { amountMinor: money.amountMinor, usd, currency: request.amount.currency, atMs, country: "" });
+    rows.push(featureRow(features, req.features));
+  }
+  if (rows.length < 2) {
+    throw new DomainError(
+      Code.FailedPrecondition,
+      `the ledger has ${rows.length} scorable transfers after sequence ${req.fromLedger.afterSequence}; at least 2 are needed`,
+      "from_ledger",
+    );
+  }
+  return rows;
 }
 
 function partyMessage(p: StoredParty) {

@@ -22,7 +22,8 @@ export type TestLedger = {
   stop(): Promise<void>;
 };
 
-export async function startTestLedger(options: { dataDir?: string } = {}): Promise<TestLedger> {
+export async function startTestLedger(options: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestLedger> {
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-ledger-"));
   const config = loadConfig({
     QENEX_HOST: "127.0.0.1",
@@ -33,7 +34,7 @@ export async function startTestLedger(options: { dataDir?: string } = {}): Promi
     QENEX_LOG_LEVEL: "silent",
     QENEX_SHUTDOWN_GRACE_MS: "2000",
     QENEX_DB_POOL_MAX: "12",
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   });
   const started = await startService({ name: "ledger", port: 0, config, migrations: ledgerMigrations, bind: bindLedger });

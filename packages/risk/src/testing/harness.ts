@@ -15,12 +15,17 @@ export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
 export type TestRisk = {
   process: ServiceProcess;
   url: string;
+  /** Where the embedded database lives: a restarted server given it finds the same data. */
+  dataDir: string;
   client(roles?: Role[], subject?: string): Client<typeof RiskService>;
   stop(): Promise<void>;
 };
 
-export async function startTestRisk(): Promise<TestRisk> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "qenex-risk-"));
+export async function startTestRisk(
+  options: { ledgerUrl?: string; monitorAfterSequence?: bigint; dataDir?: string; databaseUrl?: string } = {},
+): Promise<TestRisk> {
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-risk-"));
   const config = loadConfig(
     {
       QENEX_HOST: "127.0.0.1",
@@ -28,17 +33,24 @@ export async function startTestRisk(): Promise<TestRisk> {
       QENEX_JWT_SECRET: testJwtSecret,
       QENEX_LOG_LEVEL: "silent",
       QENEX_SHUTDOWN_GRACE_MS: "1000",
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     },
     { forServer: false },
   );
-  const started = await startService({ name: "risk", port: 0, config, migrations: riskMigrations, bind: bindRisk });
+  const started = await startService({
+    name: "risk",
+    port: 0,
+    config,
+    migrations: riskMigrations,
+    bind: (deps) => bindRisk(deps, { ledgerUrl: options.ledgerUrl, monitorStartAfter: options.monitorAfterSequence }),
+  });
   await seedStandardRules(started.db);
   const auth = createAuth(testJwtSecret);
   return {
     process: started,
     url: started.server.url,
+    dataDir,
     client(roles = ["admin"], subject = "test") {
       const bearer: Interceptor = (next) => async (req) => {
         req.header.set("authorization", `Bearer ${await auth.issue({ subject, roles }, 600)}`);

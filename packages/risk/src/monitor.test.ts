@@ -1,0 +1,149 @@
+// The risk service following a real ledger: every committed transfer scored once, rule hits
+// opening alerts, nothing scored twice across a restart; and a model trained from the
+// ledger's history.
+import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
+import { createPostgresDb } from "@qenex/platform";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestRisk, type TestRisk } from "./testing/harness.js";
+
+let ledger: TestLedger;
+const started: TestRisk[] = [];
+// On PostgreSQL, a database of this file's own: the monitor follows every transfer of the
+// ledger it watches, and other test files write thousands into the shared one.
+const own = process.env.DATABASE_URL ? `qenex_monitor_${process.pid}_${Date.now().toString(36)}` : undefined;
+const ownUrl = own && process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, own) : undefined;
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function onServerDb(sql: string): Promise<void> {
+  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
+  try {
+    await db.exec(sql);
+  } finally {
+    await db.close();
+  }
+}
+
+beforeAll(async () => {
+  if (own) await onServerDb(`CREATE DATABASE ${own}`);
+  ledger = await startTestLedger(ownUrl ? { databaseUrl: ownUrl } : {});
+});
+afterAll(async () => {
+  for (const risk of started) await risk.stop();
+  await ledger?.stop();
+  if (own) await onServerDb(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe("monitoring the ledger's committed transfers", () => {
+  it("scores each transfer once, opens alerts for rule hits, and resumes after a restart without rescoring", async () => {
+    const p = uniquePrefix("mon");
+    const admin = ledger.client(["admin"]);
+    await admin.createAccount({ accountId: `${p}-a`, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "50000.00" });
+    await admin.createAccount({ accountId: `${p}-b`, accountType: AccountType.CHECKING, currency: "USD" });
+    // Start after what is already in the ledger (other tests share a database).
+    const marker = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "1.00", currency: "USD" });
+    const startAfter = marker.transfer?.sequence ?? 0n;
+    const first = await startTestRisk({
+      ledgerUrl: ledger.url,
+      monitorAfterSequence: startAfter,
+      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+    });
+    started.push(first);
+
+    const big = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "12000.00", currency: "USD" });
+    const small = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "20.00", currency: "USD" });
+    const alert = await until("the CTR alert", async () => (await first.client(["auditor"]).listAlerts({ accountId: `${p}-a` })).alerts[0]);
+    expect(alert.transactionId).toBe(big.transfer?.transferId);
+    expect(alert.reasons.map((r) => r.code)).toContain("aml.ctr");
+    const smallScore = await until("the small transfer's score", async () => {
+      const row = await first.process.db.query<{ result: string }>("SELECT result FROM risk_scores WHERE transaction_id = $1", [
+        small.transfer?.transferId,
+      ]);
+      return row.rows[0]?.result;
+    });
+    expect(JSON.parse(smallScore).features.count_1h).toBe("2");
+
+    // A second risk process on the same storage continues from the cursor.
+    await first.stop();
+    started.pop();
+    const second = await startTestRisk({
+      ledgerUrl: ledger.url,
+      monitorAfterSequence: 0n,
+      dataDir: first.dataDir,
+      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+    });
+    started.push(second);
+    const third = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "30.00", currency: "USD" });
+    const thirdScore = await until("the third transfer's score", async () => {
+      const row = await second.process.db.query<{ result: string }>("SELECT result FROM risk_scores WHERE transaction_id = $1", [
+        third.transfer?.transferId,
+      ]);
+      return row.rows[0]?.result;
+    });
+    const scored = await second.process.db.query<{ transaction_id: string }>(
+      "SELECT transaction_id FROM risk_scores WHERE account_id = $1 ORDER BY created_at",
+      [`${p}-a`],
+    );
+    // The marker was before the start; the rest each once.
+    expect(scored.rows.map((r) => r.transaction_id)).toEqual([
+      big.transfer?.transferId,
+      small.transfer?.transferId,
+      third.transfer?.transferId,
+    ]);
+    expect((await second.client(["auditor"]).listAlerts({ accountId: `${p}-a` })).alerts).toHaveLength(1);
+    // The velocity history outlives the process only in Redis (in-process it starts again).
+    if (process.env.REDIS_URL) expect(JSON.parse(thirdScore).features.count_1h).toBe("3");
+  });
+});
+
+describe("training from the ledger's history", () => {
+  it("replays the committed transfers' features and trains a model on them", async () => {
+    const p = uniquePrefix("train");
+    const admin = ledger.client(["admin"]);
+    await admin.createAccount({ accountId: `${p}-a`, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "100000.00" });
+    await admin.createAccount({ accountId: `${p}-b`, accountType: AccountType.CHECKING, currency: "USD" });
+    const marker = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "1.00", currency: "USD" });
+    for (let i = 0; i < 30; i++) {
+      await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: `${10 + i}.00`, currency: "USD" });
+    }
+    const risk = await startTestRisk({
+      ledgerUrl: ledger.url,
+      monitorAfterSequence: marker.transfer?.sequence ?? 0n,
+      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+    });
+    started.push(risk);
+    const trained = await risk.client().trainModel({
+      name: `ledger-${p}`,
+      features: ["amount_usd", "count_1h"],
+      fromLedger: { afterSequence: marker.transfer?.sequence ?? 0n },
+      seed: 5,
+    });
+    // At least this test's 30 transfers (other tests may add theirs to a shared ledger).
+    expect(Number(trained.model?.trainingRows)).toBeGreaterThanOrEqual(30);
+    expect(trained.model?.features).toEqual(["amount_usd", "count_1h"]);
+  });
+
+  it("says so when the risk service knows no ledger", async () => {
+    const risk = await startTestRisk(ownUrl ? { databaseUrl: ownUrl } : {});
+    started.push(risk);
+    const error = await risk
+      .client()
+      .trainModel({ name: "x", features: ["amount_usd"], fromLedger: {} })
+      .catch((e: unknown) => e as { rawMessage: string });
+    expect((error as { rawMessage: string }).rawMessage).toContain("QENEX_LEDGER_URL");
+  });
+});

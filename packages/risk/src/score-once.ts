@@ -1,0 +1,95 @@
+// Scoring a transaction once: the stored result if this id was scored before, else score,
+// store the result (and an alert for REVIEW or BLOCK) in one transaction, and count the
+// transfer in the account's history. Both ScoreTransaction and the ledger monitor use it.
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import {
+  Decision,
+  ReasonSchema,
+  type ScoreTransactionRequest,
+  type ScoreTransactionResponse,
+  ScoreTransactionResponseSchema,
+} from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { DomainError, type Kv, type Logger } from "@qenex/platform";
+import { recordTransfer } from "./features/history.js";
+import type { RiskMetrics } from "./metrics.js";
+import type { Scorer } from "./scorer.js";
+import type { RiskStore } from "./store/risk-store.js";
+
+export type ScoreOnce = (req: ScoreTransactionRequest) => Promise<ScoreTransactionResponse>;
+
+export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv; logger: Logger; metrics: RiskMetrics }): ScoreOnce {
+  const { scorer, store, kv, logger, metrics } = deps;
+  return async (req) => {
+    const stored = await store.getScore(req.transactionId);
+    if (stored !== undefined) return { ...fromJsonString(ScoreTransactionResponseSchema, stored), existed: true };
+    if (!req.amount) throw new DomainError(Code.InvalidArgument, "amount is required", "amount");
+    const end = metrics.startScoring();
+    const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
+    const input = {
+      accountId: req.accountId,
+      counterpartyId: req.counterpartyId,
+      amount: req.amount.amount,
+      currency: req.amount.currency,
+      counterpartyCountry: req.counterpartyCountry,
+      counterpartyName: req.counterpartyName,
+      atMs,
+      accountOpenedAtMs: req.accountOpenedAt ? timestampDate(req.accountOpenedAt).getTime() : undefined,
+    };
+    let scored: Awaited<ReturnType<Scorer["score"]>>;
+    try {
+      scored = await scorer.score(input);
+    } catch (error) {
+      if (error instanceof RangeError) throw new DomainError(Code.InvalidArgument, error.message, "amount");
+      throw error;
+    }
+    const reasons = scored.reasons.map((r) => create(ReasonSchema, r));
+    const response = (alertId: string | undefined) =>
+      create(ScoreTransactionResponseSchema, {
+        transactionId: req.transactionId,
+        score: scored.score,
+        categoryScores: scored.categoryScores,
+        decision: scored.decision,
+        reasons,
+        alertId: alertId ?? "",
+        modelId: scored.modelId,
+        features: Object.fromEntries(Object.entries(scored.features).map(([k, v]) => [k, String(v)])),
+      });
+    let alertId: string | undefined;
+    const opensAlert = scored.decision === Decision.REVIEW || scored.decision === Decision.BLOCK;
+    const saved = await store.saveScore(
+      {
+        transactionId: req.transactionId,
+        accountId: req.accountId,
+        result: (id) => {
+          alertId = id;
+          return toJsonString(ScoreTransactionResponseSchema, response(id));
+        },
+      },
+      opensAlert
+        ? { decision: scored.decision, score: scored.score, reasons: JSON.stringify(reasons.map((r) => toJsonString(ReasonSchema, r))) }
+        : undefined,
+    );
+    if (saved === undefined) {
+      // Another replica scored this transaction first: its result stands, and it counted it.
+      const theirs = await store.getScore(req.transactionId);
+      if (theirs === undefined) throw new Error(`score of ${req.transactionId} vanished`);
+      return { ...fromJsonString(ScoreTransactionResponseSchema, theirs), existed: true };
+    }
+    await recordTransfer(kv, {
+      accountId: input.accountId,
+      counterpartyId: input.counterpartyId,
+      amountUsd: scored.amountUsd,
+      atMs,
+      accountOpenedAtMs: input.accountOpenedAtMs,
+    });
+    end();
+    metrics.detected(
+      Decision[scored.decision].toLowerCase(),
+      scored.reasons.map((r) => r.code),
+    );
+    if (opensAlert) logger.info({ transactionId: req.transactionId, alertId, decision: Decision[scored.decision] }, "alert opened");
+    return response(alertId);
+  };
+}
