@@ -183,6 +183,15 @@ describe("qenex start", () => {
       { env },
     ).catch((e: { code: number; stderr: string }) => e);
     expect(refused).toMatchObject({ code: 1 });
+    // The sdn.csv file itself works too, with alt.csv and add.csv from beside it.
+    const asFile = await promisify(execFile)(
+      node,
+      ["--import", "tsx", "--conditions=source", main, "risk", "load-sanctions", path.join(list, "sdn.csv")],
+      {
+        env,
+      },
+    );
+    expect(asFile.stdout).toMatch(/as list SDN, version 2$/m);
     const mesh = await startMesh(env);
     const screened = await fetch(`${mesh.edgeUrl}/api/v1/risk/screen`, {
       method: "POST",

@@ -30,9 +30,9 @@ const usage = `usage:
                                    recompute every balance from the transfers (default URL
                                    http://127.0.0.1:50051); exit 0 when the book reconciles
                                    and balances, 1 when not
-  qenex risk load-sanctions DIR [--list NAME]
+  qenex risk load-sanctions DIR|SDN.CSV [--list NAME]
                                    load an OFAC SDN list (sdn.csv, and alt.csv / add.csv
-                                   when present, in DIR) into the risk service's database,
+                                   when present beside it) into the risk service's database,
                                    replacing the list NAME (default SDN); every risk replica
                                    reloads it
   qenex help`;
