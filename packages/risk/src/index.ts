@@ -60,9 +60,9 @@ export function bindRisk(deps: ServiceDeps, options: RiskOptions = {}): BoundSer
   const sanctions = createSanctionsStore(db);
   const parties = createPartyStore(db);
   const scorer = createScorer({ db, kv, logger, store, parties, sanctions, screeningThreshold: config.screeningThreshold });
-  // Another replica changed rules, the active model or a sanctions list: reload on next use.
+  // Another replica changed rules, the active model, a sanctions list or a party: reload on next use.
   const unlisten = db
-    .listen(changesChannel, () => scorer.invalidate())
+    .listen(changesChannel, (payload) => (payload === "parties" ? scorer.forgetParties() : scorer.invalidate()))
     .catch((error: unknown) => {
       logger.warn({ err: error }, "cannot LISTEN for risk changes; caches reload every 30 s instead");
       return undefined;
@@ -80,9 +80,10 @@ export function bindRisk(deps: ServiceDeps, options: RiskOptions = {}): BoundSer
     parties,
     logger,
     screeningThreshold: config.screeningThreshold,
-    changed: async () => {
-      scorer.invalidate();
-      await db.query("SELECT pg_notify($1, 'changed')", [changesChannel]);
+    changed: async (what) => {
+      if (what === "parties") scorer.forgetParties();
+      else scorer.invalidate();
+      await db.query("SELECT pg_notify($1, $2)", [changesChannel, what ?? "changed"]);
     },
   });
   return {

@@ -22,6 +22,8 @@ import type { RiskStore, StoredRule } from "./store/risk-store.js";
 import type { SanctionsStore } from "./store/sanctions-store.js";
 
 const reloadIntervalMs = 30_000;
+/** Accounts whose party is remembered; beyond it the oldest is forgotten. */
+const partyCacheEntriesMax = 100_000;
 
 export type ScoringInput = {
   accountId: string;
@@ -114,6 +116,18 @@ export function createScorer(deps: {
     | Cached<{ index: ScreeningIndex; sources: { list: string; entryId: string; programs: string[] }[]; entries: number }>
     | undefined;
 
+  // The party behind an account, remembered per account: scoring needs it on every call.
+  // Cleared with the other caches when a party changes (here or, by NOTIFY, elsewhere).
+  const partyByAccount = new Map<string, { party: Awaited<ReturnType<PartyStore["ofAccount"]>>; atMs: number }>();
+  const partyOf = async (accountId: string) => {
+    const hit = partyByAccount.get(accountId);
+    if (hit && Date.now() - hit.atMs < reloadIntervalMs) return hit.party;
+    const party = await deps.parties.ofAccount(accountId);
+    if (partyByAccount.size >= partyCacheEntriesMax) partyByAccount.delete(partyByAccount.keys().next().value as string);
+    partyByAccount.set(accountId, { party, atMs: Date.now() });
+    return party;
+  };
+
   const fresh = <T>(c: Cached<T> | undefined) => c !== undefined && !c.stale && Date.now() - c.checkedAtMs < reloadIntervalMs;
 
   const loadRules = async () => {
@@ -174,7 +188,13 @@ export function createScorer(deps: {
 
   return {
     /** Marks every cache stale: the next score reloads what changed. */
+    /** A party changed: forget the remembered ones. */
+    forgetParties() {
+      partyByAccount.clear();
+    },
+
     invalidate() {
+      partyByAccount.clear();
       if (rules) rules.stale = true;
       if (model) model.stale = true;
       if (sanctions) sanctions.stale = true;
@@ -216,7 +236,7 @@ export function createScorer(deps: {
       const [compiled, active, party, screened] = await Promise.all([
         loadRules(),
         loadModel(),
-        deps.parties.ofAccount(input.accountId),
+        partyOf(input.accountId),
         input.counterpartyName
           ? this.screen(
               { name: input.counterpartyName, ...(input.counterpartyCountry ? { country: input.counterpartyCountry } : {}) },

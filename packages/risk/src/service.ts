@@ -86,8 +86,8 @@ export type RiskHandlerDeps = {
   parties: PartyStore;
   logger: Logger;
   screeningThreshold: number;
-  /** Rules or the active model changed: reload here at once, and tell the other replicas. */
-  changed: () => Promise<void>;
+  /** Rules, the active model or a party changed: reload here at once, and tell the other replicas. */
+  changed: (what?: "parties") => Promise<void>;
 };
 
 export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<typeof RiskService>> {
@@ -301,6 +301,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
         if (error instanceof AccountTaken) throw new DomainError(Code.AlreadyExists, error.message, "account_ids");
         throw error;
       }
+      await deps.changed("parties");
       if (party.status === PartyStatus.BLOCKED)
         logger.warn({ party: req.partyId, matches: screening.length }, "party matched a sanctions list at onboarding");
       return { party: partyMessage((await deps.parties.get(req.partyId)) as StoredParty) };
@@ -317,6 +318,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       requireRole(ctx, riskAccess.setPartyLevel);
       if (!(await deps.parties.setLevel(req.partyId, req.level)))
         throw new DomainError(Code.NotFound, `party ${req.partyId} not found`, "party_id");
+      await deps.changed("parties");
       return { party: partyMessage((await deps.parties.get(req.partyId)) as StoredParty) };
     },
 
