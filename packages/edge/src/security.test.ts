@@ -67,7 +67,8 @@ describe("bearer tokens", () => {
 describe("rate limits", () => {
   it("per client address: 429 with Retry-After once the bucket is empty", async () => {
     const limited = await startTestEdge({
-      rateLimiter: createMemoryRateLimiter(),
+      // A stopped clock: no token comes back during the test, however slow the machine.
+      rateLimiter: createMemoryRateLimiter({ nowMs: () => 0 }),
       rateLimits: { perIp: { capacity: 3, refillPerSecond: 1 }, perPrincipal: { capacity: 100, refillPerSecond: 100 } },
     });
     try {
@@ -90,6 +91,7 @@ describe("rate limits", () => {
 
   it("per principal, whatever the address", async () => {
     const limited = await startTestEdge({
+      rateLimiter: createMemoryRateLimiter({ nowMs: () => 0 }),
       rateLimits: { perIp: { capacity: 100, refillPerSecond: 100 }, perPrincipal: { capacity: 2, refillPerSecond: 1 } },
     });
     try {
