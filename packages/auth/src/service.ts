@@ -13,7 +13,17 @@ import {
   type User as UserMessage,
   UserSchema,
 } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
-import { type Auth, type Db, DomainError, roles as everyRole, fieldViolation, type Role, requireRole } from "@qenex/platform";
+import {
+  type Auth,
+  type Db,
+  DomainError,
+  decodePageToken,
+  encodePageToken,
+  roles as everyRole,
+  fieldViolation,
+  type Role,
+  requireRole,
+} from "@qenex/platform";
 import { canonicalRoles, roleSetProblem, tokenSubject, type User } from "./domain/users.js";
 import { hasCurrentParams, type PasswordHasher } from "./passwords.js";
 import { newRefreshToken, refreshTokenHash } from "./refresh-token.js";
@@ -157,7 +167,7 @@ export function createAuthHandlers(deps: AuthHandlerDeps): Partial<ServiceImpl<t
       const limit = req.page?.pageSize || pageSizeDefault;
       if (limit > pageSizeMax)
         throw violation(ListUsersRequestSchema, ["page", "pageSize"], `must be at most ${pageSizeMax}`, "qenex.page_size");
-      const after = decodePageToken(req.page?.pageToken ?? "");
+      const after = decodePageToken(req.page?.pageToken ?? "", (username) => /^[A-Za-z0-9._@-]{1,64}$/.test(username));
       if (after === undefined) {
         throw violation(ListUsersRequestSchema, ["page", "pageToken"], "is not a token this server issued", "qenex.page_token");
       }
@@ -197,15 +207,4 @@ export function createAuthHandlers(deps: AuthHandlerDeps): Partial<ServiceImpl<t
       return {};
     },
   };
-}
-
-function encodePageToken(username: string): string {
-  return Buffer.from(username, "utf8").toString("base64url");
-}
-
-/** The username to list after, "" for the first page, undefined for a token we never issued. */
-function decodePageToken(token: string): string | undefined {
-  if (token === "") return "";
-  const username = Buffer.from(token, "base64url").toString("utf8");
-  return /^[A-Za-z0-9._@-]{1,64}$/.test(username) && encodePageToken(username) === token ? username : undefined;
 }

@@ -124,14 +124,3 @@ export function parseAll<Req, T>(
   });
   return { commands, violations };
 }
-
-/** Opaque page tokens: base64url of the last key seen. */
-export function encodePageToken(key: string): string {
-  return Buffer.from(key, "utf8").toString("base64url");
-}
-
-export function decodePageToken(token: string, isValid: (key: string) => boolean): string | undefined {
-  if (token === "") return "";
-  const key = Buffer.from(token, "base64url").toString("utf8");
-  return isValid(key) && encodePageToken(key) === token ? key : undefined;
-}

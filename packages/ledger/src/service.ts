@@ -18,11 +18,11 @@ import {
   ListAccountsRequestSchema,
   ListTransfersRequestSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { DomainError } from "@qenex/platform";
+import { DomainError, decodePageToken, encodePageToken } from "@qenex/platform";
 import { authorize, type Caller, ownerFilter, requireOwner, requireOwnSources, requireParty, requireWatchable } from "./access.js";
 import { accountMessage, balanceMessage, transferMessage } from "./convert.js";
 import type { TransferOutcome } from "./domain/transfer.js";
-import { decodePageToken, encodePageToken, parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
+import { parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
 import type { GroupCommitter, RequestResult } from "./store/group-commit.js";
 import type { AccountOutcome, LedgerStore } from "./store/ledger-store.js";
 import { simpleTransfer } from "./store/ledger-store.js";

@@ -5,6 +5,7 @@ export { DomainError, fieldViolation } from "./errors.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
+export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";
 export { type BoundServices, type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
 export { resolveJwtSecret, resolveSecret } from "./secrets.js";

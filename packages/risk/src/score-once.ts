@@ -21,9 +21,14 @@ export type ScoreOnce = (req: ScoreTransactionRequest) => Promise<ScoreTransacti
 
 export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv; logger: Logger; metrics: RiskMetrics }): ScoreOnce {
   const { scorer, store, kv, logger, metrics } = deps;
+  const storedResult = async (transactionId: string) => {
+    const stored = await store.getScore(transactionId);
+    if (stored === undefined) throw new Error(`score of ${transactionId} vanished`);
+    return { ...fromJsonString(ScoreTransactionResponseSchema, stored), existed: true };
+  };
+  // No lookup before scoring: a transaction id is new far more often than retried, and the
+  // insert below is the check (a retry loses it and gets the first result).
   return async (req) => {
-    const stored = await store.getScore(req.transactionId);
-    if (stored !== undefined) return { ...fromJsonString(ScoreTransactionResponseSchema, stored), existed: true };
     if (!req.amount) throw new DomainError(Code.InvalidArgument, "amount is required", "amount");
     const end = metrics.startScoring();
     const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
@@ -45,38 +50,32 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
       throw error;
     }
     const reasons = scored.reasons.map((r) => create(ReasonSchema, r));
-    const response = (alertId: string | undefined) =>
-      create(ScoreTransactionResponseSchema, {
-        transactionId: req.transactionId,
-        score: scored.score,
-        categoryScores: scored.categoryScores,
-        decision: scored.decision,
-        reasons,
-        alertId: alertId ?? "",
-        modelId: scored.modelId,
-        features: Object.fromEntries(Object.entries(scored.features).map(([k, v]) => [k, String(v)])),
-      });
-    let alertId: string | undefined;
+    let response: ScoreTransactionResponse | undefined;
     const opensAlert = scored.decision === Decision.REVIEW || scored.decision === Decision.BLOCK;
     const saved = await store.saveScore(
       {
         transactionId: req.transactionId,
         accountId: req.accountId,
-        result: (id) => {
-          alertId = id;
-          return toJsonString(ScoreTransactionResponseSchema, response(id));
+        result: (alertId) => {
+          response = create(ScoreTransactionResponseSchema, {
+            transactionId: req.transactionId,
+            score: scored.score,
+            categoryScores: scored.categoryScores,
+            decision: scored.decision,
+            reasons,
+            alertId: alertId ?? "",
+            modelId: scored.modelId,
+            features: Object.fromEntries(Object.entries(scored.features).map(([k, v]) => [k, String(v)])),
+          });
+          return toJsonString(ScoreTransactionResponseSchema, response);
         },
       },
       opensAlert
         ? { decision: scored.decision, score: scored.score, reasons: JSON.stringify(reasons.map((r) => toJsonString(ReasonSchema, r))) }
         : undefined,
     );
-    if (saved === undefined) {
-      // Another replica scored this transaction first: its result stands, and it counted it.
-      const theirs = await store.getScore(req.transactionId);
-      if (theirs === undefined) throw new Error(`score of ${req.transactionId} vanished`);
-      return { ...fromJsonString(ScoreTransactionResponseSchema, theirs), existed: true };
-    }
+    // Scored before (a retry, a restart, another replica): the first result stands, and it was counted then.
+    if (saved === undefined || response === undefined) return storedResult(req.transactionId);
     await recordTransfer(kv, {
       accountId: input.accountId,
       counterpartyId: input.counterpartyId,
@@ -89,7 +88,8 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
       Decision[scored.decision].toLowerCase(),
       scored.reasons.map((r) => r.code),
     );
-    if (opensAlert) logger.info({ transactionId: req.transactionId, alertId, decision: Decision[scored.decision] }, "alert opened");
-    return response(alertId);
+    if (opensAlert)
+      logger.info({ transactionId: req.transactionId, alertId: response.alertId, decision: Decision[scored.decision] }, "alert opened");
+    return response;
   };
 }

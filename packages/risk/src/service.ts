@@ -23,7 +23,16 @@ import {
   type Severity,
   type TrainModelRequest,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { createMemoryKv, DomainError, type Logger, parseMoney, type Role, requireRole } from "@qenex/platform";
+import {
+  createMemoryKv,
+  DomainError,
+  decodePageToken,
+  encodePageToken,
+  type Logger,
+  parseMoney,
+  type Role,
+  requireRole,
+} from "@qenex/platform";
 import { kycLimits } from "./domain/kyc.js";
 import { readHistory, recordTransfer } from "./features/history.js";
 import { usdValue } from "./features/reference-rates.js";
@@ -63,19 +72,14 @@ const pageSizeDefault = 100;
 const pageSizeMax = 1000;
 
 function pageOf(page: { pageSize: number; pageToken: string } | undefined): { afterId: string; limit: number } {
-  const size = page?.pageSize || pageSizeDefault;
-  let afterId = "";
-  if (page?.pageToken) {
-    afterId = Buffer.from(page.pageToken, "base64url").toString("utf8");
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(afterId))
-      throw new DomainError(Code.InvalidArgument, "page_token is not a token this server issued", "page.page_token");
-  }
-  return { afterId, limit: Math.min(size, pageSizeMax) };
+  const afterId = decodePageToken(page?.pageToken ?? "", (id) => /^[A-Za-z0-9._-]{1,64}$/.test(id));
+  if (afterId === undefined) throw new DomainError(Code.InvalidArgument, "page_token is not a token this server issued", "page.page_token");
+  return { afterId, limit: Math.min(page?.pageSize || pageSizeDefault, pageSizeMax) };
 }
 
 function nextPage<T extends { id: string }>(rows: readonly T[], limit: number) {
   const last = rows.at(-1);
-  return { nextPageToken: rows.length === limit && last ? Buffer.from(last.id).toString("base64url") : "" };
+  return { nextPageToken: rows.length === limit && last ? encodePageToken(last.id) : "" };
 }
 
 export type RiskHandlerDeps = {

@@ -117,11 +117,12 @@ export async function recordTransfer(kv: Kv, t: Transfer): Promise<void> {
   const dollars = Math.round(t.amountUsd);
   const belowCtr = t.amountUsd >= belowCtrFromUsd && t.amountUsd < ctrUsd;
   const increments = [
+    // First: its new value, the account's transfer count, says whether this is its first.
+    { key: key(t.accountId, "n"), delta: 1, ttlMs: historyTtlMs },
     { key: key(t.accountId, "s", short, "n"), delta: 1, ttlMs: shortTtlMs },
     { key: key(t.accountId, "s", short, "c"), delta: amountCents, ttlMs: shortTtlMs },
     { key: key(t.accountId, "l", long, "n"), delta: 1, ttlMs: longTtlMs },
     { key: key(t.accountId, "l", long, "c"), delta: amountCents, ttlMs: longTtlMs },
-    { key: key(t.accountId, "n"), delta: 1, ttlMs: historyTtlMs },
     { key: key(t.accountId, "sum"), delta: dollars, ttlMs: historyTtlMs },
     { key: key(t.accountId, "sq"), delta: dollars * dollars, ttlMs: historyTtlMs },
   ];
@@ -133,9 +134,7 @@ export async function recordTransfer(kv: Kv, t: Transfer): Promise<void> {
     increments.push({ key: key(t.counterpartyId, "l", long, "in"), delta: amountCents, ttlMs: longTtlMs });
     increments.push({ key: key(t.accountId, "cp", t.counterpartyId), delta: 1, ttlMs: historyTtlMs });
   }
-  await kv.incrByMany(increments);
+  const counts = await kv.incrByMany(increments);
   await kv.set(key(t.accountId, "last"), String(t.atMs), historyTtlMs);
-  if ((await kv.incrBy(key(t.accountId, "seen"), 1, historyTtlMs)) === 1) {
-    await kv.set(key(t.accountId, "first"), String(t.accountOpenedAtMs ?? t.atMs), historyTtlMs);
-  }
+  if (counts[0] === 1) await kv.set(key(t.accountId, "first"), String(t.accountOpenedAtMs ?? t.atMs), historyTtlMs);
 }

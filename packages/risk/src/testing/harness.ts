@@ -7,10 +7,10 @@ import * as path from "node:path";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+// The ledger harness's secret: one test token works on both servers.
+import { testJwtSecret } from "@qenex/ledger/testing";
 import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
 import { bindRisk, riskMigrations, seedStandardRules } from "../index.js";
-
-export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
 
 export type TestRisk = {
   process: ServiceProcess;

@@ -450,3 +450,51 @@ export function readReasons(node: XmlNode, element: ReasonElement, path: string)
   });
   return reasons.length > 0 ? reasons : undefined;
 }
+
+export type SettlementMethod = "INDA" | "INGA" | "COVE" | "CLRG";
+export const settlementMethods: readonly SettlementMethod[] = ["INDA", "INGA", "COVE", "CLRG"];
+
+/** The group header pacs.008 and pacs.004 share: id, time and how the batch settles. */
+export interface SettledGroupHeader {
+  readonly messageId: string;
+  /** ISO date-time, e.g. 2025-03-10T09:00:00-04:00. */
+  readonly createdAt: string;
+  readonly settlementMethod: SettlementMethod;
+  /** SttlmInf/ClrSys/Cd, e.g. FDW for Fedwire. */
+  readonly clearingSystemCode?: string;
+}
+
+export function checkSettledGroupHeader(c: Checker, root: string, header: SettledGroupHeader): void {
+  checkText(c, `${root}/GrpHdr/MsgId`, header.messageId, 35);
+  checkDateTime(c, `${root}/GrpHdr/CreDtTm`, header.createdAt);
+  checkCode(c, `${root}/GrpHdr/SttlmInf/SttlmMtd`, header.settlementMethod, settlementMethods);
+  checkText(c, `${root}/GrpHdr/SttlmInf/ClrSys/Cd`, header.clearingSystemCode, 3);
+}
+
+/** GrpHdr with NbOfTxs derived from the transactions, never stored. */
+export function settledGroupHeaderEl(header: SettledGroupHeader, transactionCount: number): XmlElement {
+  return el("GrpHdr", [
+    el("MsgId", header.messageId),
+    el("CreDtTm", header.createdAt),
+    el("NbOfTxs", String(transactionCount)),
+    el("SttlmInf", [
+      el("SttlmMtd", header.settlementMethod),
+      header.clearingSystemCode === undefined ? undefined : el("ClrSys", [el("Cd", header.clearingSystemCode)]),
+    ]),
+  ]);
+}
+
+/** Reads GrpHdr and checks its NbOfTxs against the transactions actually read. */
+export function readSettledGroupHeader(message: XmlNode, root: string, transactionCount: number): SettledGroupHeader {
+  const h = `${root}/GrpHdr`;
+  const header = required(message, "GrpHdr", root);
+  const settlement = required(header, "SttlmInf", h);
+  const clearingSystem = optional(settlement, "ClrSys", `${h}/SttlmInf`);
+  checkCount(`${h}/NbOfTxs`, requiredText(header, "NbOfTxs", h), transactionCount);
+  return defined<SettledGroupHeader>({
+    messageId: requiredText(header, "MsgId", h),
+    createdAt: requiredText(header, "CreDtTm", h),
+    settlementMethod: requiredText(settlement, "SttlmMtd", `${h}/SttlmInf`) as SettlementMethod,
+    clearingSystemCode: clearingSystem && optionalText(clearingSystem, "Cd", `${h}/SttlmInf/ClrSys`),
+  });
+}

@@ -1,5 +1,17 @@
 // ISO 20022 messages: typed models, render to XML, parse back, scheme validators.
-export type { Account, Agent, ChargeBearer, LocalInstrument, Money, OriginalGroup, Party, PaymentType, PostalAddress } from "./common.js";
+export type {
+  Account,
+  Agent,
+  ChargeBearer,
+  LocalInstrument,
+  Money,
+  OriginalGroup,
+  Party,
+  PaymentType,
+  PostalAddress,
+  SettledGroupHeader,
+  SettlementMethod,
+} from "./common.js";
 export {
   checkPacs002,
   type OriginalGroupStatus,
@@ -28,7 +40,6 @@ export {
   pacs008Namespace,
   parsePacs008,
   renderPacs008,
-  type SettlementMethod,
 } from "./pacs008.js";
 export {
   checkPain001,

@@ -6,13 +6,12 @@ import {
   chargeBearers,
   checkAgent,
   checkCode,
-  checkCount,
   checkDate,
-  checkDateTime,
   checkMoney,
   checkOriginalGroup,
   checkPattern,
   checkReasons,
+  checkSettledGroupHeader,
   checkText,
   defined,
   type Money,
@@ -25,24 +24,14 @@ import {
   readOriginalGroup,
   readReasons,
   readRequiredMoney,
+  readSettledGroupHeader,
   reasonEls,
+  type SettledGroupHeader,
+  settledGroupHeaderEl,
   uetrPattern,
 } from "./common.js";
-import { type SettlementMethod, settlementMethods } from "./pacs008.js";
 import { createChecker, throwIfAny, type Violation } from "./violations.js";
-import {
-  children,
-  el,
-  optEl,
-  optional,
-  optionalText,
-  parseDocument,
-  repeatedElementsMax,
-  required,
-  requiredText,
-  serializeDocument,
-  type XmlNode,
-} from "./xml.js";
+import { children, el, optEl, optionalText, parseDocument, repeatedElementsMax, serializeDocument, type XmlNode } from "./xml.js";
 
 export const pacs004Namespace = "urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09";
 
@@ -66,11 +55,7 @@ export interface ReturnedTransaction {
 }
 
 /** NbOfTxs is derived from transactions.length, never stored. */
-export interface Pacs004 {
-  readonly messageId: string;
-  readonly createdAt: string;
-  readonly settlementMethod: SettlementMethod;
-  readonly clearingSystemCode?: string;
+export interface Pacs004 extends SettledGroupHeader {
   readonly transactions: readonly ReturnedTransaction[];
 }
 
@@ -78,10 +63,7 @@ const root = "PmtRtr";
 
 export function checkPacs004(message: Pacs004): Violation[] {
   const c = createChecker();
-  checkText(c, `${root}/GrpHdr/MsgId`, message.messageId, 35);
-  checkDateTime(c, `${root}/GrpHdr/CreDtTm`, message.createdAt);
-  checkCode(c, `${root}/GrpHdr/SttlmInf/SttlmMtd`, message.settlementMethod, settlementMethods);
-  checkText(c, `${root}/GrpHdr/SttlmInf/ClrSys/Cd`, message.clearingSystemCode, 3);
+  checkSettledGroupHeader(c, root, message);
   if (message.transactions.length > repeatedElementsMax) c.add(`${root}/TxInf`, `more than ${repeatedElementsMax}`);
   message.transactions.forEach((tx, i) => {
     const p = `${root}/TxInf[${i}]`;
@@ -104,15 +86,7 @@ export function checkPacs004(message: Pacs004): Violation[] {
 
 export function renderPacs004(message: Pacs004): string {
   throwIfAny(checkPacs004(message));
-  const header = el("GrpHdr", [
-    el("MsgId", message.messageId),
-    el("CreDtTm", message.createdAt),
-    el("NbOfTxs", String(message.transactions.length)),
-    el("SttlmInf", [
-      el("SttlmMtd", message.settlementMethod),
-      message.clearingSystemCode === undefined ? undefined : el("ClrSys", [el("Cd", message.clearingSystemCode)]),
-    ]),
-  ]);
+  const header = settledGroupHeaderEl(message, message.transactions.length);
   return serializeDocument(pacs004Namespace, el(root, [header, ...message.transactions.map(returnEl)]));
 }
 
@@ -136,19 +110,8 @@ function returnEl(tx: ReturnedTransaction) {
 
 export function parsePacs004(xml: string): Pacs004 {
   const message = parseDocument(xml, pacs004Namespace, root);
-  const h = `${root}/GrpHdr`;
-  const header = required(message, "GrpHdr", root);
-  const settlement = required(header, "SttlmInf", h);
-  const clearingSystem = optional(settlement, "ClrSys", `${h}/SttlmInf`);
   const transactions = children(message, "TxInf", root).map((tx, i) => readReturn(tx, `${root}/TxInf[${i}]`));
-  checkCount(`${h}/NbOfTxs`, requiredText(header, "NbOfTxs", h), transactions.length);
-  const model = defined<Pacs004>({
-    messageId: requiredText(header, "MsgId", h),
-    createdAt: requiredText(header, "CreDtTm", h),
-    settlementMethod: requiredText(settlement, "SttlmMtd", `${h}/SttlmInf`) as SettlementMethod,
-    clearingSystemCode: clearingSystem && optionalText(clearingSystem, "Cd", `${h}/SttlmInf/ClrSys`),
-    transactions,
-  });
+  const model: Pacs004 = { ...readSettledGroupHeader(message, root, transactions.length), transactions };
   throwIfAny(checkPacs004(model));
   return model;
 }

@@ -9,13 +9,12 @@ import {
   checkAccount,
   checkAgent,
   checkCode,
-  checkCount,
   checkDate,
-  checkDateTime,
   checkMoney,
   checkParty,
   checkPattern,
   checkPaymentType,
+  checkSettledGroupHeader,
   checkText,
   checkUnstructured,
   defined,
@@ -32,8 +31,11 @@ import {
   readRequiredAgent,
   readRequiredMoney,
   readRequiredParty,
+  readSettledGroupHeader,
   readUnstructured,
   remittanceEl,
+  type SettledGroupHeader,
+  settledGroupHeaderEl,
   uetrPattern,
 } from "./common.js";
 import { createChecker, throwIfAny, type Violation } from "./violations.js";
@@ -41,7 +43,6 @@ import {
   children,
   el,
   optEl,
-  optional,
   optionalText,
   parseDocument,
   repeatedElementsMax,
@@ -52,9 +53,6 @@ import {
 } from "./xml.js";
 
 export const pacs008Namespace = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08";
-
-export type SettlementMethod = "INDA" | "INGA" | "COVE" | "CLRG";
-export const settlementMethods: readonly SettlementMethod[] = ["INDA", "INGA", "COVE", "CLRG"];
 
 export interface CreditTransfer {
   readonly instructionId?: string;
@@ -81,13 +79,7 @@ export interface CreditTransfer {
 }
 
 /** NbOfTxs is derived from transactions.length, never stored. */
-export interface Pacs008 {
-  readonly messageId: string;
-  /** ISO date-time, e.g. 2025-03-10T09:00:00-04:00. */
-  readonly createdAt: string;
-  readonly settlementMethod: SettlementMethod;
-  /** SttlmInf/ClrSys/Cd, e.g. FDW for Fedwire. */
-  readonly clearingSystemCode?: string;
+export interface Pacs008 extends SettledGroupHeader {
   readonly transactions: readonly CreditTransfer[];
 }
 
@@ -96,10 +88,7 @@ const root = "FIToFICstmrCdtTrf";
 /** Schema-level violations of the model (what the XSD would reject, plus exact amounts). */
 export function checkPacs008(message: Pacs008): Violation[] {
   const c = createChecker();
-  checkText(c, `${root}/GrpHdr/MsgId`, message.messageId, 35);
-  checkDateTime(c, `${root}/GrpHdr/CreDtTm`, message.createdAt);
-  checkCode(c, `${root}/GrpHdr/SttlmInf/SttlmMtd`, message.settlementMethod, settlementMethods);
-  checkText(c, `${root}/GrpHdr/SttlmInf/ClrSys/Cd`, message.clearingSystemCode, 3);
+  checkSettledGroupHeader(c, root, message);
   const count = message.transactions.length;
   if (count === 0 || count > repeatedElementsMax) {
     c.add(`${root}/CdtTrfTxInf`, `needs 1 to ${repeatedElementsMax} transactions, has ${count}`);
@@ -131,15 +120,7 @@ export function checkPacs008(message: Pacs008): Violation[] {
 /** Renders the message as an XML document; throws Iso20022Error listing every violation. */
 export function renderPacs008(message: Pacs008): string {
   throwIfAny(checkPacs008(message));
-  const header = el("GrpHdr", [
-    el("MsgId", message.messageId),
-    el("CreDtTm", message.createdAt),
-    el("NbOfTxs", String(message.transactions.length)),
-    el("SttlmInf", [
-      el("SttlmMtd", message.settlementMethod),
-      message.clearingSystemCode === undefined ? undefined : el("ClrSys", [el("Cd", message.clearingSystemCode)]),
-    ]),
-  ]);
+  const header = settledGroupHeaderEl(message, message.transactions.length);
   return serializeDocument(pacs008Namespace, el(root, [header, ...message.transactions.map(transactionEl)]));
 }
 
@@ -174,19 +155,8 @@ function transactionEl(tx: CreditTransfer) {
  */
 export function parsePacs008(xml: string): Pacs008 {
   const message = parseDocument(xml, pacs008Namespace, root);
-  const header = required(message, "GrpHdr", root);
-  const h = `${root}/GrpHdr`;
-  const settlement = required(header, "SttlmInf", h);
-  const clearingSystem = optional(settlement, "ClrSys", `${h}/SttlmInf`);
   const transactions = children(message, "CdtTrfTxInf", root).map((tx, i) => readTransaction(tx, `${root}/CdtTrfTxInf[${i}]`));
-  checkCount(`${h}/NbOfTxs`, requiredText(header, "NbOfTxs", h), transactions.length);
-  const model = defined<Pacs008>({
-    messageId: requiredText(header, "MsgId", h),
-    createdAt: requiredText(header, "CreDtTm", h),
-    settlementMethod: requiredText(settlement, "SttlmMtd", `${h}/SttlmInf`) as SettlementMethod,
-    clearingSystemCode: clearingSystem && optionalText(clearingSystem, "Cd", `${h}/SttlmInf/ClrSys`),
-    transactions,
-  });
+  const model: Pacs008 = { ...readSettledGroupHeader(message, root, transactions.length), transactions };
   throwIfAny(checkPacs008(model));
   return model;
 }
