@@ -5,8 +5,10 @@ import { authMigrations, bindAuth, ensureFirstAdmin } from "@qenex/auth";
 import { startEdge } from "@qenex/edge";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { bindLedger, ledgerMigrations } from "@qenex/ledger";
+import { bindPayments, paymentsMigrations } from "@qenex/payments";
 import {
   ConfigError,
   createAuth,
@@ -24,6 +26,9 @@ const usage = `usage:
   qenex start                      run the mesh: the edge (REST, /health, RPC routing) on
                                    QENEX_EDGE_PORT (default 8080), the ledger on
                                    QENEX_LEDGER_PORT (default 50051)
+  qenex serve payments             run only the payments service on QENEX_PAYMENTS_PORT
+                                   (default 50052), calling the ledger at QENEX_LEDGER_URL
+                                   and the risk service at QENEX_RISK_URL
   qenex token [--subject S] [--role R ...] [--ttl-seconds N]
                                    print a bearer token signed with the mesh's secret
   qenex ledger reconcile [--url URL] [--token T] [--json]
@@ -65,11 +70,20 @@ async function start(): Promise<void> {
     shared: { db: ledger.db, kv: ledger.kv },
   });
   await seedStandardRules(ledger.db);
+  const payments = await startService({
+    name: "payments",
+    port: config.paymentsPort,
+    config,
+    migrations: paymentsMigrations,
+    bind: (deps) => bindPayments(deps, { ledgerUrl: ledger.server.url, riskUrl: risk.server.url }),
+    shared: { db: ledger.db, kv: ledger.kv },
+  });
   const edge = await startEdge(config, {
     upstreams: [
       { service: LedgerService, url: ledger.server.url },
       { service: AuthService, url: auth.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
       { service: RiskService, url: risk.server.url },
+      { service: PaymentsService, url: payments.server.url },
     ],
     probes: [
       { name: config.databaseUrl ? "postgresql" : "pglite", check: () => ledger.db.ping() },
@@ -83,6 +97,8 @@ async function start(): Promise<void> {
       {
         stop: async () => {
           await edge.stop();
+          await payments.stop();
+          await risk.stop();
           await auth.stop();
           await ledger.stop();
         },
@@ -97,6 +113,7 @@ async function start(): Promise<void> {
       `QENEX edge listening on ${edge.server.url} (REST /api/v1/..., /health, RPC routing for browsers)`,
       `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
       `QENEX risk listening on ${risk.server.url} (fraud scoring, AML rules, sanctions screening, alerts)`,
+      `QENEX payments listening on ${payments.server.url} (SWIFT, SEPA, ACH, Fedwire over simulated clearing networks)`,
       `QENEX auth listening on ${auth.server.url} (token at POST ${edge.server.url}/api/v1/auth/token)`,
       `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
       "  get a token:  ./nodew pnpm -s qenex token --role admin",
@@ -104,6 +121,22 @@ async function start(): Promise<void> {
       "",
     ].join("\n"),
   );
+}
+
+/** One service alone, for a mesh of separate processes (docker-compose, Kubernetes, tests). */
+async function serve(args: string[]): Promise<void> {
+  const [service] = args;
+  if (service !== "payments") throw new UsageError(`qenex serve runs "payments"; not "${service ?? ""}"`);
+  const config = loadConfig();
+  const payments = await startService({
+    name: "payments",
+    port: config.paymentsPort,
+    config,
+    migrations: paymentsMigrations,
+    bind: (deps) => bindPayments(deps),
+  });
+  stopOnSignals([payments], payments.logger);
+  process.stderr.write(`QENEX payments listening on ${payments.server.url}\n`);
 }
 
 async function token(args: string[]): Promise<void> {
@@ -129,6 +162,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === "start") return start();
   if (command === "token") return token(rest);
+  if (command === "serve") return serve(rest);
   if (command === "risk") {
     const [subcommand, ...args] = rest;
     if (subcommand !== "load-sanctions") throw new UsageError(`unknown command "risk ${subcommand ?? ""}"`);

@@ -30,6 +30,28 @@ export type Config = {
   /** Origins allowed to call the edge from a browser (CORS); empty allows none. */
   corsOrigins: string[];
   rateLimits: { perPrincipal: RateLimitRule; perIp: RateLimitRule; whenStoreDown: "open" | "closed" };
+  paymentsPort: number;
+  /** The risk service a separately run payments service calls; qenex start passes its own. */
+  riskUrl: string | undefined;
+  payments: PaymentsConfig;
+};
+
+/** The payments service's own settings, including its simulated clearing networks. */
+export type PaymentsConfig = {
+  /** Our bank's BIC: the instructing agent of every message sent. */
+  bic: string;
+  /** Our bank's ABA routing number: the ACH originator and Fedwire sender. */
+  abaRouting: string;
+  /** AUTO sends USD above this (in cents) over Fedwire rather than ACH. */
+  fedwireThresholdMinor: bigint;
+  /** How often ACH payments are gathered into one NACHA file. */
+  achCutoffMs: number;
+  /** The simulated networks: seed, answer delay, and the share of payments rejected or returned. */
+  simulation: { seed: number; latencyMs: number; rejectRate: number; returnRate: number };
+  /** A claimed job not finished within this is claimed again (its worker is presumed dead). */
+  jobLeaseMs: number;
+  /** Jobs one process runs at once. */
+  workerConcurrency: number;
 };
 
 /** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
@@ -64,6 +86,18 @@ export const configVariables = {
   QENEX_RATE_LIMIT_PRINCIPAL: "token bucket per principal at the edge, CAPACITY/REFILL_PER_SECOND (default 200/100)",
   QENEX_RATE_LIMIT_IP: "token bucket per client IP at the edge, CAPACITY/REFILL_PER_SECOND (default 400/200)",
   QENEX_RATE_LIMIT_WHEN_STORE_DOWN: "open|closed: what the edge does when Redis cannot be reached (default closed)",
+  QENEX_PAYMENTS_PORT: "payments service port (default 50052)",
+  QENEX_RISK_URL: "where a separately run payments service finds the risk service, e.g. http://risk:50053 (qenex start sets it itself)",
+  QENEX_BIC: "our bank's BIC, the instructing agent of every payment message (default QENXUS33)",
+  QENEX_ABA_ROUTING: "our bank's ABA routing number, the ACH originator and Fedwire sender (default 021000021)",
+  QENEX_FEDWIRE_THRESHOLD: "AUTO routes USD above this amount over Fedwire instead of ACH (default 1000000.00)",
+  QENEX_ACH_CUTOFF_MS: "how often ACH payments are gathered into one NACHA file (default 5000)",
+  QENEX_SIM_SEED: "seed of the simulated clearing networks' outcomes (default 1)",
+  QENEX_SIM_LATENCY_MS: "how long a simulated network takes to answer (default 200)",
+  QENEX_SIM_REJECT_RATE: "share of payments a simulated network rejects, 0 to 1 (default 0.02)",
+  QENEX_SIM_RETURN_RATE: "share of settled payments a simulated network returns later, 0 to 1 (default 0.01)",
+  QENEX_PAYMENTS_JOB_LEASE_MS: "a payments job not finished within this is taken over by another worker (default 15000)",
+  QENEX_PAYMENTS_WORKERS: "payments jobs one process runs at once (default 16)",
 } as const;
 
 export class ConfigError extends Error {
@@ -159,6 +193,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
   if (!/^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$/.test(screeningThresholdText)) {
     problems.push(`QENEX_SCREENING_THRESHOLD="${screeningThresholdText}" must be a decimal from 0 to 1`);
   }
+  const rate = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text === "") return fallback;
+    if (!/^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$/.test(text)) {
+      problems.push(`${name}="${text}" must be a decimal from 0 to 1`);
+      return fallback;
+    }
+    return Number(text);
+  };
+  const bic = env.QENEX_BIC || "QENXUS33";
+  if (!/^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(bic)) problems.push(`QENEX_BIC="${bic}" is not a BIC (8 or 11 characters)`);
+  const abaRouting = env.QENEX_ABA_ROUTING || "021000021";
+  if (!/^[0-9]{9}$/.test(abaRouting)) problems.push(`QENEX_ABA_ROUTING="${abaRouting}" must be 9 digits`);
+  const fedwireThresholdText = env.QENEX_FEDWIRE_THRESHOLD || "1000000.00";
+  const fedwireThreshold = /^([0-9]{1,13})(?:\.([0-9]{1,2}))?$/.exec(fedwireThresholdText);
+  if (!fedwireThreshold) problems.push(`QENEX_FEDWIRE_THRESHOLD="${fedwireThresholdText}" must be a USD amount like 1000000.00`);
+  const fedwireThresholdMinor = fedwireThreshold
+    ? BigInt(fedwireThreshold[1] ?? "0") * 100n + BigInt((fedwireThreshold[2] ?? "").padEnd(2, "0"))
+    : 100_000_000n;
   const config: Config = {
     host: env.QENEX_HOST || "0.0.0.0",
     ledgerPort: int("QENEX_LEDGER_PORT", 50051, 0, 65535),
@@ -185,6 +238,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
       perPrincipal: rateRule("QENEX_RATE_LIMIT_PRINCIPAL", { capacity: 200, refillPerSecond: 100 }),
       perIp: rateRule("QENEX_RATE_LIMIT_IP", { capacity: 400, refillPerSecond: 200 }),
       whenStoreDown,
+    },
+    paymentsPort: int("QENEX_PAYMENTS_PORT", 50052, 0, 65535),
+    riskUrl: url("QENEX_RISK_URL", ["http:", "https:"]),
+    payments: {
+      bic,
+      abaRouting,
+      fedwireThresholdMinor,
+      achCutoffMs: int("QENEX_ACH_CUTOFF_MS", 5_000, 10, 86_400_000),
+      simulation: {
+        seed: int("QENEX_SIM_SEED", 1, 0, 2_147_483_647),
+        latencyMs: int("QENEX_SIM_LATENCY_MS", 200, 0, 600_000),
+        rejectRate: rate("QENEX_SIM_REJECT_RATE", 0.02),
+        returnRate: rate("QENEX_SIM_RETURN_RATE", 0.01),
+      },
+      jobLeaseMs: int("QENEX_PAYMENTS_JOB_LEASE_MS", 15_000, 100, 3_600_000),
+      workerConcurrency: int("QENEX_PAYMENTS_WORKERS", 16, 1, 256),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,6 +1,6 @@
 export { type Auth, createAuth, type Principal, principalKey, type Role, requireRole, roles } from "./auth.js";
-export { type Config, ConfigError, configVariables, loadConfig, type RateLimitRule } from "./config.js";
-export { createDb, createPgliteDb, createPostgresDb, type Db, type Migration, migrate, type Queryable, sqlState } from "./db.js";
+export { type Config, ConfigError, configVariables, loadConfig, type PaymentsConfig, type RateLimitRule } from "./config.js";
+export { createDb, createPgliteDb, createPostgresDb, type Db, type Migration, migrate, type Queryable, type Row, sqlState } from "./db.js";
 export { DomainError, fieldViolation } from "./errors.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";

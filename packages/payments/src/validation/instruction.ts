@@ -7,8 +7,9 @@ export type Account =
   | { readonly scheme: "ABA"; readonly accountNumber: string; readonly abaRouting: string };
 
 export interface Party {
+  /** Empty, with no account, only for a bank acting for itself on SWIFT, named by agentBic. */
   readonly name: string;
-  readonly account: Account;
+  readonly account?: Account;
   /** BIC of the party's bank; required on SWIFT, optional elsewhere, checked when present. */
   readonly agentBic?: string;
 }

@@ -58,6 +58,11 @@ function validateParty(value: unknown, field: string, rail: Rail, config: Valida
   const party = asFields(value);
   if (party === undefined) return [violation(field, "required", `${field} is required`)];
   const profile = railProfiles[rail];
+  // A bank paying from or to its own books (SEED.md's source_bic/destination_bic alone): SWIFT
+  // names such a party by its BIC (MT103 :50A: / :59A:), with no name or account.
+  if (rail === "SWIFT" && party.account === undefined && (party.name === undefined || party.name === "") && party.agentBic !== undefined) {
+    return validateBic(party.agentBic, `${field}.agentBic`);
+  }
   const violations = [
     ...validateText(party.name, `${field}.name`, profile.nameLengthMax, profile.charset),
     ...validateAccount(party.account, `${field}.account`, rail, config),

@@ -1,0 +1,391 @@
+// End to end: ledger, risk and payments as separate servers on real storage (PostgreSQL in
+// CI), every rail from received to settled over the simulated networks, a network rejection,
+// a network return, a sender's return, a cancellation, a payment held for review, inbound
+// messages, and the payment's history, messages and stream.
+
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import type { CreatePaymentRequestSchema } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import { MessageDirection, MessageFormat, type Payment, PaymentState, Rail } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import { AlertStatus } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
+import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decideOutcome } from "./rails/simulated-network.js";
+import { startTestPayments, type TestPayments } from "./testing/harness.js";
+
+let ledger: TestLedger;
+let risk: TestRisk;
+let payments: TestPayments;
+const prefix = uniquePrefix("e2e").replaceAll(".", "-");
+// The simulated networks reject 30% and return 30%; each scenario picks a payment id whose
+// seeded outcome is the one it needs, so the test is deterministic.
+const simulation = { seed: 7, rejectRate: 0.3, returnRate: 0.3 };
+
+beforeAll(async () => {
+  ledger = await startTestLedger();
+  risk = await startTestRisk({ ledgerUrl: ledger.url });
+  payments = await startTestPayments({
+    ledgerUrl: ledger.url,
+    riskUrl: risk.url,
+    env: { QENEX_SIM_SEED: String(simulation.seed), QENEX_SIM_REJECT_RATE: "0.3", QENEX_SIM_RETURN_RATE: "0.3" },
+  });
+});
+
+afterAll(async () => {
+  await payments?.stop();
+  await risk?.stop();
+  await ledger?.stop();
+});
+
+type Rails = "SWIFT" | "SEPA" | "ACH" | "FEDWIRE";
+
+/** A payment id of this test whose simulated outcome on `rail` is `outcome`. */
+function idWith(rail: Rails, outcome: "SETTLE" | "REJECT" | "RETURN", name: string): string {
+  for (let n = 0; n < 1000; n++) {
+    const id = `${name}-${prefix}-${n}`.slice(0, 40);
+    if (decideOutcome({ ...simulation, rail }, id).kind === outcome) return id;
+  }
+  throw new Error(`no id found for ${outcome} on ${rail}`);
+}
+
+let accounts = 0;
+/** A fresh debtor account, so the risk service's velocity rules see few payments from it. */
+async function account(currency: string, balance = "100000.00"): Promise<string> {
+  const accountId = `${prefix}-${currency}-${++accounts}`;
+  await ledger.client().createAccount({ accountId, accountType: AccountType.CHECKING, currency, initialBalance: balance });
+  return accountId;
+}
+
+async function balanceOf(accountId: string) {
+  const { balance } = await ledger.client().getBalance({ accountId });
+  return { balance: balance?.balance?.amount, available: balance?.available?.amount };
+}
+
+async function waitFor(paymentId: string, states: PaymentState[], timeoutMs = 30_000): Promise<Payment> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { payment } = await payments.client().getPayment({ paymentId });
+    if (payment && states.includes(payment.state)) return payment;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `payment ${paymentId} is ${payment ? PaymentState[payment.state] : "missing"} (${payment?.stateReason}), not ${states.map((s) => PaymentState[s]).join("|")}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const eurParties = {
+  debtor: { name: "Erika Mustermann", iban: "DE89370400440532013000", bic: "COBADEFFXXX" },
+  creditor: { name: "Jean Dupont", iban: "FR1420041010050500013M02606", bic: "BNPAFRPP" },
+};
+const usParties = {
+  debtor: { name: "Corporation A", accountNumber: "5647772655", routingNumber: "121042882" },
+  creditor: { name: "Jane Roe", accountNumber: "567876543", routingNumber: "231380104" },
+};
+
+type Request = MessageInitShape<typeof CreatePaymentRequestSchema>;
+const swift = (debtorAccount: string, paymentId: string, extra: Request = {}): Request => ({
+  rail: "swift",
+  paymentId,
+  debtorAccount,
+  amount: "250.00",
+  currency: "EUR",
+  reference: "INV-2026-001",
+  debtor: { name: "Acme GmbH", iban: "DE89370400440532013000", bic: "COBADEFFXXX" },
+  creditor: { name: "Globex Ltd", iban: "GB82WEST12345698765432", bic: "NWBKGB2L" },
+  messageFormat: extra.messageFormat ?? 0,
+});
+
+describe("payments end to end", () => {
+  it.each([
+    ["SWIFT pacs.008", "SWIFT", (a: string, id: string) => swift(a, id), "EUR", "pacs.008.001.08"],
+    ["SWIFT MT103", "SWIFT", (a: string, id: string) => swift(a, id, { messageFormat: MessageFormat.MT103 }), "EUR", "MT103"],
+    [
+      "SEPA",
+      "SEPA",
+      (a: string, id: string) => ({
+        rail: "sepa",
+        paymentId: id,
+        debtorAccount: a,
+        amount: "99.95",
+        currency: "EUR",
+        reference: "Rent March",
+        ...eurParties,
+      }),
+      "EUR",
+      "pacs.008.001.08",
+    ],
+    [
+      "ACH",
+      "ACH",
+      (a: string, id: string) => ({
+        rail: "ach",
+        paymentId: id,
+        debtorAccount: a,
+        amount: "1200.00",
+        currency: "USD",
+        reference: "PAYROLL",
+        ...usParties,
+      }),
+      "USD",
+      "NACHA",
+    ],
+    [
+      "Fedwire",
+      "FEDWIRE",
+      (a: string, id: string) => ({
+        rail: "fedwire",
+        paymentId: id,
+        debtorAccount: a,
+        amount: "4000.00",
+        currency: "USD",
+        reference: "PO 88-1",
+        urgent: true,
+        ...usParties,
+      }),
+      "USD",
+      "pacs.008.001.08",
+    ],
+    [
+      "Fedwire tags",
+      "FEDWIRE",
+      (a: string, id: string) => ({
+        rail: "fedwire",
+        paymentId: id,
+        debtorAccount: a,
+        amount: "4000.00",
+        currency: "USD",
+        reference: "PO 88-2",
+        messageFormat: MessageFormat.FEDWIRE_TAGS,
+        ...usParties,
+      }),
+      "USD",
+      "Fedwire tags",
+    ],
+  ] as const)("%s goes from received to settled, debiting the debtor once", async (_name, rail, request, currency, messageType) => {
+    const debtorAccount = await account(currency);
+    const paymentId = idWith(rail, "SETTLE", _name.toLowerCase().replace(/[^a-z0-9]+/g, ""));
+    const created = await payments.client().createPayment(request(debtorAccount, paymentId));
+    expect(created.payment?.state).toBe(PaymentState.VALIDATED);
+    expect(created.payment?.rail).toBe(Rail[rail]);
+    const settled = await waitFor(paymentId, [PaymentState.SETTLED, PaymentState.REJECTED]);
+    expect(settled.stateReason).not.toMatch(/rejected/);
+    expect(settled.state).toBe(PaymentState.SETTLED);
+    const { payment } = await payments.client().getPayment({ paymentId });
+    expect(payment?.transitions.map((t) => PaymentState[t.to])).toEqual([
+      "RECEIVED",
+      "VALIDATED",
+      "SCREENED",
+      "FUNDS_RESERVED",
+      "SUBMITTED",
+      "ACCEPTED",
+      "SETTLED",
+    ]);
+    const amount = created.payment?.amount?.amount ?? "";
+    const expected = (100000 - Number(amount)).toFixed(2);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: expected, available: expected });
+    const posted = await ledger.client().getTransfer({ transferId: `${paymentId}.post` });
+    expect(posted.transfer?.pendingTransferId).toBe(`${paymentId}.hold`);
+    const { messages } = await payments.client().getPaymentMessage({ paymentId });
+    const sent = messages.filter((m) => m.direction === MessageDirection.SENT);
+    expect(sent.map((m) => m.messageType)).toEqual([messageType]);
+    const text = new TextDecoder().decode(sent[0]?.content);
+    if (messageType === "MT103") expect(text).toContain(`{121:${payment?.uetr}}`);
+    if (messageType === "pacs.008.001.08") expect(text).toContain(`<UETR>${payment?.uetr}</UETR>`);
+    if (messageType === "NACHA") expect(text.split("\n")[0]).toMatch(/^101/);
+  });
+
+  it("a payment the network rejects is voided: the debtor's balance is as before", async () => {
+    const debtorAccount = await account("EUR");
+    const paymentId = idWith("SEPA", "REJECT", "rej");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "75.00", currency: "EUR", reference: "R1", ...eurParties });
+    const rejected = await waitFor(paymentId, [PaymentState.REJECTED, PaymentState.SETTLED]);
+    expect(rejected.state).toBe(PaymentState.REJECTED);
+    expect(rejected.reasonCode).toMatch(/^[A-Z]{2}\d{2}$/);
+    expect(rejected.stateReason).toContain(rejected.reasonCode);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "100000.00", available: "100000.00" });
+    const voided = await ledger.client().getTransfer({ transferId: rejected.settleTransferId });
+    expect(voided.transfer?.pendingTransferId).toBe(`${paymentId}.hold`);
+    const { messages } = await payments.client().getPaymentMessage({ paymentId });
+    expect(messages.map((m) => `${MessageDirection[m.direction]} ${m.messageType}`)).toEqual([
+      "SENT pacs.008.001.08",
+      "RECEIVED pacs.002.001.10",
+    ]);
+    expect(new TextDecoder().decode(messages[1]?.content)).toContain(`<Cd>${rejected.reasonCode}</Cd>`);
+  });
+
+  it("a payment the network returns after settlement is reversed exactly once", async () => {
+    const debtorAccount = await account("USD");
+    const paymentId = idWith("ACH", "RETURN", "ret");
+    await payments
+      .client()
+      .createPayment({ rail: "ach", paymentId, debtorAccount, amount: "310.00", currency: "USD", reference: "RET", ...usParties });
+    const returned = await waitFor(paymentId, [PaymentState.RETURNED, PaymentState.REJECTED]);
+    expect(returned.state).toBe(PaymentState.RETURNED);
+    expect(returned.reasonCode).toMatch(/^R\d\d$/);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "100000.00", available: "100000.00" });
+    const { transfers } = await ledger.client().listTransfers({ accountId: debtorAccount });
+    expect(transfers.filter((t) => t.reversalOf === `${paymentId}.post`)).toHaveLength(1);
+    // The sender cannot return it a second time.
+    const again = await payments
+      .client()
+      .reversePayment({ paymentId, reason: "again" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(again).toBeInstanceOf(ConnectError);
+    expect((again as ConnectError).code).toBe(Code.FailedPrecondition);
+  });
+
+  it("the sender returns a settled payment: pacs.004 sent and the ledger reversed", async () => {
+    const debtorAccount = await account("EUR");
+    const paymentId = idWith("SWIFT", "SETTLE", "back");
+    await payments.client().createPayment(swift(debtorAccount, paymentId));
+    await waitFor(paymentId, [PaymentState.SETTLED]);
+    const asked = await payments.client().reversePayment({ paymentId, reason: "duplicate invoice" });
+    expect(asked.payment?.state).toBe(PaymentState.SETTLED);
+    const returned = await waitFor(paymentId, [PaymentState.RETURNED]);
+    expect(returned.returnTransferId).toBe(`${paymentId}.return`);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "100000.00", available: "100000.00" });
+    const { messages } = await payments.client().getPaymentMessage({ paymentId });
+    const sent = messages.filter((m) => m.direction === MessageDirection.SENT).map((m) => m.messageType);
+    expect(sent).toEqual(["pacs.008.001.08", "pacs.004.001.09"]);
+  });
+
+  it("a payment held for review settles once an analyst approves it, and its alert is closed", async () => {
+    const debtorAccount = await account("USD", "500000.00");
+    const paymentId = idWith("ACH", "SETTLE", "review");
+    // 12,000 USD crosses the currency-transaction-report rule: the risk service says REVIEW.
+    await payments
+      .client()
+      .createPayment({ rail: "ach", paymentId, debtorAccount, amount: "12000.00", currency: "USD", reference: "BIG", ...usParties });
+    const held = await waitFor(paymentId, [PaymentState.HELD_FOR_REVIEW, PaymentState.SCREENED, PaymentState.SETTLED]);
+    expect(held.state).toBe(PaymentState.HELD_FOR_REVIEW);
+    expect(held.alertId).not.toBe("");
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "500000.00", available: "500000.00" });
+    const auditor = await payments
+      .client(["auditor"])
+      .reviewPayment({ paymentId, approve: true, note: "n" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((auditor as ConnectError).code).toBe(Code.PermissionDenied);
+    await payments.client(["operator"], "analyst-1").reviewPayment({ paymentId, approve: true, note: "known payroll customer" });
+    await waitFor(paymentId, [PaymentState.SETTLED]);
+    const { payment } = await payments.client().getPayment({ paymentId });
+    expect(payment?.transitions.find((t) => t.to === PaymentState.SCREENED)?.actor).toBe("analyst:analyst-1");
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "488000.00", available: "488000.00" });
+    const { alert } = await risk.client().getAlert({ alertId: held.alertId });
+    expect(alert?.status).toBe(AlertStatus.RESOLVED);
+  });
+
+  it("a held payment the sender cancels ends CANCELLED and moves no money", async () => {
+    const debtorAccount = await account("USD", "500000.00");
+    const paymentId = idWith("ACH", "SETTLE", "cancel");
+    await payments
+      .client()
+      .createPayment({ rail: "ach", paymentId, debtorAccount, amount: "15000.00", currency: "USD", reference: "C", ...usParties });
+    await waitFor(paymentId, [PaymentState.HELD_FOR_REVIEW]);
+    const cancelled = await payments.client().reversePayment({ paymentId, reason: "changed my mind" });
+    expect(cancelled.payment?.state).toBe(PaymentState.CANCELLED);
+    const review = await payments
+      .client(["operator"])
+      .reviewPayment({ paymentId, approve: true, note: "late" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((review as ConnectError).code).toBe(Code.FailedPrecondition);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "500000.00", available: "500000.00" });
+  });
+
+  it("insufficient funds: rejected before anything is sent", async () => {
+    const debtorAccount = await account("EUR", "10.00");
+    const paymentId = idWith("SEPA", "SETTLE", "poor");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "75.00", currency: "EUR", reference: "P", ...eurParties });
+    const rejected = await waitFor(paymentId, [PaymentState.REJECTED, PaymentState.SETTLED]);
+    expect(rejected.stateReason).toMatch(/insufficient funds/);
+    expect((await payments.client().getPaymentMessage({ paymentId })).messages).toEqual([]);
+  });
+
+  it("refuses invalid input with the field and stores nothing", async () => {
+    const debtorAccount = await account("EUR");
+    const bad = await payments
+      .client()
+      .createPayment({
+        rail: "sepa",
+        paymentId: `bad-${prefix}`.slice(0, 40),
+        debtorAccount,
+        amount: "5.00",
+        currency: "EUR",
+        reference: "x",
+        debtor: eurParties.debtor,
+        creditor: { ...eurParties.creditor, iban: "FR1420041010050500013M02607" },
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((bad as ConnectError).rawMessage).toMatch(/creditor\.account\.iban/);
+    const usdOnSepa = await payments
+      .client()
+      .createPayment({ rail: "sepa", debtorAccount, amount: "5.00", currency: "USD", reference: "x", ...eurParties })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((usdOnSepa as ConnectError).rawMessage).toMatch(/EUR/);
+    const missing = await payments
+      .client()
+      .getPayment({ paymentId: `bad-${prefix}`.slice(0, 40) })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((missing as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("AUTO routes and records why; a retry with the same id returns the same payment", async () => {
+    const debtorAccount = await account("USD");
+    const paymentId = idWith("FEDWIRE", "SETTLE", "auto");
+    const request = { rail: "auto", paymentId, debtorAccount, amount: "2500000.00", currency: "USD", reference: "BIG WIRE", ...usParties };
+    const first = await payments.client().createPayment(request);
+    expect(first.payment?.rail).toBe(Rail.FEDWIRE);
+    expect(first.payment?.railReason).toMatch(/Fedwire threshold/);
+    const again = await payments.client().createPayment(request);
+    expect(again.existed).toBe(true);
+    expect(again.payment?.uetr).toBe(first.payment?.uetr);
+    const changed = await payments
+      .client()
+      .createPayment({ ...request, amount: "2500000.01" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((changed as ConnectError).code).toBe(Code.AlreadyExists);
+  });
+
+  it("WatchPayment streams every transition until a final state", async () => {
+    const debtorAccount = await account("EUR");
+    const paymentId = idWith("SEPA", "REJECT", "watch");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "12.00", currency: "EUR", reference: "W", ...eurParties });
+    const seen: string[] = [];
+    for await (const update of payments.client().watchPayment({ paymentId })) {
+      seen.push(PaymentState[update.transition?.to ?? 0] ?? "?");
+    }
+    // The network may acknowledge before it rejects (pacs.002 ACSP, then RJCT).
+    expect(seen.filter((state) => state !== "ACCEPTED")).toEqual([
+      "RECEIVED",
+      "VALIDATED",
+      "SCREENED",
+      "FUNDS_RESERVED",
+      "SUBMITTED",
+      "REJECTED",
+    ]);
+  });
+
+  it("ListPayments filters by state and pages with a cursor", async () => {
+    const { payments: rejected } = await payments.client().listPayments({ state: PaymentState.REJECTED, page: { pageSize: 1 } });
+    expect(rejected.every((p) => p.state === PaymentState.REJECTED)).toBe(true);
+    const first = await payments.client().listPayments({ page: { pageSize: 2 } });
+    expect(first.payments).toHaveLength(2);
+    const second = await payments.client().listPayments({ page: { pageSize: 2, pageToken: first.page?.nextPageToken ?? "" } });
+    expect(second.payments.map((p) => p.paymentId)).not.toContain(first.payments[0]?.paymentId);
+    const forged = await payments
+      .client()
+      .listPayments({ page: { pageToken: "bm9wZQ" } })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((forged as ConnectError).code).toBe(Code.InvalidArgument);
+  });
+});

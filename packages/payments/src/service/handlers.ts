@@ -1,0 +1,482 @@
+// The PaymentsService RPCs. CreatePayment validates and routes synchronously (bad input is a
+// 400 and nothing is stored); everything after VALIDATED happens in the workers.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import {
+  EntryStatus,
+  type IngestedEntry,
+  IngestedEntrySchema,
+  IngestMessageResponseSchema,
+  MessageFormat,
+  type Party,
+  PaymentState,
+  type PaymentsService,
+  Rail,
+} from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import { Disposition } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import {
+  DomainError,
+  decodePageToken,
+  encodePageToken,
+  formatMoney,
+  type Logger,
+  type PaymentsConfig,
+  type Principal,
+  parseMoney,
+  type Role,
+  requireRole,
+} from "@qenex/platform";
+import { cancellableStates, finalStates } from "../domain/lifecycle.js";
+import type { Charges, MessageFormat as FormatName, PartyRecord, PaymentState as StateName } from "../domain/payment.js";
+import { InboundError, parseInbound } from "../rails/inbound.js";
+import { chooseRail, defaultRoutingConfig } from "../routing/choose-rail.js";
+import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
+import type { Account, PaymentInstruction } from "../validation/instruction.js";
+import type { Rail as RailName, RequestedRail } from "../validation/rails.js";
+import { messageToProto, paymentToProto, transitionToProto } from "./convert.js";
+import type { PaymentsMetrics } from "./metrics.js";
+import { settlementAccount, transferIds } from "./processor.js";
+import type { Upstreams } from "./upstreams.js";
+
+const staff: readonly Role[] = ["admin", "operator", "service"];
+const readers: readonly Role[] = ["admin", "operator", "auditor", "service"];
+const analysts: readonly Role[] = ["admin", "operator"];
+
+/** Who may call what; customers act only on payments from accounts they own. */
+export const paymentsAccess = {
+  createPayment: { roles: staff, customer: true },
+  getPayment: { roles: readers, customer: true },
+  listPayments: { roles: readers, customer: true },
+  watchPayment: { roles: readers, customer: true },
+  getPaymentMessage: { roles: readers, customer: true },
+  reversePayment: { roles: staff, customer: true },
+  reviewPayment: { roles: analysts, customer: false },
+  ingestMessage: { roles: staff, customer: false },
+} as const satisfies Record<keyof typeof PaymentsService.method, { roles: readonly Role[]; customer: boolean }>;
+
+type Method = keyof typeof paymentsAccess;
+
+function authorize(ctx: HandlerContext, method: Method): { principal: Principal; customerOnly: boolean } {
+  const access = paymentsAccess[method];
+  const principal = requireRole(ctx, access.customer ? [...access.roles, "customer"] : access.roles);
+  return { principal, customerOnly: !principal.roles.some((role) => access.roles.includes(role)) };
+}
+
+const pageSizeDefault = 100;
+const pageSizeMax = 1000;
+/** Entries credited per ledger call when ingesting a file. */
+const ingestBatchSize = 1000;
+const watchRecheckMs = 1000;
+
+const railNames: Readonly<Record<string, RequestedRail>> = {
+  "": "AUTO",
+  auto: "AUTO",
+  swift: "SWIFT",
+  sepa: "SEPA",
+  ach: "ACH",
+  fedwire: "FEDWIRE",
+};
+const railByEnum: Readonly<Record<number, RailName>> = {
+  [Rail.SWIFT]: "SWIFT",
+  [Rail.SEPA]: "SEPA",
+  [Rail.ACH]: "ACH",
+  [Rail.FEDWIRE]: "FEDWIRE",
+};
+
+function badInput(message: string, field?: string): DomainError {
+  return new DomainError(Code.InvalidArgument, message, field);
+}
+
+function partyRecord(party: Party | undefined, bic: string): PartyRecord {
+  const iban = (party?.iban ?? "").replace(/\s+/g, "").toUpperCase();
+  const country = party?.country || iban.slice(0, 2) || bic.slice(4, 6);
+  return {
+    name: party?.name ?? "",
+    iban,
+    accountNumber: party?.accountNumber ?? "",
+    routingNumber: party?.routingNumber ?? "",
+    bic,
+    country,
+  };
+}
+
+function accountOf(party: PartyRecord): Account | undefined {
+  if (party.iban) return { scheme: "IBAN", iban: party.iban };
+  if (party.accountNumber || party.routingNumber)
+    return { scheme: "ABA", accountNumber: party.accountNumber, abaRouting: party.routingNumber };
+  return undefined;
+}
+
+function bicOf(partyBic: string | undefined, seedBic: string, field: string): string {
+  const party = partyBic ?? "";
+  if (party !== "" && seedBic !== "" && party !== seedBic) {
+    throw badInput(
+      `${field}.bic (${party}) and ${field === "debtor" ? "source_bic" : "destination_bic"} (${seedBic}) differ`,
+      `${field}.bic`,
+    );
+  }
+  return party || seedBic;
+}
+
+const formatNames: Readonly<Record<number, FormatName | undefined>> = {
+  [MessageFormat.UNSPECIFIED]: undefined,
+  [MessageFormat.ISO20022]: "ISO20022",
+  [MessageFormat.MT103]: "MT103",
+  [MessageFormat.NACHA]: "NACHA",
+  [MessageFormat.FEDWIRE_TAGS]: "FEDWIRE_TAGS",
+};
+
+function messageFormatFor(rail: RailName, requested: FormatName | undefined): FormatName {
+  const allowed: Readonly<Record<RailName, readonly FormatName[]>> = {
+    SWIFT: ["ISO20022", "MT103"],
+    SEPA: ["ISO20022"],
+    ACH: ["NACHA"],
+    FEDWIRE: ["ISO20022", "FEDWIRE_TAGS"],
+  };
+  const formats = allowed[rail];
+  if (requested === undefined) return formats[0] ?? "ISO20022";
+  if (!formats.includes(requested)) {
+    throw badInput(`${rail} sends ${formats.join(" or ")}, not ${requested}`, "message_format");
+  }
+  return requested;
+}
+
+function generatedPaymentId(): string {
+  return `pay_${randomBytes(15)
+    .toString("base64url")
+    .replace(/[^A-Za-z0-9]/g, "x")}`;
+}
+
+export type HandlerDeps = {
+  store: PaymentStore;
+  upstreams: Upstreams;
+  config: PaymentsConfig;
+  logger: Logger;
+  metrics: PaymentsMetrics;
+  ensureSettlementAccount(rail: RailName, currency: string): Promise<string>;
+  /** Resolves when `paymentId` may have a new transition (NOTIFY), or after `timeoutMs`. */
+  waitForTransition(paymentId: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+};
+
+export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof PaymentsService> {
+  const { store, upstreams, config, metrics } = deps;
+
+  async function ownsAccount(subject: string, accountId: string): Promise<boolean> {
+    try {
+      const { account } = await upstreams.ledger.call((options) => upstreams.ledger.client.getAccount({ accountId }, options));
+      return account?.ownerId === subject;
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.NotFound) return false;
+      throw error;
+    }
+  }
+
+  /** The payment, or NotFound, also for a customer's look at another's payment (no existence leak). */
+  async function visiblePayment(paymentId: string, who: { principal: Principal; customerOnly: boolean }): Promise<PaymentRow> {
+    const payment = await store.get(store.db, paymentId);
+    if (!payment || (who.customerOnly && payment.createdBy !== who.principal.subject)) {
+      throw new DomainError(Code.NotFound, `payment ${paymentId} not found`, "payment_id");
+    }
+    return payment;
+  }
+
+  return {
+    async createPayment(req, ctx) {
+      const who = authorize(ctx, "createPayment");
+      const requestedRail = railNames[req.rail.toLowerCase()];
+      if (requestedRail === undefined) throw badInput(`rail must be swift, sepa, ach, fedwire or auto, not "${req.rail}"`, "rail");
+      const amount = parseMoney(req.amount, req.currency);
+      if (!amount.ok) throw badInput(`amount: ${amount.reason}`, "amount");
+      if (amount.amountMinor <= 0n) throw badInput("amount must be above zero", "amount");
+      const debtor = partyRecord(req.debtor, bicOf(req.debtor?.bic, req.sourceBic, "debtor"));
+      const creditor = partyRecord(req.creditor, bicOf(req.creditor?.bic, req.destinationBic, "creditor"));
+      const party = (record: PartyRecord) => {
+        const account = accountOf(record);
+        return { name: record.name, ...(account ? { account } : {}), ...(record.bic ? { agentBic: record.bic } : {}) };
+      };
+      const instruction: PaymentInstruction = {
+        debtor: party(debtor),
+        creditor: party(creditor),
+        amount: formatMoney(amount.amountMinor, req.currency),
+        currency: req.currency,
+        reference: req.reference,
+        urgent: req.urgent,
+        requestedRail,
+      };
+      const choice = chooseRail(instruction, { ...defaultRoutingConfig, fedwireThresholdAmountMinor: config.fedwireThresholdMinor });
+      if (choice.rail === null || choice.violations.length > 0) {
+        const first = choice.violations[0];
+        throw badInput(
+          `payment refused${choice.rail ? ` for ${choice.rail}` : ""}: ${choice.violations.map((v) => v.message).join("; ")}`,
+          first?.field,
+        );
+      }
+      const rail = choice.rail;
+      const messageFormat = messageFormatFor(rail, formatNames[req.messageFormat]);
+      const debtorAccount = req.debtorAccount || (debtor.bic ? `bank-${debtor.bic}-${req.currency}` : "");
+      if (debtorAccount === "") throw badInput("debtor_account is required (or source_bic, for a bank's own payment)", "debtor_account");
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(debtorAccount))
+        throw badInput(`debtor_account "${debtorAccount}" is not a ledger account id`, "debtor_account");
+      if (who.customerOnly && !(await ownsAccount(who.principal.subject, debtorAccount))) {
+        throw new DomainError(Code.PermissionDenied, `account ${debtorAccount} is not yours`, "debtor_account");
+      }
+      const charges = (req.charges || "SHA") as Charges;
+      const content = {
+        rail,
+        debtorAccount,
+        amountMinor: amount.amountMinor.toString(),
+        currency: req.currency,
+        reference: req.reference,
+        debtor,
+        creditor,
+        urgent: req.urgent,
+        charges,
+        messageFormat,
+        requestedRail,
+      };
+      const requestHash = createHash("sha256").update(JSON.stringify(content)).digest("hex");
+      const paymentId = req.paymentId || generatedPaymentId();
+      const { row, existed } = await store.create(
+        {
+          paymentId,
+          rail,
+          railReason: choice.reason,
+          debtorAccount,
+          amountMinor: amount.amountMinor,
+          currency: req.currency,
+          reference: req.reference,
+          debtor,
+          creditor,
+          urgent: req.urgent,
+          charges,
+          messageFormat,
+          uetr: randomUUID(),
+          requestHash,
+          createdBy: who.principal.subject,
+        },
+        `api:${who.principal.subject}`,
+      );
+      if (existed && (row.requestHash !== requestHash || row.createdBy !== who.principal.subject)) {
+        throw new DomainError(Code.AlreadyExists, `payment ${paymentId} exists with different content`, "payment_id");
+      }
+      if (!existed) metrics.reached(row, "VALIDATED");
+      return { payment: paymentToProto(row), existed };
+    },
+
+    async getPayment(req, ctx) {
+      const payment = await visiblePayment(req.paymentId, authorize(ctx, "getPayment"));
+      return { payment: paymentToProto(payment, await store.transitions(store.db, payment.paymentId)) };
+    },
+
+    async listPayments(req, ctx) {
+      const who = authorize(ctx, "listPayments");
+      const limit = Math.min(req.page?.pageSize || pageSizeDefault, pageSizeMax);
+      const afterKey = decodePageToken(req.page?.pageToken ?? "", (key) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\|[A-Za-z0-9_-]{1,40}$/.test(key));
+      if (afterKey === undefined) throw badInput("page_token is not a token this server issued", "page.page_token");
+      const [createdAt = "", paymentId = ""] = afterKey.split("|");
+      const rows = await store.list({
+        ...(req.state !== PaymentState.UNSPECIFIED ? { state: PaymentState[req.state] as StateName } : {}),
+        ...(req.rail !== Rail.UNSPECIFIED ? { rail: railByEnum[req.rail] } : {}),
+        ...(req.debtorAccount ? { debtorAccount: req.debtorAccount } : {}),
+        ...(who.customerOnly ? { createdBy: who.principal.subject } : {}),
+        ...(req.createdAfter ? { createdAfter: timestampDate(req.createdAfter) } : {}),
+        ...(req.createdBefore ? { createdBefore: timestampDate(req.createdBefore) } : {}),
+        ...(afterKey ? { after: { createdAt, paymentId } } : {}),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1] as (PaymentRow & { createdAtText: string }) | undefined;
+      const nextPageToken = rows.length > limit && last ? encodePageToken(`${last.createdAtText}|${last.paymentId}`) : "";
+      return { payments: page.map((row) => paymentToProto(row)), page: { nextPageToken } };
+    },
+
+    async *watchPayment(req, ctx) {
+      const who = authorize(ctx, "watchPayment");
+      await visiblePayment(req.paymentId, who);
+      let after = req.afterSequence;
+      while (!ctx.signal.aborted) {
+        const transitions = await store.transitions(store.db, req.paymentId, after, 100);
+        if (transitions.length === 0) {
+          await deps.waitForTransition(req.paymentId, watchRecheckMs, ctx.signal);
+          continue;
+        }
+        const payment = await store.get(store.db, req.paymentId);
+        if (!payment) return;
+        for (const transition of transitions) {
+          yield { transition: transitionToProto(transition), payment: paymentToProto(payment) };
+          after = transition.sequence;
+          if (finalStates.has(transition.to)) return;
+        }
+      }
+    },
+
+    async getPaymentMessage(req, ctx) {
+      const payment = await visiblePayment(req.paymentId, authorize(ctx, "getPaymentMessage"));
+      return { messages: (await store.messagesOf(store.db, payment.paymentId)).map(messageToProto) };
+    },
+
+    async reversePayment(req, ctx) {
+      const who = authorize(ctx, "reversePayment");
+      await visiblePayment(req.paymentId, who);
+      const actor = `sender:${who.principal.subject}`;
+      const row = await store.db.transaction(async (tx) => {
+        const payment = await store.lock(tx, req.paymentId);
+        if (!payment) throw new DomainError(Code.NotFound, `payment ${req.paymentId} not found`, "payment_id");
+        if (cancellableStates.has(payment.state)) {
+          const cancelled = await store.transition(tx, payment, "CANCELLED", `cancelled by the sender: ${req.reason}`, actor);
+          if (payment.state === "SCREENED" || payment.state === "FUNDS_RESERVED") {
+            await store.schedule(tx, {
+              kind: "void",
+              paymentId: payment.paymentId,
+              payload: { transferId: transferIds.void(payment.paymentId, "first"), to: "", reason: "" },
+            });
+          }
+          return cancelled;
+        }
+        if (payment.state === "SETTLED") {
+          await store.schedule(tx, {
+            kind: "return",
+            paymentId: payment.paymentId,
+            payload: { reason: `returned at the sender's request: ${req.reason}`, reasonCode: "CUST", initiator: "sender" },
+          });
+          return payment;
+        }
+        if (payment.state === "SUBMITTED" || payment.state === "ACCEPTED") {
+          throw new DomainError(
+            Code.FailedPrecondition,
+            `payment ${payment.paymentId} is ${payment.state}: the ${payment.rail} network has it; it can be returned once settled`,
+            "payment_id",
+          );
+        }
+        throw new DomainError(Code.FailedPrecondition, `payment ${payment.paymentId} is already ${payment.state}`, "payment_id");
+      });
+      if (row.state === "CANCELLED") metrics.reached(row, "CANCELLED");
+      return { payment: paymentToProto(row) };
+    },
+
+    async reviewPayment(req, ctx) {
+      const who = authorize(ctx, "reviewPayment");
+      const held = await store.get(store.db, req.paymentId);
+      if (!held) throw new DomainError(Code.NotFound, `payment ${req.paymentId} not found`, "payment_id");
+      if (held.state !== "HELD_FOR_REVIEW") {
+        throw new DomainError(Code.FailedPrecondition, `payment ${held.paymentId} is ${held.state}, not HELD_FOR_REVIEW`, "payment_id");
+      }
+      if (held.alertId) {
+        // The analyst's own token closes the risk alert, so the alert records who decided.
+        try {
+          await upstreams.risk.call((options) =>
+            upstreams.risk.client.resolveAlert(
+              { alertId: held.alertId, disposition: req.approve ? Disposition.FALSE_POSITIVE : Disposition.CONFIRMED, note: req.note },
+              { ...options, headers: { authorization: ctx.requestHeader.get("authorization") ?? "" } },
+            ),
+          );
+        } catch (error) {
+          // Already resolved in the risk service: the payment decision still stands.
+          if (ConnectError.from(error).code !== Code.FailedPrecondition) throw error;
+        }
+      }
+      const actor = `analyst:${who.principal.subject}`;
+      const row = await store.db.transaction(async (tx) => {
+        const payment = await store.lock(tx, req.paymentId);
+        if (payment?.state !== "HELD_FOR_REVIEW") {
+          throw new DomainError(Code.FailedPrecondition, `payment ${req.paymentId} is no longer HELD_FOR_REVIEW`, "payment_id");
+        }
+        if (!req.approve)
+          return store.transition(tx, payment, "REJECTED", `rejected by analyst ${who.principal.subject}: ${req.note}`, actor);
+        const approved = await store.transition(
+          tx,
+          payment,
+          "SCREENED",
+          `approved by analyst ${who.principal.subject}: ${req.note}`,
+          actor,
+        );
+        await store.schedule(tx, { kind: "reserve", paymentId: payment.paymentId });
+        return approved;
+      });
+      if (row.state === "REJECTED") metrics.reached(row, "REJECTED");
+      return { payment: paymentToProto(row) };
+    },
+
+    async ingestMessage(req, ctx) {
+      authorize(ctx, "ingestMessage");
+      let inbound: ReturnType<typeof parseInbound>;
+      try {
+        inbound = parseInbound(req.content);
+      } catch (error) {
+        if (error instanceof InboundError) throw badInput(`message refused: ${error.message}`, "content");
+        throw error;
+      }
+      const messageId = `${inbound.format}:${inbound.messageId}`;
+      const contentHash = createHash("sha256").update(req.content).digest("hex");
+      const format =
+        inbound.format === "MT103" ? MessageFormat.MT103 : inbound.format === "NACHA" ? MessageFormat.NACHA : MessageFormat.ISO20022;
+      const earlier = await store.ingested(store.db, messageId);
+      if (earlier) return answerFromEarlier(earlier, contentHash, messageId);
+      const rail: RailName = inbound.format === "NACHA" ? "ACH" : "SWIFT";
+      const idPrefix = `in-${createHash("sha256").update(messageId).digest("hex").slice(0, 24)}`;
+      const entries: IngestedEntry[] = [];
+      for (let start = 0; start < inbound.entries.length; start += ingestBatchSize) {
+        const batch = inbound.entries.slice(start, start + ingestBatchSize);
+        for (const currency of new Set(batch.map((entry) => entry.currency))) await deps.ensureSettlementAccount(rail, currency);
+        const response = await upstreams.ledger.call((options) =>
+          upstreams.ledger.client.createTransfers(
+            {
+              transfers: batch.map((entry) => ({
+                transferId: `${idPrefix}-${entry.index}`,
+                sourceAccount: settlementAccount(rail, entry.currency),
+                destinationAccount: entry.creditorAccount,
+                amount: formatMoney(entry.amountMinor, entry.currency),
+                currency: entry.currency,
+                reference: `inbound ${inbound.format} ${inbound.messageId} #${entry.index} ${entry.reference}`.slice(0, 256),
+                kind: TransferKind.TRANSFER,
+              })),
+            },
+            options,
+          ),
+        );
+        batch.forEach((entry, i) => {
+          const result = response.results[i];
+          const credited = result?.status === CreateTransferStatus.CREATED || result?.status === CreateTransferStatus.EXISTS;
+          const noAccount =
+            result?.status === CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND ||
+            result?.status === CreateTransferStatus.DESTINATION_ACCOUNT_CLOSED ||
+            result?.status === CreateTransferStatus.CURRENCY_MISMATCH;
+          if (!credited && !noAccount) {
+            throw new DomainError(
+              Code.Internal,
+              `ledger refused entry ${entry.index}: ${result ? CreateTransferStatus[result.status] : "no result"}; ingest again to finish`,
+            );
+          }
+          entries.push(
+            create(IngestedEntrySchema, {
+              index: entry.index,
+              creditorAccount: entry.creditorAccount,
+              creditorName: entry.creditorName,
+              amount: { currency: entry.currency, amount: formatMoney(entry.amountMinor, entry.currency) },
+              reference: entry.reference,
+              status: credited ? EntryStatus.CREDITED : EntryStatus.NO_ACCOUNT,
+              transferId: credited ? `${idPrefix}-${entry.index}` : "",
+              reason: credited ? "" : (result?.message ?? ""),
+            }),
+          );
+        });
+      }
+      const response = create(IngestMessageResponseSchema, { messageId, format, entries, existed: false });
+      if (!(await store.recordIngest(messageId, inbound.format, contentHash, toJsonString(IngestMessageResponseSchema, response)))) {
+        const recorded = await store.ingested(store.db, messageId);
+        if (recorded) return answerFromEarlier(recorded, contentHash, messageId);
+      }
+      return response;
+    },
+  };
+
+  function answerFromEarlier(earlier: { contentHash: string; result: string }, contentHash: string, messageId: string) {
+    if (earlier.contentHash !== contentHash) {
+      throw new DomainError(Code.AlreadyExists, `message ${messageId} was ingested before with different content`, "content");
+    }
+    return { ...fromJsonString(IngestMessageResponseSchema, earlier.result), existed: true };
+  }
+}

@@ -1,0 +1,408 @@
+// What the workers do for each job, each network event and each ACH cut-off. Every handler
+// is safe to run twice: ledger transfers and risk scores are keyed by the payment id, network
+// submissions by the message id, and each state change re-checks the state under a row lock.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AccountType, CreateTransferRequestSchema, CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { Decision } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { formatMoney, type Logger, type PaymentsConfig, type Queryable } from "@qenex/platform";
+import type { PaymentRecord } from "../domain/payment.js";
+import { readNetworkReply } from "../rails/inbound.js";
+import { buildAchFile, buildCreditTransfer, buildReturn } from "../rails/messages.js";
+import { readSubmission } from "../rails/submission.js";
+import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
+import type { Job, PaymentRow, PaymentStore } from "../store/payment-store.js";
+import type { Rail } from "../validation/rails.js";
+import type { PaymentsMetrics } from "./metrics.js";
+import type { Upstreams } from "./upstreams.js";
+
+/** Most payments one NACHA file carries; more wait for the next cut-off. */
+export const achFileEntriesMax = 10_000;
+
+export const transferIds = {
+  hold: (paymentId: string) => `${paymentId}.hold`,
+  post: (paymentId: string) => `${paymentId}.post`,
+  /** A void whose pending transfer might not exist yet is a second id: the ledger keeps a failed id failing. */
+  void: (paymentId: string, attempt: "first" | "after-reserve") => `${paymentId}.${attempt === "first" ? "void" : "void2"}`,
+  return: (paymentId: string) => `${paymentId}.return`,
+};
+
+export function settlementAccount(rail: Rail, currency: string): string {
+  return `settlement-${rail.toLowerCase()}-${currency}`;
+}
+
+export type ProcessorDeps = {
+  store: PaymentStore;
+  upstreams: Upstreams;
+  networks: Readonly<Record<Rail, ClearingNetwork>>;
+  config: PaymentsConfig;
+  logger: Logger;
+  metrics: PaymentsMetrics;
+  now?: () => Date;
+};
+
+/** A job that cannot make progress yet (the payment has not reached the state it needs): try later. */
+class NotYet extends Error {}
+
+const ledgerFailuresThatReject = new Map<CreateTransferStatus, string>([
+  [CreateTransferStatus.SOURCE_ACCOUNT_NOT_FOUND, "the debtor account does not exist"],
+  [CreateTransferStatus.SOURCE_ACCOUNT_CLOSED, "the debtor account is closed"],
+  [CreateTransferStatus.INSUFFICIENT_FUNDS, "insufficient funds in the debtor account"],
+  [CreateTransferStatus.CURRENCY_MISMATCH, "the debtor account holds another currency"],
+]);
+
+export function createProcessor(deps: ProcessorDeps) {
+  const { store, upstreams, networks, config, logger, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const ensuredAccounts = new Set<string>();
+
+  async function ensureSettlementAccount(rail: Rail, currency: string): Promise<string> {
+    const accountId = settlementAccount(rail, currency);
+    if (ensuredAccounts.has(accountId)) return accountId;
+    try {
+      await upstreams.ledger.call((options) =>
+        upstreams.ledger.client.createAccount(
+          { accountId, accountType: AccountType.SETTLEMENT, currency, ownerId: "qenex-payments", debitsMustNotExceedCredits: false },
+          options,
+        ),
+      );
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.AlreadyExists) throw error;
+    }
+    ensuredAccounts.add(accountId);
+    return accountId;
+  }
+
+  async function ledgerTransfer(
+    fields: MessageInitShape<typeof CreateTransferRequestSchema>,
+  ): Promise<{ status: CreateTransferStatus; message: string }> {
+    const response = await upstreams.ledger.call((options) =>
+      upstreams.ledger.client.createTransfers({ transfers: [create(CreateTransferRequestSchema, fields)] }, options),
+    );
+    const result = response.results[0];
+    if (!result) throw new Error("the ledger answered a transfer with no result");
+    return { status: result.status, message: result.message };
+  }
+
+  const amountOf = (payment: PaymentRecord) => formatMoney(payment.amountMinor, payment.currency);
+
+  async function paymentOf(job: Job): Promise<PaymentRow> {
+    if (job.paymentId === null) throw new Error(`job ${job.kind} ${job.jobId} names no payment`);
+    const payment = await store.get(store.db, job.paymentId);
+    if (!payment) throw new Error(`job ${job.kind} ${job.jobId}: payment ${job.paymentId} does not exist`);
+    return payment;
+  }
+
+  /** Runs `fn` on the locked payment and completes the job, in one transaction. */
+  async function finish(job: Job, fn: (tx: Queryable, payment: PaymentRow) => Promise<void>): Promise<void> {
+    await store.db.transaction(async (tx) => {
+      const payment = job.paymentId === null ? undefined : await store.lock(tx, job.paymentId);
+      if (payment) await fn(tx, payment);
+      await store.completeJob(tx, job.jobId);
+    });
+  }
+
+  /** What a return names as the original: the credit transfer's message id, or for ACH the entry's trace number. */
+  async function originalReference(tx: Queryable, payment: PaymentRow): Promise<string> {
+    const sent = (await store.messagesOf(tx, payment.paymentId)).find((message) => message.direction === "SENT");
+    if (!sent) throw new Error(`payment ${payment.paymentId} has no sent message to return`);
+    if (payment.rail !== "ACH") return sent.messageId;
+    const entries = readSubmission("ACH", sent, await store.paymentIdsOf(tx, sent.messageId, "SENT"));
+    const entry = entries.find((submitted) => submitted.paymentId === payment.paymentId)?.achItem?.original;
+    if (!entry) throw new Error(`NACHA file ${sent.messageId} carries no entry for payment ${payment.paymentId}`);
+    return entry.traceNumber;
+  }
+
+  /** Builds the rail's message, stores it as sent and queues its transmission: SUBMITTED. */
+  async function submit(tx: Queryable, payment: PaymentRow): Promise<void> {
+    const message = buildCreditTransfer(payment, { now: now(), ourBic: config.bic });
+    await store.saveMessage(tx, message, "SENT", payment.rail, [payment.paymentId]);
+    await store.transition(tx, payment, "SUBMITTED", `${message.messageType} ${message.messageId} queued for ${payment.rail}`, "worker");
+    await store.schedule(tx, {
+      kind: "transmit",
+      payload: { messageId: message.messageId, rail: payment.rail },
+      dedupeKey: `transmit:${message.messageId}`,
+    });
+  }
+
+  const handlers: Record<Job["kind"], (job: Job) => Promise<void>> = {
+    async screen(job) {
+      const payment = await paymentOf(job);
+      if (payment.state !== "VALIDATED") return finish(job, async () => {});
+      const counterparty = payment.creditor.iban || payment.creditor.accountNumber || payment.creditor.bic;
+      const scored = await upstreams.risk.call((options) =>
+        upstreams.risk.client.scoreTransaction(
+          {
+            transactionId: `payment:${payment.paymentId}`,
+            accountId: payment.debtorAccount,
+            counterpartyId: counterparty.slice(0, 128),
+            amount: { currency: payment.currency, amount: amountOf(payment) },
+            counterpartyCountry: payment.creditor.country,
+            counterpartyName: payment.creditor.name,
+          },
+          options,
+        ),
+      );
+      const reasons = scored.reasons.map((reason) => `${reason.code}: ${reason.message}`).join("; ");
+      const patch = { riskScore: scored.score, riskDecision: Decision[scored.decision] ?? "UNSPECIFIED", alertId: scored.alertId };
+      await finish(job, async (tx, locked) => {
+        if (locked.state !== "VALIDATED") return;
+        if (scored.decision === Decision.ALLOW) {
+          await store.transition(tx, locked, "SCREENED", `risk ALLOW (score ${scored.score.toFixed(3)})`, "worker", patch);
+          await store.schedule(tx, { kind: "reserve", paymentId: locked.paymentId });
+        } else if (scored.decision === Decision.REVIEW) {
+          await store.transition(tx, locked, "HELD_FOR_REVIEW", `risk REVIEW, alert ${scored.alertId}: ${reasons}`, "worker", patch);
+        } else {
+          await store.transition(tx, locked, "REJECTED", `risk ${patch.riskDecision}: ${reasons || "no reason given"}`, "worker", patch);
+        }
+      });
+    },
+
+    async reserve(job) {
+      const payment = await paymentOf(job);
+      if (payment.state !== "SCREENED") return finish(job, async () => {});
+      const settlement = await ensureSettlementAccount(payment.rail, payment.currency);
+      const holdId = transferIds.hold(payment.paymentId);
+      const result = await ledgerTransfer({
+        transferId: holdId,
+        sourceAccount: payment.debtorAccount,
+        destinationAccount: settlement,
+        amount: amountOf(payment),
+        currency: payment.currency,
+        reference: `payment ${payment.paymentId} over ${payment.rail}`,
+        kind: TransferKind.PENDING,
+      });
+      const refusal = ledgerFailuresThatReject.get(result.status);
+      if (refusal !== undefined) {
+        return finish(job, async (tx, locked) => {
+          if (locked.state === "SCREENED")
+            await store.transition(tx, locked, "REJECTED", `funds not reserved: ${refusal} (${payment.debtorAccount})`, "worker");
+        });
+      }
+      if (result.status === CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND) ensuredAccounts.delete(settlement);
+      if (result.status !== CreateTransferStatus.CREATED && result.status !== CreateTransferStatus.EXISTS) {
+        throw new Error(`ledger refused the reservation ${holdId}: ${CreateTransferStatus[result.status]} ${result.message}`);
+      }
+      await finish(job, async (tx, locked) => {
+        if (locked.state === "CANCELLED") {
+          // Cancelled while the reservation was being made: release it.
+          await store.schedule(tx, {
+            kind: "void",
+            paymentId: locked.paymentId,
+            payload: { transferId: transferIds.void(locked.paymentId, "after-reserve"), to: "", reason: "" },
+            dedupeKey: `void-after-reserve:${locked.paymentId}`,
+          });
+          return;
+        }
+        if (locked.state !== "SCREENED") return;
+        const reserved = await store.transition(tx, locked, "FUNDS_RESERVED", `pending transfer ${holdId} to ${settlement}`, "worker", {
+          holdTransferId: holdId,
+        });
+        // ACH payments wait for the cut-off, which gathers them into one file.
+        if (reserved.rail !== "ACH") await submit(tx, reserved);
+      });
+    },
+
+    async transmit(job) {
+      const messageId = job.payload.messageId ?? "";
+      const rail = job.payload.rail as Rail;
+      const message = await store.message(store.db, messageId, "SENT");
+      if (!message) throw new Error(`transmit: no sent message ${messageId}`);
+      const paymentIds = await store.paymentIdsOf(store.db, messageId, "SENT");
+      const { duplicate } = await networks[rail].submit(message, paymentIds);
+      if (duplicate)
+        logger.warn({ messageId, rail }, "the network already had this message (a retry after a crash); it was not processed again");
+      await finish(job, async () => {});
+    },
+
+    async post(job) {
+      const payment = await paymentOf(job);
+      if (payment.state === "SETTLED" || payment.state === "RETURNED") return finish(job, async () => {});
+      if (payment.state !== "ACCEPTED") throw new NotYet(`payment ${payment.paymentId} is ${payment.state}, not ACCEPTED`);
+      const postId = transferIds.post(payment.paymentId);
+      const result = await ledgerTransfer({
+        transferId: postId,
+        kind: TransferKind.POST_PENDING,
+        pendingTransferId: transferIds.hold(payment.paymentId),
+        reference: `payment ${payment.paymentId} settled over ${payment.rail}`,
+      });
+      if (result.status !== CreateTransferStatus.CREATED && result.status !== CreateTransferStatus.EXISTS) {
+        throw new Error(`ledger refused the settlement ${postId}: ${CreateTransferStatus[result.status]} ${result.message}`);
+      }
+      await finish(job, async (tx, locked) => {
+        if (locked.state !== "ACCEPTED") return;
+        await store.transition(tx, locked, "SETTLED", job.payload.reason || `settled over ${locked.rail}`, "network", {
+          settleTransferId: postId,
+        });
+        metrics.settled(locked);
+      });
+    },
+
+    async void(job) {
+      const payment = await paymentOf(job);
+      const voidId = job.payload.transferId || transferIds.void(payment.paymentId, "first");
+      const result = await ledgerTransfer({
+        transferId: voidId,
+        kind: TransferKind.VOID_PENDING,
+        pendingTransferId: transferIds.hold(payment.paymentId),
+        reference: `payment ${payment.paymentId} released`,
+      });
+      const released = result.status === CreateTransferStatus.CREATED || result.status === CreateTransferStatus.EXISTS;
+      const nothingHeld = [
+        CreateTransferStatus.PENDING_TRANSFER_NOT_FOUND,
+        CreateTransferStatus.PENDING_TRANSFER_ALREADY_VOIDED,
+        CreateTransferStatus.PENDING_TRANSFER_EXPIRED,
+      ].includes(result.status);
+      if (!released && !nothingHeld) {
+        throw new Error(
+          `ledger refused to release ${transferIds.hold(payment.paymentId)}: ${CreateTransferStatus[result.status]} ${result.message}`,
+        );
+      }
+      await finish(job, async (tx, locked) => {
+        const to = job.payload.to;
+        if (to !== "REJECTED" || (locked.state !== "SUBMITTED" && locked.state !== "ACCEPTED")) return;
+        await store.transition(tx, locked, "REJECTED", job.payload.reason || "rejected by the network", "network", {
+          reasonCode: job.payload.reasonCode ?? "",
+          ...(released ? { settleTransferId: voidId } : {}),
+        });
+      });
+    },
+
+    async return(job) {
+      const payment = await paymentOf(job);
+      if (payment.state === "RETURNED") return finish(job, async () => {});
+      if (payment.state !== "SETTLED") throw new NotYet(`payment ${payment.paymentId} is ${payment.state}, not SETTLED`);
+      const returnId = transferIds.return(payment.paymentId);
+      await upstreams.ledger.call((options) =>
+        upstreams.ledger.client.reverseTransfer(
+          {
+            transferId: transferIds.post(payment.paymentId),
+            reversalId: returnId,
+            reference: `payment ${payment.paymentId} returned ${job.payload.reasonCode ?? ""}`.trim(),
+          },
+          options,
+        ),
+      );
+      await finish(job, async (tx, locked) => {
+        if (locked.state !== "SETTLED") return;
+        if (job.payload.initiator === "sender") {
+          // The return message goes out with the state change that promises it.
+          const message = buildReturn(locked, {
+            now: now(),
+            ourBic: config.bic,
+            reasonCode: job.payload.reasonCode ?? "",
+            originalMessageId: await originalReference(tx, locked),
+          });
+          await store.saveMessage(tx, message, "SENT", locked.rail, [locked.paymentId]);
+          await store.schedule(tx, {
+            kind: "transmit",
+            payload: { messageId: message.messageId, rail: locked.rail },
+            dedupeKey: `transmit:${message.messageId}`,
+          });
+        }
+        await store.transition(
+          tx,
+          locked,
+          "RETURNED",
+          job.payload.reason || "returned",
+          job.payload.initiator === "sender" ? "sender" : "network",
+          {
+            returnTransferId: returnId,
+            reasonCode: job.payload.reasonCode ?? "",
+          },
+        );
+      });
+    },
+  };
+
+  /** Applies network events inside the delivering transaction: state changes and the jobs they need. */
+  async function applyEvents(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
+    for (const event of events) {
+      const payment = await store.lock(tx, event.paymentId);
+      if (!payment) {
+        logger.error({ event }, "network event for an unknown payment; dropped");
+        continue;
+      }
+      let reasonCode = event.reasonCode;
+      let via = "";
+      if (event.message) {
+        await store.saveMessage(tx, event.message, "RECEIVED", event.rail, [payment.paymentId]);
+        // The reason is what the message itself says, not what the adapter summarised.
+        const reply = readNetworkReply(event.message);
+        if (!reply.paymentIds.includes(payment.paymentId)) {
+          throw new Error(`${event.message.messageType} ${event.message.messageId} does not name payment ${payment.paymentId}`);
+        }
+        reasonCode = reply.reasonCode || reasonCode;
+        via = ` (${event.message.messageType} ${event.message.messageId})`;
+      }
+      const reason = `${event.kind.toLowerCase()} by ${event.rail}${reasonCode ? ` ${reasonCode}` : ""}${event.reasonText ? `: ${event.reasonText}` : ""}${via}`;
+      let current = payment;
+      if ((event.kind === "ACCEPTED" || event.kind === "SETTLED") && current.state === "SUBMITTED") {
+        current = await store.transition(
+          tx,
+          current,
+          "ACCEPTED",
+          event.kind === "ACCEPTED" ? reason : `accepted by ${event.rail}`,
+          "network",
+        );
+      }
+      if (event.kind === "SETTLED" && current.state === "ACCEPTED") {
+        await store.schedule(tx, { kind: "post", paymentId: current.paymentId, payload: { reason } });
+      } else if (event.kind === "REJECTED" && (current.state === "SUBMITTED" || current.state === "ACCEPTED")) {
+        await store.schedule(tx, {
+          kind: "void",
+          paymentId: current.paymentId,
+          payload: { transferId: transferIds.void(current.paymentId, "first"), to: "REJECTED", reason, reasonCode },
+        });
+      } else if (event.kind === "RETURNED") {
+        await store.schedule(tx, { kind: "return", paymentId: current.paymentId, payload: { reason, reasonCode, initiator: "network" } });
+      } else if (event.kind !== "ACCEPTED" && event.kind !== "SETTLED") {
+        logger.warn({ event, state: current.state }, "network event does not apply to the payment's state; ignored");
+      }
+    }
+  }
+
+  /** Gathers reserved ACH payments into one NACHA file, submitted by a transmit job. Returns how many. */
+  async function achCutoff(): Promise<number> {
+    return store.db.transaction(async (tx) => {
+      // One cut-off at a time across replicas, so file id modifiers never collide.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('qenex-payments-ach-cutoff'))");
+      const payments = await store.lockReserved(tx, "ACH", achFileEntriesMax);
+      if (payments.length === 0) return 0;
+      const filesToday = await store.sentFilesToday(tx, "ACH");
+      const modifiers = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+      const message = buildAchFile(payments, {
+        now: now(),
+        fileIdModifier: modifiers[filesToday % modifiers.length] ?? "A",
+        originRouting: config.abaRouting,
+        originName: "QENEX",
+      });
+      await store.saveMessage(
+        tx,
+        message,
+        "SENT",
+        "ACH",
+        payments.map((p) => p.paymentId),
+      );
+      for (const payment of payments) {
+        await store.transition(
+          tx,
+          payment,
+          "SUBMITTED",
+          `NACHA file ${message.messageId} (${payments.length} entries) queued at the ACH cut-off`,
+          "worker",
+        );
+      }
+      await store.schedule(tx, {
+        kind: "transmit",
+        payload: { messageId: message.messageId, rail: "ACH" },
+        dedupeKey: `transmit:${message.messageId}`,
+      });
+      return payments.length;
+    });
+  }
+
+  return { handlers, applyEvents, achCutoff, ensureSettlementAccount, isNotYet: (error: unknown) => error instanceof NotYet };
+}
+
+export type Processor = ReturnType<typeof createProcessor>;

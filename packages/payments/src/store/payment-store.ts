@@ -1,0 +1,455 @@
+// SQL for payments: rows, transitions, the job outbox, messages and ingested files. State
+// changes lock the payment row and check the state machine, so two workers (or a worker and
+// an RPC) racing on one payment cannot both move it.
+import type { Db, Queryable, Row } from "@qenex/platform";
+import { checkTransition } from "../domain/lifecycle.js";
+import type { Charges, MessageFormat, PartyRecord, PaymentRecord, PaymentState } from "../domain/payment.js";
+import type { WireMessage } from "../rails/types.js";
+import type { Rail } from "../validation/rails.js";
+
+/** A payment as stored: the record the rails need plus what processing added. */
+export interface PaymentRow extends PaymentRecord {
+  readonly riskScore: number;
+  readonly riskDecision: string;
+  readonly alertId: string;
+  readonly reasonCode: string;
+  readonly holdTransferId: string;
+  readonly settleTransferId: string;
+  readonly returnTransferId: string;
+  readonly createdBy: string;
+  readonly requestHash: string;
+  readonly updatedAt: Date;
+}
+
+export interface TransitionRow {
+  readonly sequence: bigint;
+  readonly paymentId: string;
+  /** "" for the first transition, into RECEIVED. */
+  readonly from: PaymentState | "";
+  readonly to: PaymentState;
+  readonly reason: string;
+  readonly actor: string;
+  readonly at: Date;
+}
+
+export type JobKind = "screen" | "reserve" | "transmit" | "post" | "void" | "return";
+
+export interface Job {
+  readonly jobId: bigint;
+  readonly kind: JobKind;
+  readonly paymentId: string | null;
+  readonly payload: Record<string, string>;
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
+export interface NewJob {
+  readonly kind: JobKind;
+  readonly paymentId?: string;
+  readonly payload?: Record<string, string>;
+  /** Defaults to "{kind}:{paymentId}". */
+  readonly dedupeKey?: string;
+  readonly delayMs?: number;
+}
+
+/** Columns processing may set along with a transition. */
+export type PaymentPatch = Partial<
+  Pick<PaymentRow, "riskScore" | "riskDecision" | "alertId" | "reasonCode" | "holdTransferId" | "settleTransferId" | "returnTransferId">
+>;
+
+const patchColumns: Readonly<Record<keyof PaymentPatch, string>> = {
+  riskScore: "risk_score",
+  riskDecision: "risk_decision",
+  alertId: "alert_id",
+  reasonCode: "reason_code",
+  holdTransferId: "hold_transfer_id",
+  settleTransferId: "settle_transfer_id",
+  returnTransferId: "return_transfer_id",
+};
+
+/** NOTIFY channel carrying the payment id of each stored transition (WatchPayment wakes on it). */
+export const transitionsChannel = "payment_transitions";
+
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function paymentOf(row: Row): PaymentRow {
+  return {
+    paymentId: String(row.payment_id),
+    rail: row.rail as Rail,
+    railReason: String(row.rail_reason),
+    state: row.state as PaymentState,
+    stateReason: String(row.state_reason),
+    debtorAccount: String(row.debtor_account),
+    amountMinor: BigInt(String(row.amount_minor)),
+    currency: String(row.currency),
+    reference: String(row.reference),
+    debtor: JSON.parse(String(row.debtor)) as PartyRecord,
+    creditor: JSON.parse(String(row.creditor)) as PartyRecord,
+    urgent: row.urgent === true,
+    charges: row.charges as Charges,
+    messageFormat: row.message_format as MessageFormat,
+    uetr: String(row.uetr),
+    riskScore: Number(row.risk_score),
+    riskDecision: String(row.risk_decision),
+    alertId: String(row.alert_id),
+    reasonCode: String(row.reason_code),
+    holdTransferId: String(row.hold_transfer_id),
+    settleTransferId: String(row.settle_transfer_id),
+    returnTransferId: String(row.return_transfer_id),
+    createdBy: String(row.created_by),
+    requestHash: String(row.request_hash),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function transitionOf(row: Row): TransitionRow {
+  return {
+    sequence: BigInt(String(row.sequence)),
+    paymentId: String(row.payment_id),
+    from: row.from_state as PaymentState | "",
+    to: row.to_state as PaymentState,
+    reason: String(row.reason),
+    actor: String(row.actor),
+    at: toDate(row.at),
+  };
+}
+
+export interface NewPayment extends Omit<PaymentRecord, "state" | "stateReason" | "createdAt"> {
+  readonly requestHash: string;
+  readonly createdBy: string;
+}
+
+export interface ListFilter {
+  readonly state?: PaymentState;
+  readonly rail?: Rail;
+  readonly debtorAccount?: string;
+  readonly createdBy?: string;
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+  /** Resume after this (created_at, payment_id), newest first. */
+  readonly after?: { createdAt: string; paymentId: string };
+  readonly limit: number;
+}
+
+export interface StoredMessage extends WireMessage {
+  readonly direction: "SENT" | "RECEIVED";
+  readonly rail: Rail;
+  readonly at: Date;
+}
+
+export function createPaymentStore(db: Db) {
+  async function lock(tx: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
+    const { rows } = await tx.query("SELECT * FROM payments WHERE payment_id = $1 FOR UPDATE", [paymentId]);
+    return rows[0] ? paymentOf(rows[0]) : undefined;
+  }
+
+  async function insertTransition(
+    tx: Queryable,
+    paymentId: string,
+    from: PaymentState | "",
+    to: PaymentState,
+    reason: string,
+    actor: string,
+  ) {
+    await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor) VALUES ($1, $2, $3, $4, $5)", [
+      paymentId,
+      from,
+      to,
+      reason,
+      actor,
+    ]);
+    await tx.query("SELECT pg_notify($1, $2)", [transitionsChannel, paymentId]);
+  }
+
+  const store = {
+    db,
+
+    /** Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and schedules screening. */
+    async create(payment: NewPayment, actor: string): Promise<{ row: PaymentRow; existed: boolean }> {
+      return db.transaction(async (tx) => {
+        const inserted = await tx.query(
+          `INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
+             reference, debtor, creditor, urgent, charges, message_format, uetr, request_hash, created_by)
+           VALUES ($1, $2, $3, 'VALIDATED', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id`,
+          [
+            payment.paymentId,
+            payment.rail,
+            payment.railReason,
+            `valid for ${payment.rail}`,
+            payment.debtorAccount,
+            payment.amountMinor.toString(),
+            payment.currency,
+            payment.reference,
+            JSON.stringify(payment.debtor),
+            JSON.stringify(payment.creditor),
+            payment.urgent,
+            payment.charges,
+            payment.messageFormat,
+            payment.uetr,
+            payment.requestHash,
+            payment.createdBy,
+          ],
+        );
+        if (inserted.rowCount === 0) {
+          const existing = await store.get(tx, payment.paymentId);
+          if (!existing) throw new Error(`payment ${payment.paymentId} vanished while being created`);
+          return { row: existing, existed: true };
+        }
+        await insertTransition(tx, payment.paymentId, "", "RECEIVED", "received", actor);
+        await insertTransition(tx, payment.paymentId, "RECEIVED", "VALIDATED", `valid for ${payment.rail}`, actor);
+        await store.schedule(tx, { kind: "screen", paymentId: payment.paymentId });
+        const row = await store.get(tx, payment.paymentId);
+        if (!row) throw new Error(`payment ${payment.paymentId} not readable after insert`);
+        return { row, existed: false };
+      });
+    },
+
+    async get(q: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
+      const { rows } = await q.query("SELECT * FROM payments WHERE payment_id = $1", [paymentId]);
+      return rows[0] ? paymentOf(rows[0]) : undefined;
+    },
+
+    lock,
+
+    /**
+     * Moves a locked payment to `to` (refused by the state machine when impossible), with
+     * the columns in `patch`, and records the transition.
+     */
+    async transition(
+      tx: Queryable,
+      payment: PaymentRow,
+      to: PaymentState,
+      reason: string,
+      actor: string,
+      patch: PaymentPatch = {},
+    ): Promise<PaymentRow> {
+      checkTransition(payment.state, to);
+      const sets = ["state = $2", "state_reason = $3", "updated_at = now()"];
+      const params: unknown[] = [payment.paymentId, to, reason];
+      for (const [key, value] of Object.entries(patch) as [keyof PaymentPatch, unknown][]) {
+        params.push(value);
+        sets.push(`${patchColumns[key]} = $${params.length}`);
+      }
+      const { rows } = await tx.query(`UPDATE payments SET ${sets.join(", ")} WHERE payment_id = $1 RETURNING *`, params);
+      await insertTransition(tx, payment.paymentId, payment.state, to, reason, actor);
+      const row = rows[0];
+      if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
+      return paymentOf(row);
+    },
+
+    async patch(tx: Queryable, paymentId: string, patch: PaymentPatch): Promise<void> {
+      const sets: string[] = [];
+      const params: unknown[] = [paymentId];
+      for (const [key, value] of Object.entries(patch) as [keyof PaymentPatch, unknown][]) {
+        params.push(value);
+        sets.push(`${patchColumns[key]} = $${params.length}`);
+      }
+      if (sets.length > 0) await tx.query(`UPDATE payments SET ${sets.join(", ")} WHERE payment_id = $1`, params);
+    },
+
+    async transitions(q: Queryable, paymentId: string, afterSequence = 0n, limit = 1000): Promise<TransitionRow[]> {
+      const { rows } = await q.query(
+        "SELECT * FROM payment_transitions WHERE payment_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+        [paymentId, afterSequence.toString(), limit],
+      );
+      return rows.map(transitionOf);
+    },
+
+    async list(filter: ListFilter): Promise<PaymentRow[]> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, value: unknown) => {
+        params.push(value);
+        where.push(sql.replace("?", `$${params.length}`));
+      };
+      if (filter.state) add("state = ?", filter.state);
+      if (filter.rail) add("rail = ?", filter.rail);
+      if (filter.debtorAccount) add("debtor_account = ?", filter.debtorAccount);
+      if (filter.createdBy !== undefined) add("created_by = ?", filter.createdBy);
+      if (filter.createdAfter) add("created_at >= ?", filter.createdAfter);
+      if (filter.createdBefore) add("created_at < ?", filter.createdBefore);
+      if (filter.after) {
+        params.push(filter.after.createdAt, filter.after.paymentId);
+        where.push(`(created_at, payment_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+      }
+      params.push(filter.limit);
+      const { rows } = await db.query(
+        `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text FROM payments
+         ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY created_at DESC, payment_id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map((row) => Object.assign(paymentOf(row), { createdAtText: String(row.created_at_text) }));
+    },
+
+    /** Schedules a job unless one with the same dedupe key is already waiting. */
+    async schedule(tx: Queryable, job: NewJob): Promise<void> {
+      await tx.query(
+        `INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key, run_at)
+         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond') ON CONFLICT (dedupe_key) DO NOTHING`,
+        [
+          job.kind,
+          job.paymentId ?? null,
+          JSON.stringify(job.payload ?? {}),
+          job.dedupeKey ?? `${job.kind}:${job.paymentId}`,
+          job.delayMs ?? 0,
+        ],
+      );
+    },
+
+    /** Leases up to `limit` due jobs for `leaseMs`; other workers skip them meanwhile. */
+    async claimJobs(limit: number, leaseMs: number): Promise<Job[]> {
+      const { rows } = await db.query(
+        `UPDATE payment_jobs SET leased_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1
+         WHERE job_id IN (
+           SELECT job_id FROM payment_jobs
+           WHERE run_at <= now() AND (leased_until IS NULL OR leased_until < now())
+           ORDER BY run_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING job_id, kind, payment_id, payload, attempts, created_at`,
+        [limit, leaseMs],
+      );
+      return rows.map((row) => ({
+        jobId: BigInt(String(row.job_id)),
+        kind: row.kind as JobKind,
+        paymentId: row.payment_id === null ? null : String(row.payment_id),
+        payload: JSON.parse(String(row.payload)) as Record<string, string>,
+        attempts: Number(row.attempts),
+        createdAt: toDate(row.created_at),
+      }));
+    },
+
+    async completeJob(tx: Queryable, jobId: bigint): Promise<void> {
+      await tx.query("DELETE FROM payment_jobs WHERE job_id = $1", [jobId.toString()]);
+    },
+
+    /** Schedules the job's next attempt after `delayMs`, keeping the error. */
+    async retryJob(jobId: bigint, error: string, delayMs: number): Promise<void> {
+      await db.query(
+        "UPDATE payment_jobs SET leased_until = NULL, run_at = now() + $2 * interval '1 millisecond', last_error = $3 WHERE job_id = $1",
+        [jobId.toString(), delayMs, error.slice(0, 4000)],
+      );
+    },
+
+    /** Parks a job that keeps failing; returns false if it was already gone. */
+    async deadLetter(jobId: bigint, error: string): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query("DELETE FROM payment_jobs WHERE job_id = $1 RETURNING *", [jobId.toString()]);
+        const job = rows[0];
+        if (!job) return false;
+        await tx.query(
+          `INSERT INTO payment_dead_letters (job_id, kind, payment_id, payload, attempts, last_error, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [job.job_id, job.kind, job.payment_id, job.payload, job.attempts, error.slice(0, 4000), job.created_at],
+        );
+        return true;
+      });
+    },
+
+    async deadLetters(q: Queryable): Promise<Row[]> {
+      return (await q.query("SELECT * FROM payment_dead_letters ORDER BY dead_at")).rows;
+    },
+
+    async pendingJobs(q: Queryable): Promise<number> {
+      const { rows } = await q.query("SELECT count(*) AS n FROM payment_jobs");
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    /**
+     * Stores a message and links it to its payments. A sent message id is never reused (a
+     * collision fails the transaction rather than link the wrong bytes); a received one may
+     * arrive again (one return file for several payments) and is stored once.
+     */
+    async saveMessage(
+      tx: Queryable,
+      message: WireMessage,
+      direction: "SENT" | "RECEIVED",
+      rail: Rail,
+      paymentIds: readonly string[],
+    ): Promise<void> {
+      await tx.query(
+        `INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
+         VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""}`,
+        [message.messageId, direction, rail, message.format, message.messageType, message.content],
+      );
+      for (const paymentId of paymentIds) {
+        await tx.query("INSERT INTO payment_message_links (message_id, direction, payment_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [
+          message.messageId,
+          direction,
+          paymentId,
+        ]);
+      }
+    },
+
+    async paymentIdsOf(q: Queryable, messageId: string, direction: "SENT" | "RECEIVED"): Promise<string[]> {
+      const { rows } = await q.query(
+        "SELECT payment_id FROM payment_message_links WHERE message_id = $1 AND direction = $2 ORDER BY payment_id",
+        [messageId, direction],
+      );
+      return rows.map((row) => String(row.payment_id));
+    },
+
+    /** Locks up to `limit` payments of a rail waiting at FUNDS_RESERVED, oldest first, skipping ones another replica holds. */
+    async lockReserved(tx: Queryable, rail: Rail, limit: number): Promise<PaymentRow[]> {
+      const { rows } = await tx.query(
+        "SELECT * FROM payments WHERE rail = $1 AND state = 'FUNDS_RESERVED' ORDER BY created_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        [rail, limit],
+      );
+      return rows.map(paymentOf);
+    },
+
+    async sentFilesToday(q: Queryable, rail: Rail): Promise<number> {
+      const { rows } = await q.query(
+        "SELECT count(*) AS n FROM payment_messages WHERE rail = $1 AND direction = 'SENT' AND at >= date_trunc('day', now())",
+        [rail],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async message(q: Queryable, messageId: string, direction: "SENT" | "RECEIVED"): Promise<StoredMessage | undefined> {
+      const { rows } = await q.query("SELECT * FROM payment_messages WHERE message_id = $1 AND direction = $2", [messageId, direction]);
+      return rows[0] ? storedMessageOf(rows[0]) : undefined;
+    },
+
+    async messagesOf(q: Queryable, paymentId: string): Promise<StoredMessage[]> {
+      const { rows } = await q.query(
+        `SELECT m.* FROM payment_message_links l JOIN payment_messages m USING (message_id, direction)
+         WHERE l.payment_id = $1 ORDER BY m.at, m.message_id`,
+        [paymentId],
+      );
+      return rows.map(storedMessageOf);
+    },
+
+    async ingested(q: Queryable, messageId: string): Promise<{ contentHash: string; result: string } | undefined> {
+      const { rows } = await q.query("SELECT content_hash, result FROM payment_ingests WHERE message_id = $1", [messageId]);
+      return rows[0] ? { contentHash: String(rows[0].content_hash), result: String(rows[0].result) } : undefined;
+    },
+
+    /** Records an ingested message; false when another call recorded it first. */
+    async recordIngest(messageId: string, format: string, contentHash: string, result: string): Promise<boolean> {
+      const { rowCount } = await db.query(
+        "INSERT INTO payment_ingests (message_id, format, content_hash, result) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        [messageId, format, contentHash, result],
+      );
+      return rowCount > 0;
+    },
+  };
+  return store;
+}
+
+function storedMessageOf(row: Row): StoredMessage {
+  return {
+    messageId: String(row.message_id),
+    direction: row.direction as "SENT" | "RECEIVED",
+    rail: row.rail as Rail,
+    format: row.format as MessageFormat,
+    messageType: String(row.message_type),
+    content: String(row.content),
+    at: toDate(row.at),
+  };
+}
+
+export type PaymentStore = ReturnType<typeof createPaymentStore>;

@@ -1,0 +1,116 @@
+// Starts a real payments server for tests, beside real ledger and risk servers. With
+// DATABASE_URL (CI) it gets a fresh PostgreSQL database of its own: payments workers claim any
+// due job in their database, so two test files sharing one would process each other's
+// payments. Without it, embedded PGlite in a temporary folder.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import { testAuditKey, testJwtSecret } from "@qenex/ledger/testing";
+import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
+import pg from "pg";
+import { bindPayments, paymentsMigrations } from "../index.js";
+
+export type TestPayments = {
+  process: ServiceProcess;
+  url: string;
+  /** The payments database: a PostgreSQL URL, or the PGlite folder. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  client(roles?: Role[], subject?: string): Client<typeof PaymentsService>;
+  /** Stops the server and drops the database it created, unless `keepDatabase` (a restart follows). */
+  stop(options?: { keepDatabase?: boolean }): Promise<void>;
+};
+
+/** A new, empty PostgreSQL database beside DATABASE_URL's, for one test file's payments. */
+export async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const database = `${name}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9_]/g, "_");
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Settings for a test mesh: fast simulated networks with a fixed seed. */
+export function testPaymentsEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    QENEX_HOST: "127.0.0.1",
+    QENEX_JWT_SECRET: testJwtSecret,
+    QENEX_AUDIT_KEY: testAuditKey,
+    // QENEX_TEST_LOG=warn shows the payments workers' retries and failures while debugging.
+    QENEX_LOG_LEVEL: process.env.QENEX_TEST_LOG || "silent",
+    QENEX_SHUTDOWN_GRACE_MS: "1000",
+    QENEX_SIM_SEED: "7",
+    QENEX_SIM_LATENCY_MS: "30",
+    QENEX_SIM_REJECT_RATE: "0",
+    QENEX_SIM_RETURN_RATE: "0",
+    QENEX_ACH_CUTOFF_MS: "200",
+    QENEX_PAYMENTS_JOB_LEASE_MS: "3000",
+    ...overrides,
+  };
+}
+
+export async function startTestPayments(options: {
+  ledgerUrl: string;
+  riskUrl: string;
+  env?: Record<string, string>;
+  /** Reuse a database (a restarted server); default: a fresh one. */
+  databaseUrl?: string;
+  dataDir?: string;
+}): Promise<TestPayments> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-payments-"));
+  let databaseUrl = options.databaseUrl;
+  let drop: (() => Promise<void>) | undefined;
+  if (databaseUrl === undefined && process.env.DATABASE_URL) {
+    const fresh = await freshDatabase(process.env.DATABASE_URL, "qenex_payments_test");
+    databaseUrl = fresh.url;
+    drop = fresh.drop;
+  }
+  const config = loadConfig(
+    {
+      ...testPaymentsEnv(options.env),
+      QENEX_DATA_DIR: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    },
+    { forServer: false },
+  );
+  const started = await startService({
+    name: "payments",
+    port: 0,
+    config,
+    migrations: paymentsMigrations,
+    bind: (deps) => bindPayments(deps, { ledgerUrl: options.ledgerUrl, riskUrl: options.riskUrl }),
+  });
+  const auth = createAuth(testJwtSecret);
+  return {
+    process: started,
+    url: started.server.url,
+    databaseUrl,
+    dataDir,
+    client(roles = ["admin"], subject = "test") {
+      const bearer: Interceptor = (next) => async (req) => {
+        req.header.set("authorization", `Bearer ${await auth.issue({ subject, roles }, 600)}`);
+        return next(req);
+      };
+      return createClient(PaymentsService, createGrpcTransport({ baseUrl: started.server.url, interceptors: [bearer] }));
+    },
+    async stop(stopOptions = {}) {
+      await started.stop();
+      if (!stopOptions.keepDatabase) await drop?.();
+    },
+  };
+}
