@@ -111,7 +111,15 @@ describe("qenex start", () => {
   it("answers SEED.md's curl examples as written there (port aside), with a token from /api/v1/auth/token", async () => {
     // Its own embedded database: the first admin (with SEED.md's password) is created only
     // where no user exists yet, which a shared test database cannot promise.
-    const env = { ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-"))), QENEX_ADMIN_PASSWORD: "password", DATABASE_URL: "" };
+    // The simulated networks settle everything here: SEED.md's payment must end SETTLED.
+    const env = {
+      ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-cli-"))),
+      QENEX_ADMIN_PASSWORD: "password",
+      DATABASE_URL: "",
+      QENEX_SIM_REJECT_RATE: "0",
+      QENEX_SIM_RETURN_RATE: "0",
+      QENEX_SIM_LATENCY_MS: "20",
+    };
     const mesh = await startMesh(env);
     // Each example run through a shell exactly as SEED.md prints it, with its host:port swapped.
     const curl = async (command: string, vars: Record<string, string> = {}) => {
@@ -165,6 +173,48 @@ describe("qenex start", () => {
         { TOKEN, TXN_ID },
       ),
     ).toMatchObject({ transfer: { transferId: TXN_ID, amount: { amount: "100.00" }, reference: "Payment for services" } });
+    // SEED.md's payment names only the banks: it is paid from the sending bank's account with
+    // us, which SEED.md does not show opening; it is opened here through the same REST API.
+    await curl(
+      `curl -s -X POST http://localhost:8080/api/v1/accounts -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+  -d '{"account_id": "bank-CHASUS33-EUR", "account_type": "BUSINESS", "initial_balance": 50000.00, "currency": "EUR"}'`,
+      { TOKEN },
+    );
+    const payment = await curl(
+      `curl -X POST http://localhost:8080/api/v1/payments/swift \
+  -H "Authorization: Bearer $TOKEN" \
+  -H "Content-Type: application/json" \
+  -d '{
+    "source_bic": "CHASUS33",
+    "destination_bic": "DEUTDEFF",
+    "amount": 1000.00,
+    "currency": "EUR",
+    "reference": "INV-2024-001"
+  }'`,
+      { TOKEN },
+    );
+    expect(payment).toMatchObject({
+      payment: { rail: "RAIL_SWIFT", state: "PAYMENT_STATE_VALIDATED", debtorAccount: "bank-CHASUS33-EUR", amount: { amount: "1000.00" } },
+    });
+    const PAYMENT_ID = (payment.payment as { paymentId: string }).paymentId;
+    const get = `curl -s http://localhost:8080/api/v1/payments/$PAYMENT_ID -H "Authorization: Bearer $TOKEN"`;
+    let state = "";
+    for (let i = 0; i < 200 && state !== "PAYMENT_STATE_SETTLED"; i++) {
+      state = ((await curl(get, { TOKEN, PAYMENT_ID })).payment as { state: string }).state;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(state).toBe("PAYMENT_STATE_SETTLED");
+    expect(
+      await curl(`curl -s http://localhost:8080/api/v1/accounts/bank-CHASUS33-EUR/balance -H "Authorization: Bearer $TOKEN"`, { TOKEN }),
+    ).toMatchObject({
+      balance: { balance: { amount: "49000.00" } },
+    });
+    // The custom verb routes to ReversePayment, not to CreatePayment's /payments/{rail}.
+    const reversed = await curl(
+      `curl -s -X POST "http://localhost:8080/api/v1/payments/$PAYMENT_ID:reverse" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"reason": "sent twice"}'`,
+      { TOKEN, PAYMENT_ID },
+    );
+    expect(reversed).toMatchObject({ payment: { paymentId: PAYMENT_ID } });
     expect(await curl("curl http://localhost:8080/api/v1/system/status")).toMatchObject({ status: "ok" });
     mesh.child.kill("SIGTERM");
   });

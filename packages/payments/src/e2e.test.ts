@@ -7,7 +7,14 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import type { CreatePaymentRequestSchema } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
-import { MessageDirection, MessageFormat, type Payment, PaymentState, Rail } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import {
+  EntryStatus,
+  MessageDirection,
+  MessageFormat,
+  type Payment,
+  PaymentState,
+  Rail,
+} from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { AlertStatus } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
@@ -196,6 +203,109 @@ describe("payments end to end", () => {
     if (messageType === "MT103") expect(text).toContain(`{121:${payment?.uetr}}`);
     if (messageType === "pacs.008.001.08") expect(text).toContain(`<UETR>${payment?.uetr}</UETR>`);
     if (messageType === "NACHA") expect(text.split("\n")[0]).toMatch(/^101/);
+  });
+
+  it("SEED.md's bank-to-bank SWIFT payment (BICs only) is paid from the sending bank's account", async () => {
+    const bic = `C${prefix
+      .replace(/[^A-Z0-9]/gi, "")
+      .slice(-3)
+      .toUpperCase()
+      .padStart(3, "X")}US33`;
+    const bankAccount = `bank-${bic}-EUR`;
+    await ledger
+      .client()
+      .createAccount({ accountId: bankAccount, accountType: AccountType.BUSINESS, currency: "EUR", initialBalance: "5000.00" });
+    const paymentId = idWith("SWIFT", "SETTLE", "seed");
+    const created = await payments.client().createPayment({
+      rail: "swift",
+      paymentId,
+      sourceBic: bic,
+      destinationBic: "DEUTDEFF",
+      amount: "1000.00",
+      currency: "EUR",
+      reference: "INV-2024-001",
+    });
+    expect(created.payment?.debtorAccount).toBe(bankAccount);
+    await waitFor(paymentId, [PaymentState.SETTLED]);
+    expect(await balanceOf(bankAccount)).toEqual({ balance: "4000.00", available: "4000.00" });
+    const { messages } = await payments.client().getPaymentMessage({ paymentId });
+    const pacs008 = new TextDecoder().decode(messages[0]?.content);
+    expect(pacs008).toContain(`<BICFI>${bic}</BICFI>`);
+    expect(pacs008).toContain("<BICFI>DEUTDEFF</BICFI>");
+  });
+
+  it("ingests inbound MT103, pacs.008 and NACHA: credits each known beneficiary once, refuses a malformed file whole", async () => {
+    // Our own outbound messages, once settled, are well-formed inbound ones for the creditor's
+    // bank; here the creditor's account is one of ours (its IBAN or account number is its id).
+    const gbIban = "GB29NWBK60161331926819";
+    const usAccount = `9${Date.now() % 1e9}`;
+    await ledger
+      .client()
+      .createAccount({ accountId: gbIban, accountType: AccountType.CHECKING, currency: "EUR" })
+      .catch(() => undefined);
+    await ledger.client().createAccount({ accountId: usAccount, accountType: AccountType.CHECKING, currency: "USD" });
+    const eurBefore = Number((await balanceOf(gbIban)).balance);
+    const sent = async (request: Request, rail: Rails) => {
+      const paymentId = idWith(rail, "SETTLE", `in${rail}${request.messageFormat ?? 0}`);
+      await payments.client().createPayment({ ...request, paymentId });
+      await waitFor(paymentId, [PaymentState.SETTLED]);
+      const { messages } = await payments.client().getPaymentMessage({ paymentId });
+      return new TextDecoder().decode(messages.find((m) => m.direction === MessageDirection.SENT)?.content);
+    };
+    const gbCreditor = { name: "Beneficiary Ltd", iban: gbIban, bic: "NWBKGB2L" };
+    const mt103 = await sent(
+      { ...swift(await account("EUR"), ""), creditor: gbCreditor, messageFormat: MessageFormat.MT103 } as Request,
+      "SWIFT",
+    );
+    const pacs008 = await sent({ ...swift(await account("EUR"), ""), creditor: gbCreditor } as Request, "SWIFT");
+    const nachaFile = await sent(
+      {
+        rail: "ach",
+        debtorAccount: await account("USD"),
+        amount: "64.00",
+        currency: "USD",
+        reference: "IN",
+        debtor: usParties.debtor,
+        creditor: { ...usParties.creditor, accountNumber: usAccount },
+      },
+      "ACH",
+    );
+    for (const [content, format] of [
+      [mt103, MessageFormat.MT103],
+      [pacs008, MessageFormat.ISO20022],
+    ] as const) {
+      const ingested = await payments.client().ingestMessage({ content });
+      expect(ingested.format).toBe(format);
+      expect(ingested.entries.map((e) => [e.creditorAccount, e.amount?.amount, EntryStatus[e.status]])).toEqual([
+        [gbIban, "250.00", "CREDITED"],
+      ]);
+      const again = await payments.client().ingestMessage({ content });
+      expect(again.existed).toBe(true);
+      expect(again.entries).toEqual(ingested.entries);
+    }
+    expect(Number((await balanceOf(gbIban)).balance)).toBeCloseTo(eurBefore + 500, 2);
+    const ach = await payments.client().ingestMessage({ content: nachaFile });
+    expect(ach.entries.find((e) => e.creditorAccount === usAccount)).toMatchObject({
+      status: EntryStatus.CREDITED,
+      amount: { amount: "64.00" },
+    });
+    expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
+    const broken = await payments
+      .client()
+      .ingestMessage({ content: pacs008.replace("<IntrBkSttlmAmt", "<IntrBkSttlmAmtX").replace("</IntrBkSttlmAmt>", "</IntrBkSttlmAmtX>") })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((broken as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((broken as ConnectError).rawMessage).toMatch(/IntrBkSttlmAmt/);
+    const shortLine = nachaFile
+      .split("\n")
+      .map((line, i) => (i === 2 ? line.slice(0, 90) : line))
+      .join("\n");
+    const badNacha = await payments
+      .client()
+      .ingestMessage({ content: shortLine })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((badNacha as ConnectError).rawMessage).toMatch(/line 3/);
+    expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
   });
 
   it("a payment the network rejects is voided: the debtor's balance is as before", async () => {

@@ -36,6 +36,17 @@ export class MessageBuildError extends Error {
   override readonly name = "MessageBuildError";
 }
 
+/** Whether building a message failed because of the payment itself (a rule of the format or scheme), not a fault. */
+export function isMessageRefusal(error: unknown): error is Error {
+  return (
+    error instanceof MessageBuildError ||
+    error instanceof iso20022.Iso20022Error ||
+    error instanceof mt103.Mt103Error ||
+    error instanceof fedwire.FedwireError ||
+    error instanceof nacha.NachaError
+  );
+}
+
 export function buildCreditTransfer(payment: PaymentRecord, ctx: CreditTransferContext): WireMessage {
   switch (payment.rail) {
     case "SWIFT":

@@ -32,6 +32,7 @@ import {
 import { cancellableStates, finalStates } from "../domain/lifecycle.js";
 import type { Charges, MessageFormat as FormatName, PartyRecord, PaymentState as StateName } from "../domain/payment.js";
 import { InboundError, parseInbound } from "../rails/inbound.js";
+import { buildAchFile, buildCreditTransfer, isMessageRefusal } from "../rails/messages.js";
 import { chooseRail, defaultRoutingConfig } from "../routing/choose-rail.js";
 import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Account, PaymentInstruction } from "../validation/instruction.js";
@@ -224,6 +225,34 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         throw new DomainError(Code.PermissionDenied, `account ${debtorAccount} is not yours`, "debtor_account");
       }
       const charges = (req.charges || "SHA") as Charges;
+      // The rail's message is built now, once, and thrown away: whatever the scheme rules
+      // refuse (a SEPA creditor without its bank's BIC, say) is a 400 before anything moves.
+      try {
+        const draft = {
+          paymentId: req.paymentId || "draft",
+          rail,
+          railReason: "",
+          state: "VALIDATED",
+          stateReason: "",
+          debtorAccount,
+          amountMinor: amount.amountMinor,
+          currency: req.currency,
+          reference: req.reference,
+          debtor,
+          creditor,
+          urgent: req.urgent,
+          charges,
+          messageFormat,
+          uetr: randomUUID(),
+          createdAt: new Date(),
+        } as const;
+        if (rail === "ACH")
+          buildAchFile([draft], { now: draft.createdAt, fileIdModifier: "A", originRouting: config.abaRouting, originName: "QENEX" });
+        else buildCreditTransfer(draft, { now: draft.createdAt, ourBic: config.bic });
+      } catch (error) {
+        if (isMessageRefusal(error)) throw badInput(`payment refused for ${rail}: ${error.message}`);
+        throw error;
+      }
       const content = {
         rail,
         debtorAccount,

@@ -8,7 +8,7 @@ import { Decision } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { formatMoney, type Logger, type PaymentsConfig, type Queryable } from "@qenex/platform";
 import type { PaymentRecord } from "../domain/payment.js";
 import { readNetworkReply } from "../rails/inbound.js";
-import { buildAchFile, buildCreditTransfer, buildReturn } from "../rails/messages.js";
+import { buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
 import { readSubmission } from "../rails/submission.js";
 import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
 import type { Job, PaymentRow, PaymentStore } from "../store/payment-store.js";
@@ -199,7 +199,20 @@ export function createProcessor(deps: ProcessorDeps) {
           holdTransferId: holdId,
         });
         // ACH payments wait for the cut-off, which gathers them into one file.
-        if (reserved.rail !== "ACH") await submit(tx, reserved);
+        if (reserved.rail === "ACH") return;
+        try {
+          await submit(tx, reserved);
+        } catch (error) {
+          // CreatePayment built this message once already, so this means the rules changed
+          // under a waiting payment: refuse it and release the money rather than retry forever.
+          if (!isMessageRefusal(error)) throw error;
+          await store.transition(tx, reserved, "REJECTED", `message not built: ${error.message}`, "worker");
+          await store.schedule(tx, {
+            kind: "void",
+            paymentId: reserved.paymentId,
+            payload: { transferId: transferIds.void(reserved.paymentId, "first"), to: "", reason: "" },
+          });
+        }
       });
     },
 
