@@ -230,8 +230,13 @@ export function createProcessor(deps: ProcessorDeps) {
 
     async post(job) {
       const payment = await paymentOf(job);
-      if (payment.state === "SETTLED" || payment.state === "RETURNED") return finish(job, async () => {});
-      if (payment.state !== "ACCEPTED") throw new NotYet(`payment ${payment.paymentId} is ${payment.state}, not ACCEPTED`);
+      // The network's ACCEPTED may still be on its way; any other state means there is nothing to post.
+      if (payment.state === "SUBMITTED") throw new NotYet(`payment ${payment.paymentId} is SUBMITTED, not ACCEPTED`);
+      if (payment.state !== "ACCEPTED") {
+        if (payment.state !== "SETTLED" && payment.state !== "RETURNED")
+          logger.error({ paymentId: payment.paymentId, state: payment.state }, "settlement for a payment that cannot settle; dropped");
+        return finish(job, async () => {});
+      }
       const postId = transferIds.post(payment.paymentId);
       const result = await ledgerTransfer({
         transferId: postId,
@@ -283,8 +288,13 @@ export function createProcessor(deps: ProcessorDeps) {
 
     async return(job) {
       const payment = await paymentOf(job);
-      if (payment.state === "RETURNED") return finish(job, async () => {});
-      if (payment.state !== "SETTLED") throw new NotYet(`payment ${payment.paymentId} is ${payment.state}, not SETTLED`);
+      if (payment.state === "SUBMITTED" || payment.state === "ACCEPTED")
+        throw new NotYet(`payment ${payment.paymentId} is ${payment.state}, not SETTLED yet`);
+      if (payment.state !== "SETTLED") {
+        if (payment.state !== "RETURNED")
+          logger.error({ paymentId: payment.paymentId, state: payment.state }, "return of a payment that never settled; dropped");
+        return finish(job, async () => {});
+      }
       const returnId = transferIds.return(payment.paymentId);
       await upstreams.ledger.call((options) =>
         upstreams.ledger.client.reverseTransfer(

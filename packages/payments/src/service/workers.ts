@@ -7,16 +7,17 @@ import type { Job, PaymentStore } from "../store/payment-store.js";
 import type { PaymentsMetrics } from "./metrics.js";
 import type { Processor } from "./processor.js";
 
-/** After this many failed attempts a job is parked in payment_dead_letters. */
-export const jobAttemptsMax = 12;
-const backoffBaseMs = 100;
-const backoffMaxMs = 30_000;
+/** How failing jobs are retried: exponential backoff, then the dead-letter table. */
+export type RetryPolicy = { attemptsMax: number; backoffBaseMs: number; backoffMaxMs: number };
+
+/** Twelve attempts over about two minutes, so an upstream restart is ridden out. */
+export const defaultRetryPolicy: RetryPolicy = { attemptsMax: 12, backoffBaseMs: 100, backoffMaxMs: 30_000 };
 const idlePollMs = 50;
 const eventsPerPoll = 200;
 
-export function backoffMs(attempts: number): number {
-  const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, attempts - 1));
-  // Full jitter: replicas retrying the same failing upstream spread out.
+export function backoffMs(attempts: number, policy: RetryPolicy = defaultRetryPolicy): number {
+  const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+  // Half jitter: replicas retrying the same failing upstream spread out.
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
@@ -24,15 +25,28 @@ export type Workers = { stop(): Promise<void> };
 
 export function startWorkers(deps: {
   store: PaymentStore;
-  processor: Processor;
+  processor: Pick<Processor, "handlers" | "isNotYet" | "applyEvents" | "achCutoff">;
   networks: readonly ClearingNetwork[];
   config: PaymentsConfig;
   logger: Logger;
   metrics: PaymentsMetrics;
+  retry?: RetryPolicy;
 }): Workers {
   const { store, processor, config, logger, metrics } = deps;
+  const retry = deps.retry ?? defaultRetryPolicy;
   let stopping = false;
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  const stopped = new AbortController();
+  // Every wait ends at stop, so shutdown never waits out an ACH cut-off interval.
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        stopped.signal.removeEventListener("abort", done);
+        resolve();
+      }
+      stopped.signal.addEventListener("abort", done);
+    });
 
   async function runJob(job: Job): Promise<void> {
     try {
@@ -40,7 +54,7 @@ export function startWorkers(deps: {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const notYet = processor.isNotYet(error);
-      if (!notYet && job.attempts >= jobAttemptsMax) {
+      if (!notYet && job.attempts >= retry.attemptsMax) {
         if (await store.deadLetter(job.jobId, message)) {
           metrics.deadLettered(job.kind);
           logger.error({ job: { ...job, jobId: String(job.jobId) }, err: error }, "job failed too often; parked in payment_dead_letters");
@@ -49,7 +63,7 @@ export function startWorkers(deps: {
       }
       if (!notYet)
         logger.warn({ kind: job.kind, paymentId: job.paymentId, attempts: job.attempts, err: message }, "job failed; will retry");
-      await store.retryJob(job.jobId, message, backoffMs(notYet ? 1 : job.attempts)).catch((retryError: unknown) => {
+      await store.retryJob(job.jobId, message, backoffMs(notYet ? 1 : job.attempts, retry)).catch((retryError: unknown) => {
         // The lease runs out and another worker takes the job over.
         logger.error({ err: retryError }, "cannot record a job's failure");
       });
@@ -108,6 +122,7 @@ export function startWorkers(deps: {
   return {
     async stop() {
       stopping = true;
+      stopped.abort();
       await Promise.allSettled(loops);
     },
   };

@@ -1,0 +1,115 @@
+// The job runner on a real database: failing work is retried with backoff and then parked in
+// the dead-letter table; two runners on one database never run the same job twice.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createDb, createLogger, type Db, loadConfig, migrate } from "@qenex/platform";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paymentsMigrations } from "../index.js";
+import { createPaymentStore, type Job, type PaymentStore } from "../store/payment-store.js";
+import { freshDatabase } from "../testing/harness.js";
+import { createPaymentsMetrics } from "./metrics.js";
+import type { Processor } from "./processor.js";
+import { startWorkers } from "./workers.js";
+
+let db: Db;
+let store: PaymentStore;
+let drop: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const fresh = await freshDatabase(process.env.DATABASE_URL, "qenex_payments_workers");
+    databaseUrl = fresh.url;
+    drop = fresh.drop;
+  }
+  db = await createDb({ databaseUrl, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "qenex-workers-")), poolMax: 8 });
+  await migrate(db, "payments", paymentsMigrations);
+  store = createPaymentStore(db);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+const config = {
+  ...loadConfig({ QENEX_PAYMENTS_WORKERS: "8", QENEX_ACH_CUTOFF_MS: "3600000" }, { forServer: false }).payments,
+  jobLeaseMs: 60_000,
+};
+const logger = createLogger("payments-test", "silent");
+
+function processorWith(transmit: (job: Job) => Promise<void>): Pick<Processor, "handlers" | "isNotYet" | "applyEvents" | "achCutoff"> {
+  const unused = async () => {
+    throw new Error("not in this test");
+  };
+  return {
+    handlers: { transmit, screen: unused, reserve: unused, post: unused, void: unused, return: unused },
+    isNotYet: (_error: unknown): _error is never => false,
+    applyEvents: async () => {},
+    achCutoff: async () => 0,
+  };
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("payment job workers", () => {
+  it("retry failing work with backoff, then park it in payment_dead_letters with its last error", async () => {
+    const registry = new Registry();
+    const attemptsAt: number[] = [];
+    const workers = startWorkers({
+      store,
+      processor: processorWith(async () => {
+        attemptsAt.push(Date.now());
+        throw new Error(`network down (attempt ${attemptsAt.length})`);
+      }),
+      networks: [],
+      config,
+      logger,
+      metrics: createPaymentsMetrics(registry),
+      retry: { attemptsMax: 4, backoffBaseMs: 40, backoffMaxMs: 1000 },
+    });
+    await db.transaction((tx) => store.schedule(tx, { kind: "transmit", payload: { messageId: "m-dead" }, dedupeKey: "transmit:m-dead" }));
+    await until(async () => (await store.deadLetters(db)).some((row) => row.payload === JSON.stringify({ messageId: "m-dead" })));
+    await workers.stop();
+    expect(attemptsAt).toHaveLength(4);
+    // Each wait is at least half its ceiling: 20, 40, 80 ms.
+    const waits = attemptsAt.slice(1).map((at, i) => at - (attemptsAt[i] ?? at));
+    expect(waits.every((wait, i) => wait >= 20 * 2 ** i - 5)).toBe(true);
+    const parked = (await store.deadLetters(db)).find((row) => row.payload === JSON.stringify({ messageId: "m-dead" }));
+    expect(parked).toMatchObject({ kind: "transmit", attempts: 4, last_error: "network down (attempt 4)" });
+    expect(await store.pendingJobs(db)).toBe(0);
+    expect((await registry.getSingleMetricAsString("qenex_payments_dead_letters_total")).trim()).toMatch(/kind="transmit"} 1$/);
+  });
+
+  it("two runners on one database run each job exactly once", async () => {
+    const runs = new Map<string, number>();
+    const transmit = (runner: string) => async (job: Job) => {
+      const messageId = job.payload.messageId ?? "";
+      runs.set(messageId, (runs.get(messageId) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      await db.transaction((tx) => store.completeJob(tx, job.jobId));
+      void runner;
+    };
+    const metrics = createPaymentsMetrics(new Registry());
+    const jobs = 300;
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < jobs; i++)
+        await store.schedule(tx, { kind: "transmit", payload: { messageId: `m-${i}` }, dedupeKey: `transmit:m-${i}` });
+    });
+    const runners = ["a", "b"].map((runner) =>
+      startWorkers({ store, processor: processorWith(transmit(runner)), networks: [], config, logger, metrics }),
+    );
+    await until(async () => (await store.pendingJobs(db)) === 0);
+    await Promise.all(runners.map((r) => r.stop()));
+    expect(runs.size).toBe(jobs);
+    expect([...runs.values()].every((count) => count === 1)).toBe(true);
+  });
+});
