@@ -19,7 +19,7 @@ import { AlertStatus } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decideOutcome } from "./rails/simulated-network.js";
+import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
 import { startTestPayments, type TestPayments } from "./testing/harness.js";
 
 let ledger: TestLedger;
@@ -308,6 +308,37 @@ describe("payments end to end", () => {
     expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
   });
 
+  it("a message sent again after a crash is recognised by the network as a duplicate and changes nothing", async () => {
+    const debtorAccount = await account("EUR");
+    const paymentId = idWith("SEPA", "SETTLE", "dup");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "33.00", currency: "EUR", reference: "D", ...eurParties });
+    const settled = await waitFor(paymentId, [PaymentState.SETTLED]);
+    const { messages } = await payments.client().getPaymentMessage({ paymentId });
+    const messageId = messages.find((m) => m.direction === MessageDirection.SENT)?.messageId ?? "";
+    // As if the worker had died after the network took the message but before it recorded
+    // that: the transmit job is due again.
+    const db = payments.process.db;
+    await db.query("INSERT INTO payment_jobs (kind, payload, dedupe_key) VALUES ('transmit', $1, $2)", [
+      JSON.stringify({ messageId, rail: "SEPA" }),
+      `transmit:${messageId}`,
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (
+      Number((await db.query("SELECT count(*) AS n FROM payment_jobs WHERE dedupe_key = $1", [`transmit:${messageId}`])).rows[0]?.n) > 0
+    ) {
+      if (Date.now() > deadline) throw new Error("the transmit job never ran");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const received = (await receivedMessages(db)).find((m) => m.messageId === messageId);
+    expect(received?.receivedCount).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { payment } = await payments.client().getPayment({ paymentId });
+    expect(payment?.transitions.map((t) => PaymentState[t.to])).toEqual(settled.transitions.map((t) => PaymentState[t.to]));
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "99967.00", available: "99967.00" });
+  });
+
   it("a payment the network rejects is voided: the debtor's balance is as before", async () => {
     const debtorAccount = await account("EUR");
     const paymentId = idWith("SEPA", "REJECT", "rej");
@@ -483,6 +514,17 @@ describe("payments end to end", () => {
       "SUBMITTED",
       "REJECTED",
     ]);
+  });
+
+  it("exports SEED.md's metrics: payments by rail and outcome, settlement latency, connections, health", async () => {
+    const text = await (await fetch(`${payments.url}/metrics`)).text();
+    expect(text).toMatch(/qenex_transactions_total\{rail="SEPA",state="SETTLED"\} [1-9]/);
+    expect(text).toMatch(/qenex_transactions_total\{rail="SEPA",state="VALIDATED"\} [1-9]/);
+    expect(text).toMatch(/qenex_transactions_total\{rail="SEPA",state="REJECTED"\} [1-9]/);
+    expect(text).toMatch(/qenex_transactions_total\{rail="ACH",state="RETURNED"\} [1-9]/);
+    expect(text).toMatch(/qenex_transaction_latency_seconds_count\{rail="ACH"\} [1-9]/);
+    expect(text).toMatch(/qenex_active_connections [0-9]/);
+    expect(text).toMatch(/qenex_system_health 100/);
   });
 
   it("ListPayments filters by state and pages with a cursor", async () => {

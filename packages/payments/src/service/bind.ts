@@ -27,7 +27,8 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
   if (!ledgerUrl || !riskUrl) {
     throw new Error("the payments service needs the ledger and the risk service: set QENEX_LEDGER_URL and QENEX_RISK_URL");
   }
-  const store = createPaymentStore(db);
+  const metrics = createPaymentsMetrics(deps.metrics);
+  const store = createPaymentStore(db, { onTransition: metrics.reached });
   const upstreams = createUpstreams({ ledgerUrl, riskUrl, auth: createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir)) });
   const simulation = config.payments.simulation;
   const networks =
@@ -35,8 +36,7 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     (Object.fromEntries(
       rails.map((rail) => [rail, createSimulatedNetwork({ db, rail, ourBic: config.payments.bic, ...simulation })]),
     ) as Record<Rail, ClearingNetwork>);
-  const metrics = createPaymentsMetrics(deps.metrics);
-  const processor = createProcessor({ store, upstreams, networks, config: config.payments, logger, metrics });
+  const processor = createProcessor({ store, upstreams, networks, config: config.payments, logger });
 
   // WatchPayment waits on NOTIFY; a periodic recheck covers a lost notification.
   const waiters = new Map<string, Set<() => void>>();
@@ -69,7 +69,6 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     upstreams,
     config: config.payments,
     logger,
-    metrics,
     ensureSettlementAccount: processor.ensureSettlementAccount,
     waitForTransition,
   });

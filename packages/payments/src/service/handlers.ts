@@ -38,7 +38,6 @@ import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Account, PaymentInstruction } from "../validation/instruction.js";
 import type { Rail as RailName, RequestedRail } from "../validation/rails.js";
 import { messageToProto, paymentToProto, transitionToProto } from "./convert.js";
-import type { PaymentsMetrics } from "./metrics.js";
 import { settlementAccount, transferIds } from "./processor.js";
 import type { Upstreams } from "./upstreams.js";
 
@@ -156,14 +155,13 @@ export type HandlerDeps = {
   upstreams: Upstreams;
   config: PaymentsConfig;
   logger: Logger;
-  metrics: PaymentsMetrics;
   ensureSettlementAccount(rail: RailName, currency: string): Promise<string>;
   /** Resolves when `paymentId` may have a new transition (NOTIFY), or after `timeoutMs`. */
   waitForTransition(paymentId: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
 };
 
 export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof PaymentsService> {
-  const { store, upstreams, config, metrics } = deps;
+  const { store, upstreams, config } = deps;
 
   async function ownsAccount(subject: string, accountId: string): Promise<boolean> {
     try {
@@ -291,7 +289,6 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       if (existed && (row.requestHash !== requestHash || row.createdBy !== who.principal.subject)) {
         throw new DomainError(Code.AlreadyExists, `payment ${paymentId} exists with different content`, "payment_id");
       }
-      if (!existed) metrics.reached(row, "VALIDATED");
       return { payment: paymentToProto(row), existed };
     },
 
@@ -351,7 +348,7 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       const who = authorize(ctx, "reversePayment");
       await visiblePayment(req.paymentId, who);
       const actor = `sender:${who.principal.subject}`;
-      const row = await store.db.transaction(async (tx) => {
+      const row = await store.inTransaction(async (tx) => {
         const payment = await store.lock(tx, req.paymentId);
         if (!payment) throw new DomainError(Code.NotFound, `payment ${req.paymentId} not found`, "payment_id");
         if (cancellableStates.has(payment.state)) {
@@ -382,7 +379,6 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         }
         throw new DomainError(Code.FailedPrecondition, `payment ${payment.paymentId} is already ${payment.state}`, "payment_id");
       });
-      if (row.state === "CANCELLED") metrics.reached(row, "CANCELLED");
       return { payment: paymentToProto(row) };
     },
 
@@ -408,7 +404,7 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         }
       }
       const actor = `analyst:${who.principal.subject}`;
-      const row = await store.db.transaction(async (tx) => {
+      const row = await store.inTransaction(async (tx) => {
         const payment = await store.lock(tx, req.paymentId);
         if (payment?.state !== "HELD_FOR_REVIEW") {
           throw new DomainError(Code.FailedPrecondition, `payment ${req.paymentId} is no longer HELD_FOR_REVIEW`, "payment_id");
@@ -425,7 +421,6 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         await store.schedule(tx, { kind: "reserve", paymentId: payment.paymentId });
         return approved;
       });
-      if (row.state === "REJECTED") metrics.reached(row, "REJECTED");
       return { payment: paymentToProto(row) };
     },
 

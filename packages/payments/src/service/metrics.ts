@@ -2,12 +2,12 @@
 // payments by rail and outcome, qenex_transaction_latency_seconds times creation to settlement.
 // (qenex_active_connections and qenex_system_health come from the platform.)
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { PaymentRecord, PaymentState } from "../domain/payment.js";
+import type { PaymentRecord } from "../domain/payment.js";
 
 export function createPaymentsMetrics(registry: Registry) {
   const transactions = new Counter({
     name: "qenex_transactions_total",
-    help: "Payments by rail and the state they reached (VALIDATED when accepted for processing, then SETTLED, REJECTED, RETURNED, CANCELLED).",
+    help: "Payments by rail and each state they reached (RECEIVED, VALIDATED, ..., SETTLED, REJECTED, RETURNED, CANCELLED).",
     labelNames: ["rail", "state"],
     registers: [registry],
   });
@@ -25,12 +25,12 @@ export function createPaymentsMetrics(registry: Registry) {
     registers: [registry],
   });
   return {
-    reached(payment: Pick<PaymentRecord, "rail">, state: PaymentState) {
-      transactions.inc({ rail: payment.rail, state });
-    },
-    settled(payment: Pick<PaymentRecord, "rail" | "createdAt">) {
-      transactions.inc({ rail: payment.rail, state: "SETTLED" });
-      latency.observe({ rail: payment.rail }, Math.max(0, Date.now() - payment.createdAt.getTime()) / 1000);
+    /** A state a payment reached (after its transaction committed). */
+    reached(payment: Pick<PaymentRecord, "rail" | "state" | "createdAt">) {
+      transactions.inc({ rail: payment.rail, state: payment.state });
+      if (payment.state === "SETTLED") {
+        latency.observe({ rail: payment.rail }, Math.max(0, Date.now() - payment.createdAt.getTime()) / 1000);
+      }
     },
     deadLettered(kind: string) {
       deadLetters.inc({ kind });

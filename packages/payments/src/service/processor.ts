@@ -13,7 +13,6 @@ import { readSubmission } from "../rails/submission.js";
 import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
 import type { Job, PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Rail } from "../validation/rails.js";
-import type { PaymentsMetrics } from "./metrics.js";
 import type { Upstreams } from "./upstreams.js";
 
 /** Most payments one NACHA file carries; more wait for the next cut-off. */
@@ -37,7 +36,6 @@ export type ProcessorDeps = {
   networks: Readonly<Record<Rail, ClearingNetwork>>;
   config: PaymentsConfig;
   logger: Logger;
-  metrics: PaymentsMetrics;
   now?: () => Date;
 };
 
@@ -52,7 +50,7 @@ const ledgerFailuresThatReject = new Map<CreateTransferStatus, string>([
 ]);
 
 export function createProcessor(deps: ProcessorDeps) {
-  const { store, upstreams, networks, config, logger, metrics } = deps;
+  const { store, upstreams, networks, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const ensuredAccounts = new Set<string>();
 
@@ -95,7 +93,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
   /** Runs `fn` on the locked payment and completes the job, in one transaction. */
   async function finish(job: Job, fn: (tx: Queryable, payment: PaymentRow) => Promise<void>): Promise<void> {
-    await store.db.transaction(async (tx) => {
+    await store.inTransaction(async (tx) => {
       const payment = job.paymentId === null ? undefined : await store.lock(tx, job.paymentId);
       if (payment) await fn(tx, payment);
       await store.completeJob(tx, job.jobId);
@@ -252,7 +250,6 @@ export function createProcessor(deps: ProcessorDeps) {
         await store.transition(tx, locked, "SETTLED", job.payload.reason || `settled over ${locked.rail}`, "network", {
           settleTransferId: postId,
         });
-        metrics.settled(locked);
       });
     },
 
@@ -387,7 +384,7 @@ export function createProcessor(deps: ProcessorDeps) {
 
   /** Gathers reserved ACH payments into one NACHA file, submitted by a transmit job. Returns how many. */
   async function achCutoff(): Promise<number> {
-    return store.db.transaction(async (tx) => {
+    return store.inTransaction(async (tx) => {
       // One cut-off at a time across replicas, so file id modifiers never collide.
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('qenex-payments-ach-cutoff'))");
       const payments = await store.lockReserved(tx, "ACH", achFileEntriesMax);

@@ -140,7 +140,26 @@ export interface StoredMessage extends WireMessage {
   readonly at: Date;
 }
 
-export function createPaymentStore(db: Db) {
+export type StoreOptions = {
+  /** Called once per state a payment reached, after the transaction that stored it committed. */
+  onTransition?: (payment: PaymentRow) => void;
+};
+
+export function createPaymentStore(db: Db, options: StoreOptions = {}) {
+  // The transitions of each transaction attempt; only the attempt that commits is reported.
+  const attemptTransitions = new WeakMap<Queryable, PaymentRow[]>();
+
+  async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let reached: PaymentRow[] = [];
+    const result = await db.transaction(async (tx) => {
+      reached = [];
+      attemptTransitions.set(tx, reached);
+      return fn(tx);
+    });
+    for (const payment of reached) options.onTransition?.(payment);
+    return result;
+  }
+
   async function lock(tx: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
     const { rows } = await tx.query("SELECT * FROM payments WHERE payment_id = $1 FOR UPDATE", [paymentId]);
     return rows[0] ? paymentOf(rows[0]) : undefined;
@@ -166,10 +185,11 @@ export function createPaymentStore(db: Db) {
 
   const store = {
     db,
+    inTransaction,
 
     /** Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and schedules screening. */
     async create(payment: NewPayment, actor: string): Promise<{ row: PaymentRow; existed: boolean }> {
-      return db.transaction(async (tx) => {
+      return inTransaction(async (tx) => {
         const inserted = await tx.query(
           `INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
              reference, debtor, creditor, urgent, charges, message_format, uetr, request_hash, created_by)
@@ -204,6 +224,7 @@ export function createPaymentStore(db: Db) {
         await store.schedule(tx, { kind: "screen", paymentId: payment.paymentId });
         const row = await store.get(tx, payment.paymentId);
         if (!row) throw new Error(`payment ${payment.paymentId} not readable after insert`);
+        attemptTransitions.get(tx)?.push({ ...row, state: "RECEIVED" }, row);
         return { row, existed: false };
       });
     },
@@ -238,7 +259,9 @@ export function createPaymentStore(db: Db) {
       await insertTransition(tx, payment.paymentId, payment.state, to, reason, actor);
       const row = rows[0];
       if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
-      return paymentOf(row);
+      const updated = paymentOf(row);
+      attemptTransitions.get(tx)?.push(updated);
+      return updated;
     },
 
     async patch(tx: Queryable, paymentId: string, patch: PaymentPatch): Promise<void> {
