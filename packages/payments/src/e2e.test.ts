@@ -339,6 +339,34 @@ describe("payments end to end", () => {
     expect(await balanceOf(debtorAccount)).toEqual({ balance: "99967.00", available: "99967.00" });
   });
 
+  it("a malformed answer from the network is parked in the dead letters and holds up nothing", async () => {
+    const debtorAccount = await account("EUR");
+    const paymentId = idWith("SEPA", "SETTLE", "poison");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "21.00", currency: "EUR", reference: "P1", ...eurParties });
+    await waitFor(paymentId, [PaymentState.SETTLED]);
+    const db = payments.process.db;
+    // A "return" whose pacs.004 is not XML, due before anything else on the rail.
+    await db.query(
+      `INSERT INTO sim_network_events (event_id, rail, message_id, payment_id, step, kind, reason_code, reason_text,
+         reply_message_id, reply_format, reply_type, reply_content, due_at)
+       VALUES ($1, 'SEPA', 'poison', $2, 0, 'RETURNED', 'AC04', 'closed', 'RTR-POISON', 'ISO20022', 'pacs.004.001.09', 'not xml', now() - interval '1 hour')`,
+      [`poison-${paymentId}`, paymentId],
+    );
+    const next = idWith("SEPA", "SETTLE", "after-poison");
+    await payments
+      .client()
+      .createPayment({ rail: "sepa", paymentId: next, debtorAccount, amount: "22.00", currency: "EUR", reference: "P2", ...eurParties });
+    await waitFor(next, [PaymentState.SETTLED]);
+    const parked = (await db.query("SELECT * FROM payment_dead_letters WHERE kind = 'network-event' AND payment_id = $1", [paymentId]))
+      .rows;
+    expect(parked).toHaveLength(1);
+    expect(String(parked[0]?.last_error)).not.toBe("");
+    expect((await payments.client().getPayment({ paymentId })).payment?.state).toBe(PaymentState.SETTLED);
+    expect(await balanceOf(debtorAccount)).toEqual({ balance: "99957.00", available: "99957.00" });
+  });
+
   it("a payment the network rejects is voided: the debtor's balance is as before", async () => {
     const debtorAccount = await account("EUR");
     const paymentId = idWith("SEPA", "REJECT", "rej");

@@ -128,19 +128,29 @@ export function createProcessor(deps: ProcessorDeps) {
       const payment = await paymentOf(job);
       if (payment.state !== "VALIDATED") return finish(job, async () => {});
       const counterparty = payment.creditor.iban || payment.creditor.accountNumber || payment.creditor.bic;
-      const scored = await upstreams.risk.call((options) =>
-        upstreams.risk.client.scoreTransaction(
-          {
-            transactionId: `payment:${payment.paymentId}`,
-            accountId: payment.debtorAccount,
-            counterpartyId: counterparty.slice(0, 128),
-            amount: { currency: payment.currency, amount: amountOf(payment) },
-            counterpartyCountry: payment.creditor.country,
-            counterpartyName: payment.creditor.name,
-          },
-          options,
-        ),
-      );
+      let scored: Awaited<ReturnType<typeof upstreams.risk.client.scoreTransaction>>;
+      try {
+        scored = await upstreams.risk.call((options) =>
+          upstreams.risk.client.scoreTransaction(
+            {
+              transactionId: `payment:${payment.paymentId}`,
+              accountId: payment.debtorAccount,
+              counterpartyId: counterparty.slice(0, 128),
+              amount: { currency: payment.currency, amount: amountOf(payment) },
+              counterpartyCountry: payment.creditor.country,
+              counterpartyName: payment.creditor.name,
+            },
+            options,
+          ),
+        );
+      } catch (error) {
+        // A payment the risk service cannot screen is not sent; other failures are retried.
+        if (ConnectError.from(error).code !== Code.InvalidArgument) throw error;
+        const refusal = ConnectError.from(error).rawMessage;
+        return finish(job, async (tx, locked) => {
+          if (locked.state === "VALIDATED") await store.transition(tx, locked, "REJECTED", `not screened: ${refusal}`, "worker");
+        });
+      }
       const reasons = scored.reasons.map((reason) => `${reason.code}: ${reason.message}`).join("; ");
       const patch = { riskScore: scored.score, riskDecision: Decision[scored.decision] ?? "UNSPECIFIED", alertId: scored.alertId };
       await finish(job, async (tx, locked) => {
@@ -338,47 +348,64 @@ export function createProcessor(deps: ProcessorDeps) {
   /** Applies network events inside the delivering transaction: state changes and the jobs they need. */
   async function applyEvents(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
     for (const event of events) {
-      const payment = await store.lock(tx, event.paymentId);
-      if (!payment) {
-        logger.error({ event }, "network event for an unknown payment; dropped");
-        continue;
-      }
-      let reasonCode = event.reasonCode;
-      let via = "";
-      if (event.message) {
-        await store.saveMessage(tx, event.message, "RECEIVED", event.rail, [payment.paymentId]);
-        // The reason is what the message itself says, not what the adapter summarised.
-        const reply = readNetworkReply(event.message);
-        if (!reply.paymentIds.includes(payment.paymentId)) {
-          throw new Error(`${event.message.messageType} ${event.message.messageId} does not name payment ${payment.paymentId}`);
-        }
-        reasonCode = reply.reasonCode || reasonCode;
-        via = ` (${event.message.messageType} ${event.message.messageId})`;
-      }
-      const reason = `${event.kind.toLowerCase()} by ${event.rail}${reasonCode ? ` ${reasonCode}` : ""}${event.reasonText ? `: ${event.reasonText}` : ""}${via}`;
-      let current = payment;
-      if ((event.kind === "ACCEPTED" || event.kind === "SETTLED") && current.state === "SUBMITTED") {
-        current = await store.transition(
-          tx,
-          current,
-          "ACCEPTED",
-          event.kind === "ACCEPTED" ? reason : `accepted by ${event.rail}`,
-          "network",
+      // One event that cannot be applied (a malformed answer) is parked, not retried forever
+      // at the head of the queue, where it would hold up every later answer of its rail.
+      await tx.query("SAVEPOINT network_event");
+      try {
+        await applyEvent(event, tx);
+        await tx.query("RELEASE SAVEPOINT network_event");
+      } catch (error) {
+        await tx.query("ROLLBACK TO SAVEPOINT network_event");
+        const message = error instanceof Error ? error.message : String(error);
+        await store.parkNetworkEvent(tx, event, message);
+        logger.error(
+          { eventId: event.eventId, paymentId: event.paymentId, err: message },
+          "network event cannot be applied; parked in payment_dead_letters",
         );
       }
-      if (event.kind === "SETTLED" && current.state === "ACCEPTED") {
-        await store.schedule(tx, { kind: "post", paymentId: current.paymentId, payload: { reason } });
-      } else if (event.kind === "REJECTED" && (current.state === "SUBMITTED" || current.state === "ACCEPTED")) {
-        await store.schedule(tx, {
-          kind: "void",
-          paymentId: current.paymentId,
-          payload: { transferId: transferIds.void(current.paymentId, "first"), to: "REJECTED", reason, reasonCode },
-        });
-      } else if (event.kind === "RETURNED") {
-        await store.schedule(tx, { kind: "return", paymentId: current.paymentId, payload: { reason, reasonCode, initiator: "network" } });
-      } else if (event.kind !== "ACCEPTED" && event.kind !== "SETTLED") {
-        logger.warn({ event, state: current.state }, "network event does not apply to the payment's state; ignored");
+    }
+  }
+
+  async function applyEvent(event: NetworkEvent, tx: Queryable): Promise<void> {
+    const payment = await store.lock(tx, event.paymentId);
+    if (!payment) {
+      throw new Error(`network event for unknown payment ${event.paymentId}`);
+    }
+    let reasonCode = event.reasonCode;
+    let via = "";
+    if (event.message) {
+      await store.saveMessage(tx, event.message, "RECEIVED", event.rail, [payment.paymentId]);
+      // The reason is what the message itself says, not what the adapter summarised.
+      const reply = readNetworkReply(event.message);
+      if (!reply.paymentIds.includes(payment.paymentId)) {
+        throw new Error(`${event.message.messageType} ${event.message.messageId} does not name payment ${payment.paymentId}`);
       }
+      reasonCode = reply.reasonCode || reasonCode;
+      via = ` (${event.message.messageType} ${event.message.messageId})`;
+    }
+    const reason = `${event.kind.toLowerCase()} by ${event.rail}${reasonCode ? ` ${reasonCode}` : ""}${event.reasonText ? `: ${event.reasonText}` : ""}${via}`;
+    let current = payment;
+    if ((event.kind === "ACCEPTED" || event.kind === "SETTLED") && current.state === "SUBMITTED") {
+      current = await store.transition(
+        tx,
+        current,
+        "ACCEPTED",
+        event.kind === "ACCEPTED" ? reason : `accepted by ${event.rail}`,
+        "network",
+      );
+    }
+    if (event.kind === "SETTLED" && current.state === "ACCEPTED") {
+      await store.schedule(tx, { kind: "post", paymentId: current.paymentId, payload: { reason } });
+    } else if (event.kind === "REJECTED" && (current.state === "SUBMITTED" || current.state === "ACCEPTED")) {
+      await store.schedule(tx, {
+        kind: "void",
+        paymentId: current.paymentId,
+        payload: { transferId: transferIds.void(current.paymentId, "first"), to: "REJECTED", reason, reasonCode },
+      });
+    } else if (event.kind === "RETURNED") {
+      await store.schedule(tx, { kind: "return", paymentId: current.paymentId, payload: { reason, reasonCode, initiator: "network" } });
+    } else if (event.kind !== "ACCEPTED" && event.kind !== "SETTLED") {
+      logger.warn({ event, state: current.state }, "network event does not apply to the payment's state; ignored");
     }
   }
 
@@ -391,25 +418,43 @@ export function createProcessor(deps: ProcessorDeps) {
       if (payments.length === 0) return 0;
       const filesToday = await store.sentFilesToday(tx, "ACH");
       const modifiers = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-      const message = buildAchFile(payments, {
+      const context = {
         now: now(),
         fileIdModifier: modifiers[filesToday % modifiers.length] ?? "A",
         originRouting: config.abaRouting,
         originName: "QENEX",
-      });
+      };
+      const sendable: PaymentRow[] = [];
+      for (const payment of payments) {
+        // CreatePayment built each entry already; one the rules now refuse must not hold up the file.
+        try {
+          buildAchFile([payment], context);
+          sendable.push(payment);
+        } catch (error) {
+          if (!isMessageRefusal(error)) throw error;
+          await store.transition(tx, payment, "REJECTED", `NACHA entry not built: ${error.message}`, "worker");
+          await store.schedule(tx, {
+            kind: "void",
+            paymentId: payment.paymentId,
+            payload: { transferId: transferIds.void(payment.paymentId, "first"), to: "", reason: "" },
+          });
+        }
+      }
+      if (sendable.length === 0) return 0;
+      const message = buildAchFile(sendable, context);
       await store.saveMessage(
         tx,
         message,
         "SENT",
         "ACH",
-        payments.map((p) => p.paymentId),
+        sendable.map((p) => p.paymentId),
       );
-      for (const payment of payments) {
+      for (const payment of sendable) {
         await store.transition(
           tx,
           payment,
           "SUBMITTED",
-          `NACHA file ${message.messageId} (${payments.length} entries) queued at the ACH cut-off`,
+          `NACHA file ${message.messageId} (${sendable.length} entries) queued at the ACH cut-off`,
           "worker",
         );
       }
@@ -418,7 +463,7 @@ export function createProcessor(deps: ProcessorDeps) {
         payload: { messageId: message.messageId, rail: "ACH" },
         dedupeKey: `transmit:${message.messageId}`,
       });
-      return payments.length;
+      return sendable.length;
     });
   }
 

@@ -4,7 +4,7 @@
 import type { Db, Queryable, Row } from "@qenex/platform";
 import { checkTransition } from "../domain/lifecycle.js";
 import type { Charges, MessageFormat, PartyRecord, PaymentRecord, PaymentState } from "../domain/payment.js";
-import type { WireMessage } from "../rails/types.js";
+import type { NetworkEvent, WireMessage } from "../rails/types.js";
 import type { Rail } from "../validation/rails.js";
 
 /** A payment as stored: the record the rails need plus what processing added. */
@@ -370,6 +370,15 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         );
         return true;
       });
+    },
+
+    /** Parks a network answer that could not be applied, with the error, for an operator. */
+    async parkNetworkEvent(tx: Queryable, event: NetworkEvent, error: string): Promise<void> {
+      await tx.query(
+        `INSERT INTO payment_dead_letters (job_id, kind, payment_id, payload, attempts, last_error, created_at)
+         VALUES (nextval('payment_jobs_job_id_seq'), 'network-event', $1, $2, 1, $3, now())`,
+        [event.paymentId, JSON.stringify(event), error.slice(0, 4000)],
+      );
     },
 
     async deadLetters(q: Queryable): Promise<Row[]> {
