@@ -173,14 +173,12 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
     reason: string,
     actor: string,
   ) {
-    await tx.query("INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor) VALUES ($1, $2, $3, $4, $5)", [
-      paymentId,
-      from,
-      to,
-      reason,
-      actor,
-    ]);
-    await tx.query("SELECT pg_notify($1, $2)", [transitionsChannel, paymentId]);
+    // The NOTIFY rides on the insert: one round trip, delivered when the transaction commits.
+    await tx.query(
+      `INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor) VALUES ($1, $2, $3, $4, $5)
+       RETURNING pg_notify($6, payment_id)`,
+      [paymentId, from, to, reason, actor, transitionsChannel],
+    );
   }
 
   const store = {
@@ -255,8 +253,18 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         params.push(value);
         sets.push(`${patchColumns[key]} = $${params.length}`);
       }
-      const { rows } = await tx.query(`UPDATE payments SET ${sets.join(", ")} WHERE payment_id = $1 RETURNING *`, params);
-      await insertTransition(tx, payment.paymentId, payment.state, to, reason, actor);
+      params.push(payment.state, actor, transitionsChannel);
+      const [fromParam, actorParam, channelParam] = [params.length - 2, params.length - 1, params.length];
+      // The update, its history row and the NOTIFY in one statement: a payment goes through
+      // seven or more transitions, each a round trip saved twice over.
+      const { rows } = await tx.query(
+        `WITH updated AS (UPDATE payments SET ${sets.join(", ")} WHERE payment_id = $1 RETURNING *),
+              recorded AS (
+                INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
+                SELECT payment_id, $${fromParam}, $2, $3, $${actorParam} FROM updated RETURNING payment_id)
+         SELECT updated.*, pg_notify($${channelParam}, recorded.payment_id) AS notified FROM updated JOIN recorded USING (payment_id)`,
+        params,
+      );
       const row = rows[0];
       if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
       const updated = paymentOf(row);
@@ -407,13 +415,12 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
          VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""}`,
         [message.messageId, direction, rail, message.format, message.messageType, message.content],
       );
-      for (const paymentId of paymentIds) {
-        await tx.query("INSERT INTO payment_message_links (message_id, direction, payment_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [
-          message.messageId,
-          direction,
-          paymentId,
-        ]);
-      }
+      // One statement for every payment of a file (up to 10,000 for ACH).
+      await tx.query(
+        `INSERT INTO payment_message_links (message_id, direction, payment_id)
+         SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
+        [message.messageId, direction, paymentIds],
+      );
     },
 
     async paymentIdsOf(q: Queryable, messageId: string, direction: "SENT" | "RECEIVED"): Promise<string[]> {
