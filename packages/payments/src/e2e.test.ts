@@ -555,6 +555,40 @@ describe("payments end to end", () => {
     expect(text).toMatch(/qenex_system_health 100/);
   });
 
+  it("a customer pays only from its own accounts and sees only its own payments", async () => {
+    const owned = `${prefix}-cust-own`;
+    await ledger
+      .client()
+      .createAccount({ accountId: owned, accountType: AccountType.CHECKING, currency: "EUR", initialBalance: "500.00", ownerId: "cust-1" });
+    const customer = payments.client(["customer"], "cust-1");
+    const paymentId = idWith("SEPA", "SETTLE", "cust");
+    await customer.createPayment({
+      rail: "sepa",
+      paymentId,
+      debtorAccount: owned,
+      amount: "10.00",
+      currency: "EUR",
+      reference: "C",
+      ...eurParties,
+    });
+    expect((await customer.getPayment({ paymentId })).payment?.createdBy).toBe("cust-1");
+    const others = await account("EUR");
+    const foreign = await customer
+      .createPayment({ rail: "sepa", debtorAccount: others, amount: "10.00", currency: "EUR", reference: "C", ...eurParties })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((foreign as ConnectError).code).toBe(Code.PermissionDenied);
+    const stranger = payments.client(["customer"], "cust-2");
+    const peek = await stranger.getPayment({ paymentId }).catch((e: unknown) => ConnectError.from(e));
+    expect((peek as ConnectError).code).toBe(Code.NotFound);
+    expect((await stranger.listPayments({})).payments).toEqual([]);
+    const auditor = await payments
+      .client(["auditor"])
+      .createPayment({ rail: "sepa", debtorAccount: owned, amount: "1.00", currency: "EUR", reference: "A", ...eurParties })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((auditor as ConnectError).code).toBe(Code.PermissionDenied);
+    await waitFor(paymentId, [PaymentState.SETTLED]);
+  });
+
   it("ListPayments filters by state and pages with a cursor", async () => {
     const { payments: rejected } = await payments.client().listPayments({ state: PaymentState.REJECTED, page: { pageSize: 1 } });
     expect(rejected.every((p) => p.state === PaymentState.REJECTED)).toBe(true);

@@ -70,6 +70,8 @@ const pageSizeMax = 1000;
 /** Entries credited per ledger call when ingesting a file. */
 const ingestBatchSize = 1000;
 const watchRecheckMs = 1000;
+/** Open WatchPayment streams per process; more are refused rather than slow everyone. */
+export const watchersMax = 1000;
 
 const railNames: Readonly<Record<string, RequestedRail>> = {
   "": "AUTO",
@@ -180,6 +182,26 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       throw new DomainError(Code.NotFound, `payment ${paymentId} not found`, "payment_id");
     }
     return payment;
+  }
+
+  let watchers = 0;
+
+  async function* watch(paymentId: string, afterSequence: bigint, signal: AbortSignal) {
+    let after = afterSequence;
+    while (!signal.aborted) {
+      const transitions = await store.transitions(store.db, paymentId, after, 100);
+      if (transitions.length === 0) {
+        await deps.waitForTransition(paymentId, watchRecheckMs, signal);
+        continue;
+      }
+      const payment = await store.get(store.db, paymentId);
+      if (!payment) return;
+      for (const transition of transitions) {
+        yield { transition: transitionToProto(transition), payment: paymentToProto(payment) };
+        after = transition.sequence;
+        if (finalStates.has(transition.to)) return;
+      }
+    }
   }
 
   return {
@@ -322,20 +344,14 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
     async *watchPayment(req, ctx) {
       const who = authorize(ctx, "watchPayment");
       await visiblePayment(req.paymentId, who);
-      let after = req.afterSequence;
-      while (!ctx.signal.aborted) {
-        const transitions = await store.transitions(store.db, req.paymentId, after, 100);
-        if (transitions.length === 0) {
-          await deps.waitForTransition(req.paymentId, watchRecheckMs, ctx.signal);
-          continue;
-        }
-        const payment = await store.get(store.db, req.paymentId);
-        if (!payment) return;
-        for (const transition of transitions) {
-          yield { transition: transitionToProto(transition), payment: paymentToProto(payment) };
-          after = transition.sequence;
-          if (finalStates.has(transition.to)) return;
-        }
+      if (watchers >= watchersMax) {
+        throw new DomainError(Code.ResourceExhausted, `${watchersMax} payment streams are open; try again later`);
+      }
+      watchers++;
+      try {
+        yield* watch(req.paymentId, req.afterSequence, ctx.signal);
+      } finally {
+        watchers--;
       }
     },
 
