@@ -5,6 +5,7 @@ import { deepStrictEqual } from "node:assert/strict";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
 // bench/package.json does not depend on @qenex/payments, so the source is imported by path.
+import * as nachaFixtures from "../packages/payments/src/formats/nacha/fixtures.js";
 import { fedwire, iso20022, mt103, nacha } from "../packages/payments/src/index.js";
 
 /** One format under test: a typed model and the library's two directions for it. */
@@ -232,37 +233,11 @@ function nachaPayroll(entriesCount: number): nacha.NachaFile {
       addenda: i % 4 === 0 ? [{ typeCode: "05", paymentRelatedInformation: `PAYROLL NOV 2026 EMP${sequence}` }] : [],
     });
   }
-  return {
-    header: {
-      immediateDestination: "231380104",
-      immediateOrigin: "121042882",
-      fileCreationDate: "261126",
-      fileCreationTime: "0931",
-      fileIdModifier: "A",
-      immediateDestinationName: "FEDERAL RESERVE BANK",
-      immediateOriginName: "QENEX PAYMENTS",
-      referenceCode: "",
-    },
-    batches: [
-      {
-        header: {
-          serviceClassCode: "220",
-          companyName: "QENEX PAYROLL",
-          companyDiscretionaryData: "",
-          companyIdentification: "1234567890",
-          secCode: "PPD",
-          companyEntryDescription: "PAYROLL",
-          companyDescriptiveDate: "NOV 26",
-          effectiveEntryDate: "261127",
-          settlementDate: "",
-          originatorStatusCode: "1",
-          odfiIdentification: "12104288",
-          batchNumber: 1,
-        },
-        entries,
-      },
-    ],
-  };
+  // The file and PPD batch headers of the tests' sample file, with these entries.
+  const sample = nachaFixtures.sampleFile();
+  const batchHeader = sample.batches[0]?.header;
+  if (!batchHeader) throw new Error("the NACHA sample file has no batch");
+  return { header: sample.header, batches: [{ header: batchHeader, entries }] };
 }
 
 // JSON has no bigint, so the NACHA baseline converts each entry's amount to a decimal string and

@@ -25,7 +25,7 @@ import { createAuth, createPgliteDb, createPostgresDb, type Db } from "@qenex/pl
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
-import { freshDatabase, testPaymentsEnv } from "./testing/harness.js";
+import { eurParties, freshDatabase, testPaymentsEnv, usParties } from "./testing/harness.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const cliMain = path.join(root, "packages/cli/src/main.ts");
@@ -45,15 +45,6 @@ const rpcConcurrency = 20;
 
 const finalStates = new Set([PaymentState.SETTLED, PaymentState.REJECTED, PaymentState.RETURNED, PaymentState.CANCELLED]);
 const expectedFinal = { SETTLE: PaymentState.SETTLED, REJECT: PaymentState.REJECTED, RETURN: PaymentState.RETURNED } as const;
-
-const eurParties = {
-  debtor: { name: "Erika Mustermann", iban: "DE89370400440532013000", bic: "COBADEFFXXX" },
-  creditor: { name: "Jean Dupont", iban: "FR1420041010050500013M02606", bic: "BNPAFRPP" },
-};
-const usParties = {
-  debtor: { name: "Corporation A", accountNumber: "5647772655", routingNumber: "121042882" },
-  creditor: { name: "Jane Roe", accountNumber: "567876543", routingNumber: "231380104" },
-};
 
 type Request = MessageInitShape<typeof CreatePaymentRequestSchema>;
 type Planned = { paymentId: string; rail: RailName; account: string; request: Request; sentType: string };

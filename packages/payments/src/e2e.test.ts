@@ -20,7 +20,7 @@ import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/te
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
-import { startTestPayments, type TestPayments } from "./testing/harness.js";
+import { eurParties, startTestPayments, type TestPayments, usParties } from "./testing/harness.js";
 
 let ledger: TestLedger;
 let risk: TestRisk;
@@ -57,6 +57,16 @@ function idWith(rail: Rails, outcome: "SETTLE" | "REJECT" | "RETURN", name: stri
   throw new Error(`no id found for ${outcome} on ${rail}`);
 }
 
+/** The error a call failed with; the test fails if the call succeeded. */
+async function failure(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("the call succeeded");
+}
+
 let accounts = 0;
 /** A fresh debtor account, so the risk service's velocity rules see few payments from it. */
 async function account(currency: string, balance = "100000.00"): Promise<string> {
@@ -83,15 +93,6 @@ async function waitFor(paymentId: string, states: PaymentState[], timeoutMs = 30
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-const eurParties = {
-  debtor: { name: "Erika Mustermann", iban: "DE89370400440532013000", bic: "COBADEFFXXX" },
-  creditor: { name: "Jean Dupont", iban: "FR1420041010050500013M02606", bic: "BNPAFRPP" },
-};
-const usParties = {
-  debtor: { name: "Corporation A", accountNumber: "5647772655", routingNumber: "121042882" },
-  creditor: { name: "Jane Roe", accountNumber: "567876543", routingNumber: "231380104" },
-};
 
 type Request = MessageInitShape<typeof CreatePaymentRequestSchema>;
 const swift = (debtorAccount: string, paymentId: string, extra: Request = {}): Request => ({
@@ -290,21 +291,19 @@ describe("payments end to end", () => {
       amount: { amount: "64.00" },
     });
     expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
-    const broken = await payments
-      .client()
-      .ingestMessage({ content: pacs008.replace("<IntrBkSttlmAmt", "<IntrBkSttlmAmtX").replace("</IntrBkSttlmAmt>", "</IntrBkSttlmAmtX>") })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((broken as ConnectError).code).toBe(Code.InvalidArgument);
-    expect((broken as ConnectError).rawMessage).toMatch(/IntrBkSttlmAmt/);
+    const broken = await failure(
+      payments.client().ingestMessage({
+        content: pacs008.replace("<IntrBkSttlmAmt", "<IntrBkSttlmAmtX").replace("</IntrBkSttlmAmt>", "</IntrBkSttlmAmtX>"),
+      }),
+    );
+    expect(broken.code).toBe(Code.InvalidArgument);
+    expect(broken.rawMessage).toMatch(/IntrBkSttlmAmt/);
     const shortLine = nachaFile
       .split("\n")
       .map((line, i) => (i === 2 ? line.slice(0, 90) : line))
       .join("\n");
-    const badNacha = await payments
-      .client()
-      .ingestMessage({ content: shortLine })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((badNacha as ConnectError).rawMessage).toMatch(/line 3/);
+    const badNacha = await failure(payments.client().ingestMessage({ content: shortLine }));
+    expect(badNacha.rawMessage).toMatch(/line 3/);
     expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
   });
 
@@ -401,12 +400,8 @@ describe("payments end to end", () => {
     const { transfers } = await ledger.client().listTransfers({ accountId: debtorAccount });
     expect(transfers.filter((t) => t.reversalOf === `${paymentId}.post`)).toHaveLength(1);
     // The sender cannot return it a second time.
-    const again = await payments
-      .client()
-      .reversePayment({ paymentId, reason: "again" })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect(again).toBeInstanceOf(ConnectError);
-    expect((again as ConnectError).code).toBe(Code.FailedPrecondition);
+    const again = await failure(payments.client().reversePayment({ paymentId, reason: "again" }));
+    expect(again.code).toBe(Code.FailedPrecondition);
   });
 
   it("the sender returns a settled payment: pacs.004 sent and the ledger reversed", async () => {
@@ -435,11 +430,8 @@ describe("payments end to end", () => {
     expect(held.state).toBe(PaymentState.HELD_FOR_REVIEW);
     expect(held.alertId).not.toBe("");
     expect(await balanceOf(debtorAccount)).toEqual({ balance: "500000.00", available: "500000.00" });
-    const auditor = await payments
-      .client(["auditor"])
-      .reviewPayment({ paymentId, approve: true, note: "n" })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((auditor as ConnectError).code).toBe(Code.PermissionDenied);
+    const auditor = await failure(payments.client(["auditor"]).reviewPayment({ paymentId, approve: true, note: "n" }));
+    expect(auditor.code).toBe(Code.PermissionDenied);
     await payments.client(["operator"], "analyst-1").reviewPayment({ paymentId, approve: true, note: "known payroll customer" });
     await waitFor(paymentId, [PaymentState.SETTLED]);
     const { payment } = await payments.client().getPayment({ paymentId });
@@ -458,11 +450,8 @@ describe("payments end to end", () => {
     await waitFor(paymentId, [PaymentState.HELD_FOR_REVIEW]);
     const cancelled = await payments.client().reversePayment({ paymentId, reason: "changed my mind" });
     expect(cancelled.payment?.state).toBe(PaymentState.CANCELLED);
-    const review = await payments
-      .client(["operator"])
-      .reviewPayment({ paymentId, approve: true, note: "late" })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((review as ConnectError).code).toBe(Code.FailedPrecondition);
+    const review = await failure(payments.client(["operator"]).reviewPayment({ paymentId, approve: true, note: "late" }));
+    expect(review.code).toBe(Code.FailedPrecondition);
     expect(await balanceOf(debtorAccount)).toEqual({ balance: "500000.00", available: "500000.00" });
   });
 
@@ -479,9 +468,8 @@ describe("payments end to end", () => {
 
   it("refuses invalid input with the field and stores nothing", async () => {
     const debtorAccount = await account("EUR");
-    const bad = await payments
-      .client()
-      .createPayment({
+    const bad = await failure(
+      payments.client().createPayment({
         rail: "sepa",
         paymentId: `bad-${prefix}`.slice(0, 40),
         debtorAccount,
@@ -490,20 +478,16 @@ describe("payments end to end", () => {
         reference: "x",
         debtor: eurParties.debtor,
         creditor: { ...eurParties.creditor, iban: "FR1420041010050500013M02607" },
-      })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
-    expect((bad as ConnectError).rawMessage).toMatch(/creditor\.account\.iban/);
-    const usdOnSepa = await payments
-      .client()
-      .createPayment({ rail: "sepa", debtorAccount, amount: "5.00", currency: "USD", reference: "x", ...eurParties })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((usdOnSepa as ConnectError).rawMessage).toMatch(/EUR/);
-    const missing = await payments
-      .client()
-      .getPayment({ paymentId: `bad-${prefix}`.slice(0, 40) })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((missing as ConnectError).code).toBe(Code.NotFound);
+      }),
+    );
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.rawMessage).toMatch(/creditor\.account\.iban/);
+    const usdOnSepa = await failure(
+      payments.client().createPayment({ rail: "sepa", debtorAccount, amount: "5.00", currency: "USD", reference: "x", ...eurParties }),
+    );
+    expect(usdOnSepa.rawMessage).toMatch(/EUR/);
+    const missing = await failure(payments.client().getPayment({ paymentId: `bad-${prefix}`.slice(0, 40) }));
+    expect(missing.code).toBe(Code.NotFound);
   });
 
   it("AUTO routes and records why; a retry with the same id returns the same payment", async () => {
@@ -516,11 +500,8 @@ describe("payments end to end", () => {
     const again = await payments.client().createPayment(request);
     expect(again.existed).toBe(true);
     expect(again.payment?.uetr).toBe(first.payment?.uetr);
-    const changed = await payments
-      .client()
-      .createPayment({ ...request, amount: "2500000.01" })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((changed as ConnectError).code).toBe(Code.AlreadyExists);
+    const changed = await failure(payments.client().createPayment({ ...request, amount: "2500000.01" }));
+    expect(changed.code).toBe(Code.AlreadyExists);
   });
 
   it("WatchPayment streams every transition until a final state", async () => {
@@ -573,19 +554,20 @@ describe("payments end to end", () => {
     });
     expect((await customer.getPayment({ paymentId })).payment?.createdBy).toBe("cust-1");
     const others = await account("EUR");
-    const foreign = await customer
-      .createPayment({ rail: "sepa", debtorAccount: others, amount: "10.00", currency: "EUR", reference: "C", ...eurParties })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((foreign as ConnectError).code).toBe(Code.PermissionDenied);
+    const foreign = await failure(
+      customer.createPayment({ rail: "sepa", debtorAccount: others, amount: "10.00", currency: "EUR", reference: "C", ...eurParties }),
+    );
+    expect(foreign.code).toBe(Code.PermissionDenied);
     const stranger = payments.client(["customer"], "cust-2");
-    const peek = await stranger.getPayment({ paymentId }).catch((e: unknown) => ConnectError.from(e));
-    expect((peek as ConnectError).code).toBe(Code.NotFound);
+    const peek = await failure(stranger.getPayment({ paymentId }));
+    expect(peek.code).toBe(Code.NotFound);
     expect((await stranger.listPayments({})).payments).toEqual([]);
-    const auditor = await payments
-      .client(["auditor"])
-      .createPayment({ rail: "sepa", debtorAccount: owned, amount: "1.00", currency: "EUR", reference: "A", ...eurParties })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((auditor as ConnectError).code).toBe(Code.PermissionDenied);
+    const auditor = await failure(
+      payments
+        .client(["auditor"])
+        .createPayment({ rail: "sepa", debtorAccount: owned, amount: "1.00", currency: "EUR", reference: "A", ...eurParties }),
+    );
+    expect(auditor.code).toBe(Code.PermissionDenied);
     await waitFor(paymentId, [PaymentState.SETTLED]);
   });
 
@@ -596,10 +578,7 @@ describe("payments end to end", () => {
     expect(first.payments).toHaveLength(2);
     const second = await payments.client().listPayments({ page: { pageSize: 2, pageToken: first.page?.nextPageToken ?? "" } });
     expect(second.payments.map((p) => p.paymentId)).not.toContain(first.payments[0]?.paymentId);
-    const forged = await payments
-      .client()
-      .listPayments({ page: { pageToken: "bm9wZQ" } })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((forged as ConnectError).code).toBe(Code.InvalidArgument);
+    const forged = await failure(payments.client().listPayments({ page: { pageToken: "bm9wZQ" } }));
+    expect(forged.code).toBe(Code.InvalidArgument);
   });
 });

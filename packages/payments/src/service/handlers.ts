@@ -247,36 +247,13 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       const charges = (req.charges || "SHA") as Charges;
       // The rail's message is built now, once, and thrown away: whatever the scheme rules
       // refuse (a SEPA creditor without its bank's BIC, say) is a 400 before anything moves.
-      try {
-        const draft = {
-          paymentId: req.paymentId || "draft",
-          rail,
-          railReason: "",
-          state: "VALIDATED",
-          stateReason: "",
-          debtorAccount,
-          amountMinor: amount.amountMinor,
-          currency: req.currency,
-          reference: req.reference,
-          debtor,
-          creditor,
-          urgent: req.urgent,
-          charges,
-          messageFormat,
-          uetr: randomUUID(),
-          createdAt: new Date(),
-        } as const;
-        if (rail === "ACH")
-          buildAchFile([draft], { now: draft.createdAt, fileIdModifier: "A", originRouting: config.abaRouting, originName: "QENEX" });
-        else buildCreditTransfer(draft, { now: draft.createdAt, ourBic: config.bic });
-      } catch (error) {
-        if (isMessageRefusal(error)) throw badInput(`payment refused for ${rail}: ${error.message}`);
-        throw error;
-      }
-      const content = {
+      const paymentId = req.paymentId || generatedPaymentId();
+      const fields = {
+        paymentId,
         rail,
+        railReason: choice.reason,
         debtorAccount,
-        amountMinor: amount.amountMinor.toString(),
+        amountMinor: amount.amountMinor,
         currency: req.currency,
         reference: req.reference,
         debtor,
@@ -284,28 +261,24 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         urgent: req.urgent,
         charges,
         messageFormat,
-        requestedRail,
+        uetr: randomUUID(),
       };
-      const requestHash = createHash("sha256").update(JSON.stringify(content)).digest("hex");
-      const paymentId = req.paymentId || generatedPaymentId();
+      try {
+        const draft = { ...fields, state: "VALIDATED", stateReason: "", createdAt: new Date() } as const;
+        if (rail === "ACH")
+          buildAchFile([draft], { now: draft.createdAt, fileIdModifier: "A", originRouting: config.abaRouting, originName: "QENEX" });
+        else buildCreditTransfer(draft, { now: draft.createdAt, ourBic: config.bic });
+      } catch (error) {
+        if (isMessageRefusal(error)) throw badInput(`payment refused for ${rail}: ${error.message}`);
+        throw error;
+      }
+      // What a retry must repeat: everything the caller chose (not the generated UETR).
+      const { paymentId: _id, uetr: _uetr, railReason: _reason, ...content } = fields;
+      const requestHash = createHash("sha256")
+        .update(JSON.stringify({ ...content, amountMinor: content.amountMinor.toString(), requestedRail }))
+        .digest("hex");
       const { row, existed } = await store.create(
-        {
-          paymentId,
-          rail,
-          railReason: choice.reason,
-          debtorAccount,
-          amountMinor: amount.amountMinor,
-          currency: req.currency,
-          reference: req.reference,
-          debtor,
-          creditor,
-          urgent: req.urgent,
-          charges,
-          messageFormat,
-          uetr: randomUUID(),
-          requestHash,
-          createdBy: who.principal.subject,
-        },
+        { ...fields, requestHash, createdBy: who.principal.subject },
         `api:${who.principal.subject}`,
       );
       if (existed && (row.requestHash !== requestHash || row.createdBy !== who.principal.subject)) {

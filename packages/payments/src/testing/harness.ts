@@ -44,6 +44,16 @@ export async function freshDatabase(baseUrl: string, name: string): Promise<{ ur
   };
 }
 
+/** Parties with published, valid identifiers: EUR between IBANs, USD between ABA-routed accounts. */
+export const eurParties = {
+  debtor: { name: "Erika Mustermann", iban: "DE89370400440532013000", bic: "COBADEFFXXX" },
+  creditor: { name: "Jean Dupont", iban: "FR1420041010050500013M02606", bic: "BNPAFRPP" },
+};
+export const usParties = {
+  debtor: { name: "Corporation A", accountNumber: "5647772655", routingNumber: "121042882" },
+  creditor: { name: "Jane Roe", accountNumber: "567876543", routingNumber: "231380104" },
+};
+
 /** Settings for a test mesh: fast simulated networks with a fixed seed. */
 export function testPaymentsEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
