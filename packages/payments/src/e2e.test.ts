@@ -95,6 +95,15 @@ async function waitFor(paymentId: string, states: PaymentState[], timeoutMs = 30
 }
 
 type Request = MessageInitShape<typeof CreatePaymentRequestSchema>;
+
+/** A SEPA payment of `amount` EUR whose seeded network outcome is `outcome`, from `debtorAccount`. */
+async function sepa(debtorAccount: string, amount: string, outcome: "SETTLE" | "REJECT", name: string): Promise<string> {
+  const paymentId = idWith("SEPA", outcome, name);
+  await payments
+    .client()
+    .createPayment({ rail: "sepa", paymentId, debtorAccount, amount, currency: "EUR", reference: name, ...eurParties });
+  return paymentId;
+}
 const swift = (debtorAccount: string, paymentId: string, extra: Request = {}): Request => ({
   rail: "swift",
   paymentId,
@@ -309,10 +318,7 @@ describe("payments end to end", () => {
 
   it("a message sent again after a crash is recognised by the network as a duplicate and changes nothing", async () => {
     const debtorAccount = await account("EUR");
-    const paymentId = idWith("SEPA", "SETTLE", "dup");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "33.00", currency: "EUR", reference: "D", ...eurParties });
+    const paymentId = await sepa(debtorAccount, "33.00", "SETTLE", "dup");
     const settled = await waitFor(paymentId, [PaymentState.SETTLED]);
     const { messages } = await payments.client().getPaymentMessage({ paymentId });
     const messageId = messages.find((m) => m.direction === MessageDirection.SENT)?.messageId ?? "";
@@ -340,10 +346,7 @@ describe("payments end to end", () => {
 
   it("a malformed answer from the network is parked in the dead letters and holds up nothing", async () => {
     const debtorAccount = await account("EUR");
-    const paymentId = idWith("SEPA", "SETTLE", "poison");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "21.00", currency: "EUR", reference: "P1", ...eurParties });
+    const paymentId = await sepa(debtorAccount, "21.00", "SETTLE", "poison");
     await waitFor(paymentId, [PaymentState.SETTLED]);
     const db = payments.process.db;
     // A "return" whose pacs.004 is not XML, due before anything else on the rail.
@@ -353,10 +356,7 @@ describe("payments end to end", () => {
        VALUES ($1, 'SEPA', 'poison', $2, 0, 'RETURNED', 'AC04', 'closed', 'RTR-POISON', 'ISO20022', 'pacs.004.001.09', 'not xml', now() - interval '1 hour')`,
       [`poison-${paymentId}`, paymentId],
     );
-    const next = idWith("SEPA", "SETTLE", "after-poison");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId: next, debtorAccount, amount: "22.00", currency: "EUR", reference: "P2", ...eurParties });
+    const next = await sepa(debtorAccount, "22.00", "SETTLE", "after-poison");
     await waitFor(next, [PaymentState.SETTLED]);
     const parked = (await db.query("SELECT * FROM payment_dead_letters WHERE kind = 'network-event' AND payment_id = $1", [paymentId]))
       .rows;
@@ -368,10 +368,7 @@ describe("payments end to end", () => {
 
   it("a payment the network rejects is voided: the debtor's balance is as before", async () => {
     const debtorAccount = await account("EUR");
-    const paymentId = idWith("SEPA", "REJECT", "rej");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "75.00", currency: "EUR", reference: "R1", ...eurParties });
+    const paymentId = await sepa(debtorAccount, "75.00", "REJECT", "rej");
     const rejected = await waitFor(paymentId, [PaymentState.REJECTED, PaymentState.SETTLED]);
     expect(rejected.state).toBe(PaymentState.REJECTED);
     expect(rejected.reasonCode).toMatch(/^[A-Z]{2}\d{2}$/);
@@ -457,10 +454,7 @@ describe("payments end to end", () => {
 
   it("insufficient funds: rejected before anything is sent", async () => {
     const debtorAccount = await account("EUR", "10.00");
-    const paymentId = idWith("SEPA", "SETTLE", "poor");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "75.00", currency: "EUR", reference: "P", ...eurParties });
+    const paymentId = await sepa(debtorAccount, "75.00", "SETTLE", "poor");
     const rejected = await waitFor(paymentId, [PaymentState.REJECTED, PaymentState.SETTLED]);
     expect(rejected.stateReason).toMatch(/insufficient funds/);
     expect((await payments.client().getPaymentMessage({ paymentId })).messages).toEqual([]);
@@ -506,10 +500,7 @@ describe("payments end to end", () => {
 
   it("WatchPayment streams every transition until a final state", async () => {
     const debtorAccount = await account("EUR");
-    const paymentId = idWith("SEPA", "REJECT", "watch");
-    await payments
-      .client()
-      .createPayment({ rail: "sepa", paymentId, debtorAccount, amount: "12.00", currency: "EUR", reference: "W", ...eurParties });
+    const paymentId = await sepa(debtorAccount, "12.00", "REJECT", "watch");
     const seen: string[] = [];
     for await (const update of payments.client().watchPayment({ paymentId })) {
       seen.push(PaymentState[update.transition?.to ?? 0] ?? "?");
