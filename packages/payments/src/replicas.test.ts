@@ -44,14 +44,12 @@ describe.skipIf(!usesPostgres)("two payments replicas on one database", () => {
     await Promise.all(
       planned.map(async ({ paymentId, rail, account }, n) => {
         const usd = rail !== "SEPA";
-        await ledger
-          .client()
-          .createAccount({
-            accountId: account,
-            accountType: AccountType.CHECKING,
-            currency: usd ? "USD" : "EUR",
-            initialBalance: "100.00",
-          });
+        await ledger.client().createAccount({
+          accountId: account,
+          accountType: AccountType.CHECKING,
+          currency: usd ? "USD" : "EUR",
+          initialBalance: "100.00",
+        });
         // Half the payments through each replica's API.
         const client = (n % 2 === 0 ? first : second).client();
         const request = usd
