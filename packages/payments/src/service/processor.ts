@@ -8,15 +8,12 @@ import { Decision } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { formatMoney, type Logger, type PaymentsConfig, type Queryable } from "@qenex/platform";
 import type { PaymentRecord } from "../domain/payment.js";
 import { readNetworkReply } from "../rails/inbound.js";
-import { buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
+import { achFilePaymentsMax, buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
 import { readSubmission } from "../rails/submission.js";
 import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
 import type { Job, PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Rail } from "../validation/rails.js";
 import type { Upstreams } from "./upstreams.js";
-
-/** Most payments one NACHA file carries; more wait for the next cut-off. */
-export const achFileEntriesMax = 10_000;
 
 export const transferIds = {
   hold: (paymentId: string) => `${paymentId}.hold`,
@@ -414,7 +411,8 @@ export function createProcessor(deps: ProcessorDeps) {
     return store.inTransaction(async (tx) => {
       // One cut-off at a time across replicas, so file id modifiers never collide.
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('qenex-payments-ach-cutoff'))");
-      const payments = await store.lockReserved(tx, "ACH", achFileEntriesMax);
+      // At most one file's worth; the rest wait for the next cut-off.
+      const payments = await store.lockReserved(tx, "ACH", achFilePaymentsMax);
       if (payments.length === 0) return 0;
       const filesToday = await store.sentFilesToday(tx, "ACH");
       const modifiers = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
