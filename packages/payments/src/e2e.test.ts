@@ -362,6 +362,13 @@ describe("payments end to end", () => {
       .rows;
     expect(parked).toHaveLength(1);
     expect(String(parked[0]?.last_error)).not.toBe("");
+    const listed = await payments.client(["operator"]).listDeadLetters({});
+    const letter = listed.deadLetters.find((d) => d.paymentId === paymentId);
+    expect(letter).toMatchObject({ kind: "network-event", lastError: String(parked[0]?.last_error) });
+    expect((await failure(payments.client(["operator"]).requeueDeadLetter({ deadLetterId: letter?.deadLetterId ?? 0n }))).code).toBe(
+      Code.FailedPrecondition,
+    );
+    expect((await failure(payments.client(["auditor"]).listDeadLetters({}))).code).toBe(Code.PermissionDenied);
     expect((await payments.client().getPayment({ paymentId })).payment?.state).toBe(PaymentState.SETTLED);
     expect(await balanceOf(debtorAccount)).toEqual({ balance: "99957.00", available: "99957.00" });
   });

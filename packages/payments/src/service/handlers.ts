@@ -2,10 +2,11 @@
 // 400 and nothing is stored); everything after VALIDATED happens in the workers.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import {
+  DeadLetterSchema,
   EntryStatus,
   type IngestedEntry,
   IngestedEntrySchema,
@@ -55,6 +56,8 @@ export const paymentsAccess = {
   reversePayment: { roles: staff, customer: true },
   reviewPayment: { roles: analysts, customer: false },
   ingestMessage: { roles: staff, customer: false },
+  listDeadLetters: { roles: analysts, customer: false },
+  requeueDeadLetter: { roles: analysts, customer: false },
 } as const satisfies Record<keyof typeof PaymentsService.method, { roles: readonly Role[]; customer: boolean }>;
 
 type Method = keyof typeof paymentsAccess;
@@ -411,6 +414,39 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         return approved;
       });
       return { payment: paymentToProto(row) };
+    },
+
+    async listDeadLetters(req, ctx) {
+      authorize(ctx, "listDeadLetters");
+      const limit = Math.min(req.page?.pageSize || pageSizeDefault, pageSizeMax);
+      const afterKey = decodePageToken(req.page?.pageToken ?? "", (key) => /^[1-9][0-9]{0,18}$/.test(key));
+      if (afterKey === undefined) throw badInput("page_token is not a token this server issued", "page.page_token");
+      const rows = await store.deadLetters(store.db, BigInt(afterKey || "0"), limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        deadLetters: page.map((row) =>
+          create(DeadLetterSchema, { ...row, createdAt: timestampFromDate(row.createdAt), deadAt: timestampFromDate(row.deadAt) }),
+        ),
+        page: { nextPageToken: rows.length > limit && last ? encodePageToken(last.deadLetterId.toString()) : "" },
+      };
+    },
+
+    async requeueDeadLetter(req, ctx) {
+      authorize(ctx, "requeueDeadLetter");
+      const outcome = await store.requeueDeadLetter(req.deadLetterId);
+      if (outcome === "missing") throw new DomainError(Code.NotFound, `dead letter ${req.deadLetterId} not found`, "dead_letter_id");
+      if (outcome === "network-event") {
+        throw new DomainError(
+          Code.FailedPrecondition,
+          `dead letter ${req.deadLetterId} is a network answer; it cannot be requeued`,
+          "dead_letter_id",
+        );
+      }
+      if (outcome === "waiting") {
+        throw new DomainError(Code.AlreadyExists, `the work of dead letter ${req.deadLetterId} is queued already`, "dead_letter_id");
+      }
+      return {};
     },
 
     async ingestMessage(req, ctx) {

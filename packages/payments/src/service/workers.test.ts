@@ -61,7 +61,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise
 }
 
 describe("payment job workers", () => {
-  it("retry failing work with backoff, then park it in payment_dead_letters with its last error", async () => {
+  it("retry failing work with backoff, park it in payment_dead_letters with its last error, and run it again once requeued", async () => {
     const registry = new Registry();
     const attemptsAt: number[] = [];
     const workers = startWorkers({
@@ -84,9 +84,25 @@ describe("payment job workers", () => {
     const waits = attemptsAt.slice(1).map((at, i) => at - (attemptsAt[i] ?? at));
     expect(waits.every((wait, i) => wait >= 20 * 2 ** i - 5)).toBe(true);
     const parked = (await store.deadLetters(db)).find((row) => row.payload === JSON.stringify({ messageId: "m-dead" }));
-    expect(parked).toMatchObject({ kind: "transmit", attempts: 4, last_error: "network down (attempt 4)" });
+    expect(parked).toMatchObject({ kind: "transmit", attempts: 4, lastError: "network down (attempt 4)" });
     expect(await store.pendingJobs(db)).toBe(0);
     expect((await registry.getSingleMetricAsString("qenex_payments_dead_letters_total")).trim()).toMatch(/kind="transmit"} 1$/);
+    // Once the cause is fixed, an operator puts it back in the queue, and it runs.
+    expect(await store.requeueDeadLetter(parked?.deadLetterId ?? 0n)).toBe("requeued");
+    expect(await store.requeueDeadLetter(parked?.deadLetterId ?? 0n)).toBe("missing");
+    expect(await store.pendingJobs(db)).toBe(1);
+    const fixed = startWorkers({
+      store,
+      processor: processorWith(async (job) => {
+        await db.transaction((tx) => store.completeJob(tx, job.jobId));
+      }),
+      networks: [],
+      config,
+      logger,
+      metrics: createPaymentsMetrics(new Registry()),
+    });
+    await until(async () => (await store.pendingJobs(db)) === 0);
+    await fixed.stop();
   });
 
   it("two runners on one database run each job exactly once", async () => {

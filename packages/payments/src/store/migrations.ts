@@ -113,4 +113,9 @@ export const paymentsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "dead letters keep their job's dedupe key, so they can be requeued",
+    sql: `ALTER TABLE payment_dead_letters ADD COLUMN dedupe_key text NOT NULL DEFAULT '';`,
+  },
 ];

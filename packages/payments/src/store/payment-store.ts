@@ -43,6 +43,18 @@ export interface Job {
   readonly createdAt: Date;
 }
 
+export interface DeadLetterRow {
+  readonly deadLetterId: bigint;
+  /** A job kind, or "network-event" for an answer that could not be applied. */
+  readonly kind: string;
+  readonly paymentId: string;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly createdAt: Date;
+  readonly deadAt: Date;
+}
+
 export interface NewJob {
   readonly kind: JobKind;
   readonly paymentId?: string;
@@ -372,9 +384,9 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         const job = rows[0];
         if (!job) return false;
         await tx.query(
-          `INSERT INTO payment_dead_letters (job_id, kind, payment_id, payload, attempts, last_error, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [job.job_id, job.kind, job.payment_id, job.payload, job.attempts, error.slice(0, 4000), job.created_at],
+          `INSERT INTO payment_dead_letters (job_id, kind, payment_id, payload, attempts, last_error, created_at, dedupe_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [job.job_id, job.kind, job.payment_id, job.payload, job.attempts, error.slice(0, 4000), job.created_at, job.dedupe_key],
         );
         return true;
       });
@@ -389,8 +401,46 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       );
     },
 
-    async deadLetters(q: Queryable): Promise<Row[]> {
-      return (await q.query("SELECT * FROM payment_dead_letters ORDER BY dead_at")).rows;
+    async deadLetters(q: Queryable, afterId = 0n, limit = 1000): Promise<DeadLetterRow[]> {
+      const { rows } = await q.query("SELECT * FROM payment_dead_letters WHERE job_id > $1 ORDER BY job_id LIMIT $2", [
+        afterId.toString(),
+        limit,
+      ]);
+      return rows.map((row) => ({
+        deadLetterId: BigInt(String(row.job_id)),
+        kind: String(row.kind),
+        paymentId: row.payment_id === null ? "" : String(row.payment_id),
+        payload: String(row.payload),
+        attempts: Number(row.attempts),
+        lastError: String(row.last_error),
+        createdAt: toDate(row.created_at),
+        deadAt: toDate(row.dead_at),
+      }));
+    },
+
+    /**
+     * Moves a parked job back into the queue, due now with its attempts reset. Returns
+     * "requeued", "missing", "network-event" (never requeued) or "waiting" (the same work is
+     * already queued again).
+     */
+    async requeueDeadLetter(jobId: bigint): Promise<"requeued" | "missing" | "network-event" | "waiting"> {
+      return inTransaction(async (tx) => {
+        const { rows } = await tx.query("SELECT * FROM payment_dead_letters WHERE job_id = $1 FOR UPDATE", [jobId.toString()]);
+        const parked = rows[0];
+        if (!parked) return "missing";
+        if (parked.kind === "network-event") return "network-event";
+        const payload = JSON.parse(String(parked.payload)) as Record<string, string>;
+        const dedupeKey =
+          String(parked.dedupe_key) ||
+          (parked.kind === "transmit" ? `transmit:${payload.messageId}` : `${parked.kind}:${parked.payment_id}`);
+        const inserted = await tx.query(
+          "INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING",
+          [parked.kind, parked.payment_id, parked.payload, dedupeKey],
+        );
+        if (inserted.rowCount === 0) return "waiting";
+        await tx.query("DELETE FROM payment_dead_letters WHERE job_id = $1", [jobId.toString()]);
+        return "requeued";
+      });
     },
 
     async pendingJobs(q: Queryable): Promise<number> {
