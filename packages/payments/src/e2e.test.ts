@@ -206,6 +206,13 @@ describe("payments end to end", () => {
     expect(await balanceOf(debtorAccount)).toEqual({ balance: expected, available: expected });
     const posted = await ledger.client().getTransfer({ transferId: `${paymentId}.post` });
     expect(posted.transfer?.pendingTransferId).toBe(`${paymentId}.hold`);
+    // The screening was stored under the hold's id: the risk monitor, seeing the hold in the
+    // ledger, gets this result back instead of counting the money a second time.
+    const screening = await risk
+      .client()
+      .scoreTransaction({ transactionId: `${paymentId}.hold`, accountId: debtorAccount, amount: { currency, amount: "1.00" } });
+    expect(screening.existed).toBe(true);
+    expect(screening.score).toBe(payment?.riskScore);
     const { messages } = await payments.client().getPaymentMessage({ paymentId });
     const sent = messages.filter((m) => m.direction === MessageDirection.SENT);
     expect(sent.map((m) => m.messageType)).toEqual([messageType]);

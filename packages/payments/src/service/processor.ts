@@ -130,7 +130,9 @@ export function createProcessor(deps: ProcessorDeps) {
         scored = await upstreams.risk.call((options) =>
           upstreams.risk.client.scoreTransaction(
             {
-              transactionId: `payment:${payment.paymentId}`,
+              // The id of the reservation this screening clears: the risk service's monitor of
+              // the ledger sees that transfer later, finds it scored, and counts it only once.
+              transactionId: transferIds.hold(payment.paymentId),
               accountId: payment.debtorAccount,
               counterpartyId: counterparty.slice(0, 128),
               amount: { currency: payment.currency, amount: amountOf(payment) },
