@@ -70,6 +70,7 @@ async function startMesh(): Promise<{ ledgerUrl: string; edgeUrl: string; stop()
       QENEX_EDGE_PORT: "0",
       QENEX_AUTH_PORT: "0",
       QENEX_RISK_PORT: "0",
+      QENEX_PAYMENTS_PORT: "0",
       QENEX_HOST: "127.0.0.1",
       QENEX_JWT_SECRET: jwtSecret,
       QENEX_AUDIT_KEY: auditKey,

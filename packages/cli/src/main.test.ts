@@ -26,6 +26,7 @@ function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
     QENEX_EDGE_PORT: "0",
     QENEX_AUTH_PORT: "0",
     QENEX_RISK_PORT: "0",
+    QENEX_PAYMENTS_PORT: "0",
     QENEX_HOST: "127.0.0.1",
     QENEX_LOG_LEVEL: "warn",
   };
