@@ -262,8 +262,8 @@ describe("payments end to end", () => {
       .catch(() => undefined);
     await ledger.client().createAccount({ accountId: usAccount, accountType: AccountType.CHECKING, currency: "USD" });
     const eurBefore = Number((await balanceOf(gbIban)).balance);
-    const sent = async (request: Request, rail: Rails) => {
-      const paymentId = idWith(rail, "SETTLE", `in${rail}${request.messageFormat ?? 0}`);
+    const sent = async (request: Request, rail: Rails, name = `in${rail}${request.messageFormat ?? 0}`) => {
+      const paymentId = idWith(rail, "SETTLE", name);
       await payments.client().createPayment({ ...request, paymentId });
       await waitFor(paymentId, [PaymentState.SETTLED]);
       const { messages } = await payments.client().getPaymentMessage({ paymentId });
@@ -307,6 +307,26 @@ describe("payments end to end", () => {
       amount: { amount: "64.00" },
     });
     expect(await balanceOf(usAccount)).toEqual({ balance: "64.00", available: "64.00" });
+    // An MT103 between banks names the beneficiary by its BIC alone (:59A:): no account of ours to credit.
+    const betweenBanks = await sent(
+      {
+        rail: "swift",
+        debtorAccount: await account("EUR"),
+        sourceBic: "COBADEFFXXX",
+        destinationBic: "NWBKGB2L",
+        amount: "5.00",
+        currency: "EUR",
+        reference: "BANKS",
+        messageFormat: MessageFormat.MT103,
+      },
+      "SWIFT",
+      "inbanks",
+    );
+    expect(betweenBanks).toContain(":59A:NWBKGB2L");
+    const noAccount = await payments.client().ingestMessage({ content: betweenBanks });
+    expect(noAccount.entries.map((e) => [EntryStatus[e.status], e.reason])).toEqual([
+      ["NO_ACCOUNT", "the message names no beneficiary account"],
+    ]);
     const broken = await failure(
       payments.client().ingestMessage({
         content: pacs008.replace("<IntrBkSttlmAmt", "<IntrBkSttlmAmtX").replace("</IntrBkSttlmAmt>", "</IntrBkSttlmAmtX>"),

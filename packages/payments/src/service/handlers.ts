@@ -73,6 +73,7 @@ const pageSizeMax = 1000;
 /** Entries credited per ledger call when ingesting a file. */
 const ingestBatchSize = 1000;
 const watchRecheckMs = 1000;
+const ledgerAccountId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Open WatchPayment streams per process; more are refused rather than slow everyone. */
 export const watchersMax = 1000;
 
@@ -242,7 +243,7 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       const messageFormat = messageFormatFor(rail, formatNames[req.messageFormat]);
       const debtorAccount = req.debtorAccount || (debtor.bic ? `bank-${debtor.bic}-${req.currency}` : "");
       if (debtorAccount === "") throw badInput("debtor_account is required (or source_bic, for a bank's own payment)", "debtor_account");
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(debtorAccount))
+      if (!ledgerAccountId.test(debtorAccount))
         throw badInput(`debtor_account "${debtorAccount}" is not a ledger account id`, "debtor_account");
       if (who.customerOnly && !(await ownsAccount(who.principal.subject, debtorAccount))) {
         throw new DomainError(Code.PermissionDenied, `account ${debtorAccount} is not yours`, "debtor_account");
@@ -468,7 +469,26 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
       const idPrefix = `in-${createHash("sha256").update(messageId).digest("hex").slice(0, 24)}`;
       const entries: IngestedEntry[] = [];
       for (let start = 0; start < inbound.entries.length; start += ingestBatchSize) {
-        const batch = inbound.entries.slice(start, start + ingestBatchSize);
+        const slice = inbound.entries.slice(start, start + ingestBatchSize);
+        // A beneficiary named only by its bank (MT103 :59A:) has no account of ours to credit.
+        for (const entry of slice.filter((e) => !ledgerAccountId.test(e.creditorAccount))) {
+          entries.push(
+            create(IngestedEntrySchema, {
+              index: entry.index,
+              creditorAccount: entry.creditorAccount,
+              creditorName: entry.creditorName,
+              amount: { currency: entry.currency, amount: formatMoney(entry.amountMinor, entry.currency) },
+              reference: entry.reference,
+              status: EntryStatus.NO_ACCOUNT,
+              reason:
+                entry.creditorAccount === ""
+                  ? "the message names no beneficiary account"
+                  : `"${entry.creditorAccount}" is not an account id of ours`,
+            }),
+          );
+        }
+        const batch = slice.filter((e) => ledgerAccountId.test(e.creditorAccount));
+        if (batch.length === 0) continue;
         for (const currency of new Set(batch.map((entry) => entry.currency))) await deps.ensureSettlementAccount(rail, currency);
         const response = await upstreams.ledger.call((options) =>
           upstreams.ledger.client.createTransfers(
@@ -513,6 +533,7 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
           );
         });
       }
+      entries.sort((a, b) => a.index - b.index);
       const response = create(IngestMessageResponseSchema, { messageId, format, entries, existed: false });
       if (!(await store.recordIngest(messageId, inbound.format, contentHash, toJsonString(IngestMessageResponseSchema, response)))) {
         const recorded = await store.ingested(store.db, messageId);
