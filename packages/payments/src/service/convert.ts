@@ -20,6 +20,13 @@ import type { Rail as RailName } from "../validation/rails.js";
 
 export const railOf: Readonly<Record<RailName, Rail>> = { SWIFT: Rail.SWIFT, SEPA: Rail.SEPA, ACH: Rail.ACH, FEDWIRE: Rail.FEDWIRE };
 
+export const railByEnum: Readonly<Record<number, RailName>> = {
+  [Rail.SWIFT]: "SWIFT",
+  [Rail.SEPA]: "SEPA",
+  [Rail.ACH]: "ACH",
+  [Rail.FEDWIRE]: "FEDWIRE",
+};
+
 export const formatOf: Readonly<Record<FormatName, MessageFormat>> = {
   ISO20022: MessageFormat.ISO20022,
   MT103: MessageFormat.MT103,

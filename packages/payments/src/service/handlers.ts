@@ -1,6 +1,6 @@
 // The PaymentsService RPCs. CreatePayment validates and routes synchronously (bad input is a
 // 400 and nothing is stored); everything after VALIDATED happens in the workers.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -12,7 +12,6 @@ import {
   IngestedEntrySchema,
   IngestMessageResponseSchema,
   MessageFormat,
-  type Party,
   PaymentState,
   type PaymentsService,
   Rail,
@@ -26,19 +25,16 @@ import {
   type Logger,
   type PaymentsConfig,
   type Principal,
-  parseMoney,
   type Role,
   requireRole,
 } from "@qenex/platform";
 import { cancellableStates, finalStates } from "../domain/lifecycle.js";
-import type { Charges, MessageFormat as FormatName, PartyRecord, PaymentState as StateName } from "../domain/payment.js";
+import type { PaymentState as StateName } from "../domain/payment.js";
 import { InboundError, parseInbound } from "../rails/inbound.js";
-import { buildAchFile, buildCreditTransfer, isMessageRefusal } from "../rails/messages.js";
-import { chooseRail, defaultRoutingConfig } from "../routing/choose-rail.js";
 import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
-import type { Account, PaymentInstruction } from "../validation/instruction.js";
-import type { Rail as RailName, RequestedRail } from "../validation/rails.js";
-import { messageToProto, paymentToProto, transitionToProto } from "./convert.js";
+import type { Rail as RailName } from "../validation/rails.js";
+import { messageToProto, paymentToProto, railByEnum, transitionToProto } from "./convert.js";
+import { badInput, ledgerAccountId, readPaymentRequest } from "./payment-request.js";
 import { settlementAccount, transferIds } from "./processor.js";
 import type { Upstreams } from "./upstreams.js";
 
@@ -73,88 +69,8 @@ const pageSizeMax = 1000;
 /** Entries credited per ledger call when ingesting a file. */
 const ingestBatchSize = 1000;
 const watchRecheckMs = 1000;
-const ledgerAccountId = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Open WatchPayment streams per process; more are refused rather than slow everyone. */
 export const watchersMax = 1000;
-
-const railNames: Readonly<Record<string, RequestedRail>> = {
-  "": "AUTO",
-  auto: "AUTO",
-  swift: "SWIFT",
-  sepa: "SEPA",
-  ach: "ACH",
-  fedwire: "FEDWIRE",
-};
-const railByEnum: Readonly<Record<number, RailName>> = {
-  [Rail.SWIFT]: "SWIFT",
-  [Rail.SEPA]: "SEPA",
-  [Rail.ACH]: "ACH",
-  [Rail.FEDWIRE]: "FEDWIRE",
-};
-
-function badInput(message: string, field?: string): DomainError {
-  return new DomainError(Code.InvalidArgument, message, field);
-}
-
-function partyRecord(party: Party | undefined, bic: string): PartyRecord {
-  const iban = (party?.iban ?? "").replace(/\s+/g, "").toUpperCase();
-  const country = party?.country || iban.slice(0, 2) || bic.slice(4, 6);
-  return {
-    name: party?.name ?? "",
-    iban,
-    accountNumber: party?.accountNumber ?? "",
-    routingNumber: party?.routingNumber ?? "",
-    bic,
-    country,
-  };
-}
-
-function accountOf(party: PartyRecord): Account | undefined {
-  if (party.iban) return { scheme: "IBAN", iban: party.iban };
-  if (party.accountNumber || party.routingNumber)
-    return { scheme: "ABA", accountNumber: party.accountNumber, abaRouting: party.routingNumber };
-  return undefined;
-}
-
-function bicOf(partyBic: string | undefined, seedBic: string, field: string): string {
-  const party = partyBic ?? "";
-  if (party !== "" && seedBic !== "" && party !== seedBic) {
-    throw badInput(
-      `${field}.bic (${party}) and ${field === "debtor" ? "source_bic" : "destination_bic"} (${seedBic}) differ`,
-      `${field}.bic`,
-    );
-  }
-  return party || seedBic;
-}
-
-const formatNames: Readonly<Record<number, FormatName | undefined>> = {
-  [MessageFormat.UNSPECIFIED]: undefined,
-  [MessageFormat.ISO20022]: "ISO20022",
-  [MessageFormat.MT103]: "MT103",
-  [MessageFormat.NACHA]: "NACHA",
-  [MessageFormat.FEDWIRE_TAGS]: "FEDWIRE_TAGS",
-};
-
-function messageFormatFor(rail: RailName, requested: FormatName | undefined): FormatName {
-  const allowed: Readonly<Record<RailName, readonly FormatName[]>> = {
-    SWIFT: ["ISO20022", "MT103"],
-    SEPA: ["ISO20022"],
-    ACH: ["NACHA"],
-    FEDWIRE: ["ISO20022", "FEDWIRE_TAGS"],
-  };
-  const formats = allowed[rail];
-  if (requested === undefined) return formats[0] ?? "ISO20022";
-  if (!formats.includes(requested)) {
-    throw badInput(`${rail} sends ${formats.join(" or ")}, not ${requested}`, "message_format");
-  }
-  return requested;
-}
-
-function generatedPaymentId(): string {
-  return `pay_${randomBytes(15)
-    .toString("base64url")
-    .replace(/[^A-Za-z0-9]/g, "x")}`;
-}
 
 export type HandlerDeps = {
   store: PaymentStore;
@@ -211,82 +127,14 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
   return {
     async createPayment(req, ctx) {
       const who = authorize(ctx, "createPayment");
-      const requestedRail = railNames[req.rail.toLowerCase()];
-      if (requestedRail === undefined) throw badInput(`rail must be swift, sepa, ach, fedwire or auto, not "${req.rail}"`, "rail");
-      const amount = parseMoney(req.amount, req.currency);
-      if (!amount.ok) throw badInput(`amount: ${amount.reason}`, "amount");
-      if (amount.amountMinor <= 0n) throw badInput("amount must be above zero", "amount");
-      const debtor = partyRecord(req.debtor, bicOf(req.debtor?.bic, req.sourceBic, "debtor"));
-      const creditor = partyRecord(req.creditor, bicOf(req.creditor?.bic, req.destinationBic, "creditor"));
-      const party = (record: PartyRecord) => {
-        const account = accountOf(record);
-        return { name: record.name, ...(account ? { account } : {}), ...(record.bic ? { agentBic: record.bic } : {}) };
-      };
-      const instruction: PaymentInstruction = {
-        debtor: party(debtor),
-        creditor: party(creditor),
-        amount: formatMoney(amount.amountMinor, req.currency),
-        currency: req.currency,
-        reference: req.reference,
-        urgent: req.urgent,
-        requestedRail,
-      };
-      const choice = chooseRail(instruction, { ...defaultRoutingConfig, fedwireThresholdAmountMinor: config.fedwireThresholdMinor });
-      if (choice.rail === null || choice.violations.length > 0) {
-        const first = choice.violations[0];
-        throw badInput(
-          `payment refused${choice.rail ? ` for ${choice.rail}` : ""}: ${choice.violations.map((v) => v.message).join("; ")}`,
-          first?.field,
-        );
+      const { fields, requestHash } = readPaymentRequest(req, config);
+      if (who.customerOnly && !(await ownsAccount(who.principal.subject, fields.debtorAccount))) {
+        throw new DomainError(Code.PermissionDenied, `account ${fields.debtorAccount} is not yours`, "debtor_account");
       }
-      const rail = choice.rail;
-      const messageFormat = messageFormatFor(rail, formatNames[req.messageFormat]);
-      const debtorAccount = req.debtorAccount || (debtor.bic ? `bank-${debtor.bic}-${req.currency}` : "");
-      if (debtorAccount === "") throw badInput("debtor_account is required (or source_bic, for a bank's own payment)", "debtor_account");
-      if (!ledgerAccountId.test(debtorAccount))
-        throw badInput(`debtor_account "${debtorAccount}" is not a ledger account id`, "debtor_account");
-      if (who.customerOnly && !(await ownsAccount(who.principal.subject, debtorAccount))) {
-        throw new DomainError(Code.PermissionDenied, `account ${debtorAccount} is not yours`, "debtor_account");
-      }
-      const charges = (req.charges || "SHA") as Charges;
-      // The rail's message is built now, once, and thrown away: whatever the scheme rules
-      // refuse (a SEPA creditor without its bank's BIC, say) is a 400 before anything moves.
-      const paymentId = req.paymentId || generatedPaymentId();
-      const fields = {
-        paymentId,
-        rail,
-        railReason: choice.reason,
-        debtorAccount,
-        amountMinor: amount.amountMinor,
-        currency: req.currency,
-        reference: req.reference,
-        debtor,
-        creditor,
-        urgent: req.urgent,
-        charges,
-        messageFormat,
-        uetr: randomUUID(),
-      };
-      try {
-        const draft = { ...fields, state: "VALIDATED", stateReason: "", createdAt: new Date() } as const;
-        if (rail === "ACH")
-          buildAchFile([draft], { now: draft.createdAt, fileIdModifier: "A", originRouting: config.abaRouting, originName: "QENEX" });
-        else buildCreditTransfer(draft, { now: draft.createdAt, ourBic: config.bic });
-      } catch (error) {
-        if (isMessageRefusal(error)) throw badInput(`payment refused for ${rail}: ${error.message}`);
-        throw error;
-      }
-      // What a retry must repeat: everything the caller chose (not the generated UETR).
-      const { paymentId: _id, uetr: _uetr, railReason: _reason, ...content } = fields;
-      const requestHash = createHash("sha256")
-        .update(JSON.stringify({ ...content, amountMinor: content.amountMinor.toString(), requestedRail }))
-        .digest("hex");
-      const { row, existed } = await store.create(
-        { ...fields, requestHash, createdBy: who.principal.subject },
-        `api:${who.principal.subject}`,
-      );
-      if (existed && (row.requestHash !== requestHash || row.createdBy !== who.principal.subject)) {
-        throw new DomainError(Code.AlreadyExists, `payment ${paymentId} exists with different content`, "payment_id");
+      const subject = who.principal.subject;
+      const { row, existed } = await store.create({ ...fields, requestHash, createdBy: subject }, `api:${subject}`);
+      if (existed && (row.requestHash !== requestHash || row.createdBy !== subject)) {
+        throw new DomainError(Code.AlreadyExists, `payment ${fields.paymentId} exists with different content`, "payment_id");
       }
       return { payment: paymentToProto(row), existed };
     },
