@@ -1,27 +1,14 @@
-// The PaymentsService RPCs. CreatePayment validates and routes synchronously (bad input is a
-// 400 and nothing is stored); everything after VALIDATED happens in the workers.
-import { createHash } from "node:crypto";
-import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+// The PaymentsService RPCs, thin: each authorizes, then reads or writes through the store;
+// CreatePayment answers at VALIDATED and everything after happens in the workers.
+import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import {
-  DeadLetterSchema,
-  EntryStatus,
-  type IngestedEntry,
-  IngestedEntrySchema,
-  IngestMessageResponseSchema,
-  MessageFormat,
-  PaymentState,
-  type PaymentsService,
-  Rail,
-} from "@qenex/gen/qenex/payments/v1/payments_pb.js";
+import { DeadLetterSchema, PaymentState, type PaymentsService, Rail } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { Disposition } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import {
   DomainError,
   decodePageToken,
   encodePageToken,
-  formatMoney,
   type Logger,
   type PaymentsConfig,
   type Principal,
@@ -30,12 +17,12 @@ import {
 } from "@qenex/platform";
 import { cancellableStates, finalStates } from "../domain/lifecycle.js";
 import type { PaymentState as StateName } from "../domain/payment.js";
-import { InboundError, parseInbound } from "../rails/inbound.js";
 import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Rail as RailName } from "../validation/rails.js";
 import { messageToProto, paymentToProto, railByEnum, transitionToProto } from "./convert.js";
-import { badInput, ledgerAccountId, readPaymentRequest } from "./payment-request.js";
-import { settlementAccount, transferIds } from "./processor.js";
+import { createIngest } from "./ingest.js";
+import { badInput, readPaymentRequest } from "./payment-request.js";
+import { transferIds } from "./processor.js";
 import type { Upstreams } from "./upstreams.js";
 
 const staff: readonly Role[] = ["admin", "operator", "service"];
@@ -66,8 +53,6 @@ function authorize(ctx: HandlerContext, method: Method): { principal: Principal;
 
 const pageSizeDefault = 100;
 const pageSizeMax = 1000;
-/** Entries credited per ledger call when ingesting a file. */
-const ingestBatchSize = 1000;
 const watchRecheckMs = 1000;
 /** Open WatchPayment streams per process; more are refused rather than slow everyone. */
 export const watchersMax = 1000;
@@ -84,6 +69,7 @@ export type HandlerDeps = {
 
 export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof PaymentsService> {
   const { store, upstreams, config } = deps;
+  const ingest = createIngest(deps);
 
   async function ownsAccount(subject: string, accountId: string): Promise<boolean> {
     try {
@@ -300,101 +286,7 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
 
     async ingestMessage(req, ctx) {
       authorize(ctx, "ingestMessage");
-      let inbound: ReturnType<typeof parseInbound>;
-      try {
-        inbound = parseInbound(req.content);
-      } catch (error) {
-        if (error instanceof InboundError) throw badInput(`message refused: ${error.message}`, "content");
-        throw error;
-      }
-      const messageId = `${inbound.format}:${inbound.messageId}`;
-      const contentHash = createHash("sha256").update(req.content).digest("hex");
-      const format =
-        inbound.format === "MT103" ? MessageFormat.MT103 : inbound.format === "NACHA" ? MessageFormat.NACHA : MessageFormat.ISO20022;
-      const earlier = await store.ingested(store.db, messageId);
-      if (earlier) return answerFromEarlier(earlier, contentHash, messageId);
-      const rail: RailName = inbound.format === "NACHA" ? "ACH" : "SWIFT";
-      const idPrefix = `in-${createHash("sha256").update(messageId).digest("hex").slice(0, 24)}`;
-      const entries: IngestedEntry[] = [];
-      for (let start = 0; start < inbound.entries.length; start += ingestBatchSize) {
-        const slice = inbound.entries.slice(start, start + ingestBatchSize);
-        // A beneficiary named only by its bank (MT103 :59A:) has no account of ours to credit.
-        for (const entry of slice.filter((e) => !ledgerAccountId.test(e.creditorAccount))) {
-          entries.push(
-            create(IngestedEntrySchema, {
-              index: entry.index,
-              creditorAccount: entry.creditorAccount,
-              creditorName: entry.creditorName,
-              amount: { currency: entry.currency, amount: formatMoney(entry.amountMinor, entry.currency) },
-              reference: entry.reference,
-              status: EntryStatus.NO_ACCOUNT,
-              reason:
-                entry.creditorAccount === ""
-                  ? "the message names no beneficiary account"
-                  : `"${entry.creditorAccount}" is not an account id of ours`,
-            }),
-          );
-        }
-        const batch = slice.filter((e) => ledgerAccountId.test(e.creditorAccount));
-        if (batch.length === 0) continue;
-        for (const currency of new Set(batch.map((entry) => entry.currency))) await deps.ensureSettlementAccount(rail, currency);
-        const response = await upstreams.ledger.call((options) =>
-          upstreams.ledger.client.createTransfers(
-            {
-              transfers: batch.map((entry) => ({
-                transferId: `${idPrefix}-${entry.index}`,
-                sourceAccount: settlementAccount(rail, entry.currency),
-                destinationAccount: entry.creditorAccount,
-                amount: formatMoney(entry.amountMinor, entry.currency),
-                currency: entry.currency,
-                reference: `inbound ${inbound.format} ${inbound.messageId} #${entry.index} ${entry.reference}`.slice(0, 256),
-                kind: TransferKind.TRANSFER,
-              })),
-            },
-            options,
-          ),
-        );
-        batch.forEach((entry, i) => {
-          const result = response.results[i];
-          const credited = result?.status === CreateTransferStatus.CREATED || result?.status === CreateTransferStatus.EXISTS;
-          const noAccount =
-            result?.status === CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND ||
-            result?.status === CreateTransferStatus.DESTINATION_ACCOUNT_CLOSED ||
-            result?.status === CreateTransferStatus.CURRENCY_MISMATCH;
-          if (!credited && !noAccount) {
-            throw new DomainError(
-              Code.Internal,
-              `ledger refused entry ${entry.index}: ${result ? CreateTransferStatus[result.status] : "no result"}; ingest again to finish`,
-            );
-          }
-          entries.push(
-            create(IngestedEntrySchema, {
-              index: entry.index,
-              creditorAccount: entry.creditorAccount,
-              creditorName: entry.creditorName,
-              amount: { currency: entry.currency, amount: formatMoney(entry.amountMinor, entry.currency) },
-              reference: entry.reference,
-              status: credited ? EntryStatus.CREDITED : EntryStatus.NO_ACCOUNT,
-              transferId: credited ? `${idPrefix}-${entry.index}` : "",
-              reason: credited ? "" : (result?.message ?? ""),
-            }),
-          );
-        });
-      }
-      entries.sort((a, b) => a.index - b.index);
-      const response = create(IngestMessageResponseSchema, { messageId, format, entries, existed: false });
-      if (!(await store.recordIngest(messageId, inbound.format, contentHash, toJsonString(IngestMessageResponseSchema, response)))) {
-        const recorded = await store.ingested(store.db, messageId);
-        if (recorded) return answerFromEarlier(recorded, contentHash, messageId);
-      }
-      return response;
+      return ingest(req.content);
     },
   };
-
-  function answerFromEarlier(earlier: { contentHash: string; result: string }, contentHash: string, messageId: string) {
-    if (earlier.contentHash !== contentHash) {
-      throw new DomainError(Code.AlreadyExists, `message ${messageId} was ingested before with different content`, "content");
-    }
-    return { ...fromJsonString(IngestMessageResponseSchema, earlier.result), existed: true };
-  }
 }
