@@ -396,6 +396,7 @@ describe("payments end to end", () => {
       Code.FailedPrecondition,
     );
     expect((await failure(payments.client(["auditor"]).listDeadLetters({}))).code).toBe(Code.PermissionDenied);
+    expect(await (await fetch(`${payments.url}/metrics`)).text()).toMatch(/qenex_payments_dead_letters_total\{kind="network-event"\} 1/);
     expect((await payments.client().getPayment({ paymentId })).payment?.state).toBe(PaymentState.SETTLED);
     expect(await balanceOf(debtorAccount)).toEqual({ balance: "99957.00", available: "99957.00" });
   });

@@ -14,10 +14,8 @@ import { startWorkers } from "./workers.js";
 export type PaymentsOptions = {
   ledgerUrl?: string;
   riskUrl?: string;
-  /** A network per rail; the simulated ones from config when absent. */
+  /** A network per rail, where a real bank connection plugs in; the simulated ones from config when absent. */
   networks?: Readonly<Record<Rail, ClearingNetwork>>;
-  /** false: serve the RPCs but run no workers (tests of a process that has crashed). */
-  workers?: boolean;
 };
 
 export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): BoundServices {
@@ -36,7 +34,7 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     (Object.fromEntries(
       rails.map((rail) => [rail, createSimulatedNetwork({ db, rail, ourBic: config.payments.bic, ...simulation })]),
     ) as Record<Rail, ClearingNetwork>);
-  const processor = createProcessor({ store, upstreams, networks, config: config.payments, logger });
+  const processor = createProcessor({ store, upstreams, networks, config: config.payments, logger, metrics });
 
   // WatchPayment waits on NOTIFY; a periodic recheck covers a lost notification.
   const waiters = new Map<string, Set<() => void>>();
@@ -72,14 +70,11 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     ensureSettlementAccount: processor.ensureSettlementAccount,
     waitForTransition,
   });
-  const workers =
-    options.workers === false
-      ? undefined
-      : startWorkers({ store, processor, networks: Object.values(networks), config: config.payments, logger, metrics });
+  const workers = startWorkers({ store, processor, networks: Object.values(networks), config: config.payments, logger, metrics });
   return {
     services: [binding(PaymentsService, impl)],
     async stop() {
-      await workers?.stop();
+      await workers.stop();
       await (await unlisten)?.();
     },
   };

@@ -13,6 +13,7 @@ import { readSubmission } from "../rails/submission.js";
 import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
 import type { Job, PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Rail } from "../validation/rails.js";
+import type { PaymentsMetrics } from "./metrics.js";
 import type { Upstreams } from "./upstreams.js";
 
 export const transferIds = {
@@ -33,6 +34,7 @@ export type ProcessorDeps = {
   networks: Readonly<Record<Rail, ClearingNetwork>>;
   config: PaymentsConfig;
   logger: Logger;
+  metrics: Pick<PaymentsMetrics, "deadLettered">;
   now?: () => Date;
 };
 
@@ -47,7 +49,7 @@ const ledgerFailuresThatReject = new Map<CreateTransferStatus, string>([
 ]);
 
 export function createProcessor(deps: ProcessorDeps) {
-  const { store, upstreams, networks, config, logger } = deps;
+  const { store, upstreams, networks, config, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const ensuredAccounts = new Set<string>();
 
@@ -357,6 +359,8 @@ export function createProcessor(deps: ProcessorDeps) {
         await tx.query("ROLLBACK TO SAVEPOINT network_event");
         const message = error instanceof Error ? error.message : String(error);
         await store.parkNetworkEvent(tx, event, message);
+        // Counted before the delivery commits: a rare rollback over-counts an alert, never hides one.
+        metrics.deadLettered("network-event");
         logger.error(
           { eventId: event.eventId, paymentId: event.paymentId, err: message },
           "network event cannot be applied; parked in payment_dead_letters",
