@@ -14,30 +14,15 @@ import {
   TransitionSchema,
 } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { formatMoney } from "@qenex/platform";
-import type { MessageFormat as FormatName } from "../domain/payment.js";
 import type { PaymentRow, StoredMessage, TransitionRow } from "../store/payment-store.js";
-import type { Rail as RailName } from "../validation/rails.js";
 
-export const railOf: Readonly<Record<RailName, Rail>> = { SWIFT: Rail.SWIFT, SEPA: Rail.SEPA, ACH: Rail.ACH, FEDWIRE: Rail.FEDWIRE };
-
-export const railByEnum: Readonly<Record<number, RailName>> = {
-  [Rail.SWIFT]: "SWIFT",
-  [Rail.SEPA]: "SEPA",
-  [Rail.ACH]: "ACH",
-  [Rail.FEDWIRE]: "FEDWIRE",
-};
-
-export const formatOf: Readonly<Record<FormatName, MessageFormat>> = {
-  ISO20022: MessageFormat.ISO20022,
-  MT103: MessageFormat.MT103,
-  NACHA: MessageFormat.NACHA,
-  FEDWIRE_TAGS: MessageFormat.FEDWIRE_TAGS,
-};
+// The generated enums' value names are the domain's names (Rail.SWIFT, MessageFormat.MT103,
+// PaymentState.SETTLED), so each converts both ways by name.
 
 export function paymentToProto(row: PaymentRow, transitions: readonly TransitionRow[] = []): Payment {
   return create(PaymentSchema, {
     paymentId: row.paymentId,
-    rail: railOf[row.rail],
+    rail: Rail[row.rail],
     railReason: row.railReason,
     state: PaymentState[row.state],
     stateReason: row.stateReason,
@@ -48,7 +33,7 @@ export function paymentToProto(row: PaymentRow, transitions: readonly Transition
     creditor: row.creditor,
     urgent: row.urgent,
     charges: row.charges,
-    messageFormat: formatOf[row.messageFormat],
+    messageFormat: MessageFormat[row.messageFormat],
     uetr: row.uetr,
     riskScore: row.riskScore,
     riskDecision: row.riskDecision,
@@ -79,7 +64,7 @@ export function messageToProto(message: StoredMessage): PaymentMessage {
   return create(PaymentMessageSchema, {
     messageId: message.messageId,
     direction: message.direction === "SENT" ? MessageDirection.SENT : MessageDirection.RECEIVED,
-    format: formatOf[message.format],
+    format: MessageFormat[message.format],
     messageType: message.messageType,
     content: new TextEncoder().encode(message.content),
     at: timestampFromDate(message.at),

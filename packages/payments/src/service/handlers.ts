@@ -17,9 +17,9 @@ import {
 } from "@qenex/platform";
 import { cancellableStates, finalStates } from "../domain/lifecycle.js";
 import type { PaymentState as StateName } from "../domain/payment.js";
-import type { PaymentRow, PaymentStore } from "../store/payment-store.js";
+import { isListKey, type PaymentRow, type PaymentStore } from "../store/payment-store.js";
 import type { Rail as RailName } from "../validation/rails.js";
-import { messageToProto, paymentToProto, railByEnum, transitionToProto } from "./convert.js";
+import { messageToProto, paymentToProto, transitionToProto } from "./convert.js";
 import { createIngest } from "./ingest.js";
 import { badInput, readPaymentRequest } from "./payment-request.js";
 import { transferIds } from "./processor.js";
@@ -133,23 +133,19 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
     async listPayments(req, ctx) {
       const who = authorize(ctx, "listPayments");
       const limit = Math.min(req.page?.pageSize || pageSizeDefault, pageSizeMax);
-      const afterKey = decodePageToken(req.page?.pageToken ?? "", (key) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\|[A-Za-z0-9_-]{1,40}$/.test(key));
+      const afterKey = decodePageToken(req.page?.pageToken ?? "", isListKey);
       if (afterKey === undefined) throw badInput("page_token is not a token this server issued", "page.page_token");
-      const [createdAt = "", paymentId = ""] = afterKey.split("|");
-      const rows = await store.list({
+      const { rows, nextKey } = await store.list({
         ...(req.state !== PaymentState.UNSPECIFIED ? { state: PaymentState[req.state] as StateName } : {}),
-        ...(req.rail !== Rail.UNSPECIFIED ? { rail: railByEnum[req.rail] } : {}),
+        ...(req.rail !== Rail.UNSPECIFIED ? { rail: Rail[req.rail] as RailName } : {}),
         ...(req.debtorAccount ? { debtorAccount: req.debtorAccount } : {}),
         ...(who.customerOnly ? { createdBy: who.principal.subject } : {}),
         ...(req.createdAfter ? { createdAfter: timestampDate(req.createdAfter) } : {}),
         ...(req.createdBefore ? { createdBefore: timestampDate(req.createdBefore) } : {}),
-        ...(afterKey ? { after: { createdAt, paymentId } } : {}),
-        limit: limit + 1,
+        ...(afterKey ? { afterKey } : {}),
+        limit,
       });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1] as (PaymentRow & { createdAtText: string }) | undefined;
-      const nextPageToken = rows.length > limit && last ? encodePageToken(`${last.createdAtText}|${last.paymentId}`) : "";
-      return { payments: page.map((row) => paymentToProto(row)), page: { nextPageToken } };
+      return { payments: rows.map((row) => paymentToProto(row)), page: { nextPageToken: nextKey ? encodePageToken(nextKey) : "" } };
     },
 
     async *watchPayment(req, ctx) {

@@ -25,12 +25,6 @@ import type { Upstreams } from "./upstreams.js";
 /** Entries credited per ledger call. */
 const ingestBatchSize = 1000;
 
-const formats: Readonly<Record<InboundMessage["format"], MessageFormat>> = {
-  MT103: MessageFormat.MT103,
-  ISO20022: MessageFormat.ISO20022,
-  NACHA: MessageFormat.NACHA,
-};
-
 const creditedStatuses = new Set([CreateTransferStatus.CREATED, CreateTransferStatus.EXISTS]);
 const noAccountStatuses = new Set([
   CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND,
@@ -121,7 +115,7 @@ export function createIngest(deps: {
       if (batch.length > 0) entries.push(...(await credit(inbound, batch, rail, idPrefix)));
     }
     entries.sort((a, b) => a.index - b.index);
-    const response = create(IngestMessageResponseSchema, { messageId, format: formats[inbound.format], entries, existed: false });
+    const response = create(IngestMessageResponseSchema, { messageId, format: MessageFormat[inbound.format], entries, existed: false });
     if (!(await store.recordIngest(messageId, inbound.format, contentHash, toJsonString(IngestMessageResponseSchema, response)))) {
       // Another call ingested it at the same time: its outcome (the same transfers) stands.
       const recorded = await store.ingested(store.db, messageId);

@@ -58,14 +58,6 @@ function bicOf(partyBic: string | undefined, seedBic: string, field: string): st
   return party || seedBic;
 }
 
-const formatNames: Readonly<Record<number, FormatName | undefined>> = {
-  [MessageFormat.UNSPECIFIED]: undefined,
-  [MessageFormat.ISO20022]: "ISO20022",
-  [MessageFormat.MT103]: "MT103",
-  [MessageFormat.NACHA]: "NACHA",
-  [MessageFormat.FEDWIRE_TAGS]: "FEDWIRE_TAGS",
-};
-
 function messageFormatFor(rail: RailName, requested: FormatName | undefined): FormatName {
   const allowed: Readonly<Record<RailName, readonly FormatName[]>> = {
     SWIFT: ["ISO20022", "MT103"],
@@ -159,7 +151,10 @@ export function readPaymentRequest(
     creditor,
     urgent: req.urgent,
     charges: (req.charges || "SHA") as Charges,
-    messageFormat: messageFormatFor(choice.rail, formatNames[req.messageFormat]),
+    messageFormat: messageFormatFor(
+      choice.rail,
+      req.messageFormat === MessageFormat.UNSPECIFIED ? undefined : (MessageFormat[req.messageFormat] as FormatName),
+    ),
     uetr: randomUUID(),
   };
   dryBuild(fields, config);

@@ -134,6 +134,11 @@ export interface NewPayment extends Omit<PaymentRecord, "state" | "stateReason" 
   readonly createdBy: string;
 }
 
+/** Whether `key` has the shape of a key list() hands out (created_at|payment_id). */
+export function isListKey(key: string): boolean {
+  return /^\d{4}-\d\d-\d\dT[\d:.]+Z\|[A-Za-z0-9_-]{1,40}$/.test(key);
+}
+
 export interface ListFilter {
   readonly state?: PaymentState;
   readonly rail?: Rail;
@@ -141,8 +146,8 @@ export interface ListFilter {
   readonly createdBy?: string;
   readonly createdAfter?: Date;
   readonly createdBefore?: Date;
-  /** Resume after this (created_at, payment_id), newest first. */
-  readonly after?: { createdAt: string; paymentId: string };
+  /** Resume after this key (a previous page's nextKey); newest first. */
+  readonly afterKey?: string;
   readonly limit: number;
 }
 
@@ -284,16 +289,6 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       return updated;
     },
 
-    async patch(tx: Queryable, paymentId: string, patch: PaymentPatch): Promise<void> {
-      const sets: string[] = [];
-      const params: unknown[] = [paymentId];
-      for (const [key, value] of Object.entries(patch) as [keyof PaymentPatch, unknown][]) {
-        params.push(value);
-        sets.push(`${patchColumns[key]} = $${params.length}`);
-      }
-      if (sets.length > 0) await tx.query(`UPDATE payments SET ${sets.join(", ")} WHERE payment_id = $1`, params);
-    },
-
     async transitions(q: Queryable, paymentId: string, afterSequence = 0n, limit = 1000): Promise<TransitionRow[]> {
       const { rows } = await q.query(
         "SELECT * FROM payment_transitions WHERE payment_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
@@ -302,7 +297,8 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       return rows.map(transitionOf);
     },
 
-    async list(filter: ListFilter): Promise<PaymentRow[]> {
+    /** One page, newest first, and the key the next page starts after (undefined on the last page). */
+    async list(filter: ListFilter): Promise<{ rows: PaymentRow[]; nextKey: string | undefined }> {
       const where: string[] = [];
       const params: unknown[] = [];
       const add = (sql: string, value: unknown) => {
@@ -315,18 +311,23 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       if (filter.createdBy !== undefined) add("created_by = ?", filter.createdBy);
       if (filter.createdAfter) add("created_at >= ?", filter.createdAfter);
       if (filter.createdBefore) add("created_at < ?", filter.createdBefore);
-      if (filter.after) {
-        params.push(filter.after.createdAt, filter.after.paymentId);
+      if (filter.afterKey) {
+        const [createdAt, paymentId] = filter.afterKey.split("|");
+        params.push(createdAt, paymentId);
         where.push(`(created_at, payment_id) < ($${params.length - 1}::timestamptz, $${params.length})`);
       }
-      params.push(filter.limit);
+      // One row more than the page tells whether another page follows.
+      params.push(filter.limit + 1);
       const { rows } = await db.query(
         `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_text FROM payments
          ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
          ORDER BY created_at DESC, payment_id DESC LIMIT $${params.length}`,
         params,
       );
-      return rows.map((row) => Object.assign(paymentOf(row), { createdAtText: String(row.created_at_text) }));
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      const nextKey = rows.length > filter.limit && last ? `${last.created_at_text}|${last.payment_id}` : undefined;
+      return { rows: page.map(paymentOf), nextKey };
     },
 
     /** Schedules a job unless one with the same dedupe key is already waiting. */
