@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AccountType, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { createAuth } from "@qenex/platform";
+import { anyFreePortsEnv, createAuth } from "@qenex/platform";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 const cliMainPath = path.join(repoRoot, "packages/cli/src/main.ts");
@@ -66,11 +66,7 @@ async function startMesh(): Promise<{ ledgerUrl: string; edgeUrl: string; stop()
     env: {
       ...process.env,
       QENEX_DATA_DIR: dataDir,
-      QENEX_LEDGER_PORT: "0",
-      QENEX_EDGE_PORT: "0",
-      QENEX_AUTH_PORT: "0",
-      QENEX_RISK_PORT: "0",
-      QENEX_PAYMENTS_PORT: "0",
+      ...anyFreePortsEnv,
       QENEX_HOST: "127.0.0.1",
       QENEX_JWT_SECRET: jwtSecret,
       QENEX_AUDIT_KEY: auditKey,

@@ -22,7 +22,7 @@ import {
   LedgerService,
   TransferKind,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { createAuth } from "@qenex/platform";
+import { anyFreePortsEnv, createAuth } from "@qenex/platform";
 import pg from "pg";
 
 type PgQueryable = pg.Pool | pg.PoolClient;
@@ -194,11 +194,7 @@ async function startLedgerProcess(databaseUrl: string): Promise<LedgerProcess> {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
-      QENEX_LEDGER_PORT: "0",
-      QENEX_EDGE_PORT: "0",
-      QENEX_AUTH_PORT: "0",
-      QENEX_RISK_PORT: "0",
-      QENEX_PAYMENTS_PORT: "0",
+      ...anyFreePortsEnv,
       QENEX_HOST: "127.0.0.1",
       QENEX_JWT_SECRET: jwtSecret,
       QENEX_AUDIT_KEY: auditKey,

@@ -7,6 +7,9 @@ export { ensureFirstAdmin, firstAdminUsername } from "./first-admin.js";
 export { scryptParams } from "./passwords.js";
 export { authMigrations } from "./store/migrations.js";
 
+/** Signing in, refreshing and signing out need no access token: they are how a caller gets or drops one. */
+export const authPublicMethods = ["issueToken", "refreshToken", "revokeToken"] as const;
+
 /** The auth service's RPC binding for platform's startService(); signing in and refreshing need no token. */
 export function bindAuth(deps: ServiceDeps): BoundServices {
   const { config, db } = deps;
@@ -17,5 +20,5 @@ export function bindAuth(deps: ServiceDeps): BoundServices {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
-  return { services: [binding(AuthService, impl, { publicMethods: ["issueToken", "refreshToken", "revokeToken"] })] };
+  return { services: [binding(AuthService, impl, { publicMethods: authPublicMethods })] };
 }

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { anyFreePortsEnv } from "@qenex/platform";
 import { afterEach, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -22,11 +23,7 @@ function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
     // The harness's key: servers sharing a test database must extend one audit chain.
     QENEX_AUDIT_KEY: "test-audit-key-test-audit-key-test-0123",
     QENEX_DATA_DIR: dataDir,
-    QENEX_LEDGER_PORT: "0",
-    QENEX_EDGE_PORT: "0",
-    QENEX_AUTH_PORT: "0",
-    QENEX_RISK_PORT: "0",
-    QENEX_PAYMENTS_PORT: "0",
+    ...anyFreePortsEnv,
     QENEX_HOST: "127.0.0.1",
     QENEX_LOG_LEVEL: "warn",
   };

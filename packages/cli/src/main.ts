@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `qenex` command: start the mesh, mint a token, operate the ledger.
 import { parseArgs } from "node:util";
-import { authMigrations, bindAuth, ensureFirstAdmin } from "@qenex/auth";
+import { authMigrations, authPublicMethods, bindAuth, ensureFirstAdmin } from "@qenex/auth";
 import { startEdge } from "@qenex/edge";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
@@ -81,7 +81,7 @@ async function start(): Promise<void> {
   const edge = await startEdge(config, {
     upstreams: [
       { service: LedgerService, url: ledger.server.url },
-      { service: AuthService, url: auth.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
+      { service: AuthService, url: auth.server.url, publicMethods: authPublicMethods },
       { service: RiskService, url: risk.server.url },
       { service: PaymentsService, url: payments.server.url },
     ],

@@ -5,12 +5,12 @@
 // it carries a valid token) and answered with CORS headers for the configured origins.
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import type { DescService, JsonValue, Message } from "@bufbuild/protobuf";
+import type { JsonValue, Message } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
-import type { Auth, Logger, Principal, RateLimitRule } from "@qenex/platform";
-import { messageBytesMax, timeoutMsMax } from "@qenex/platform";
+import type { Auth, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
+import { messageBytesMax, procedurePaths, timeoutMsMax } from "@qenex/platform";
 import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
@@ -23,9 +23,8 @@ import { callMethod, createRpcProxy, createUpstreamClients, type Upstream } from
 type Request = http.IncomingMessage;
 type Response = http.ServerResponse;
 
-export type RateLimiter = {
-  take(key: string, rule: RateLimitRule): Promise<{ allowed: boolean; retryAfterMs: number; decided: boolean }>;
-};
+/** The edge only takes from buckets; a test may hand it a limiter with just that. */
+export type RateLimiter = Pick<PlatformRateLimiter, "take">;
 
 export type Probe = { name: string; check(): Promise<void> };
 
@@ -188,11 +187,7 @@ export function createEdgeHandler(options: EdgeOptions) {
 
 /** /openapi.json and /docs, generated once from the routes the edge serves. */
 function describe(options: EdgeOptions): Map<string, { headers: Record<string, string>; body: string }> {
-  const publicOperations = new Set(
-    options.upstreams.flatMap((u) =>
-      (u.publicMethods ?? []).map((name) => `/${u.service.typeName}/${u.service.method[name]?.name ?? name}`),
-    ),
-  );
+  const publicOperations = new Set(options.upstreams.flatMap((u) => procedurePaths(u.service, u.publicMethods ?? [])));
   const document = openApiDocument(
     options.upstreams.map((u) => u.service),
     { title: "QENEX mesh", version: options.version },
@@ -413,5 +408,3 @@ function sendJson(res: Response, status: number, body: JsonValue | object): void
 function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusOf(error.code)): void {
   sendJson(res, httpStatus, statusJson(error));
 }
-
-export type { DescService };

@@ -3,7 +3,7 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { createMemoryRateLimiter } from "@qenex/platform";
+import { createLogger, createMemoryRateLimiter, createRateLimiter } from "@qenex/platform";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./testing/harness.js";
@@ -107,15 +107,16 @@ describe("rate limits", () => {
   });
 
   it("a limiter that cannot decide (store down) fails closed with 503 when so configured", async () => {
-    const down = await startTestEdge({
-      rateLimiter: { take: async () => ({ allowed: false, decided: false, retryAfterMs: 1000, remaining: 0 }) },
-    });
+    // The real Redis limiter, set to fail closed, pointed at a port where no Redis listens.
+    const limiter = createRateLimiter("redis://127.0.0.1:1", { whenStoreDown: "closed", logger: createLogger("edge-test", "silent") });
+    const down = await startTestEdge({ rateLimiter: limiter });
     try {
       const response = await fetch(`${down.url}/v1/echo/x`, { headers: { authorization: `Bearer ${await down.token()}` } });
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("1");
     } finally {
       await down.stop();
+      await limiter.close();
     }
   });
 });

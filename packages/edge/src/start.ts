@@ -16,7 +16,6 @@ export async function startEdge(
     upstreams: readonly Upstream[];
     probes: readonly Probe[];
     kv: Kv;
-    pages?: Readonly<Record<string, { contentType: string; body: string }>>;
   },
 ): Promise<EdgeProcess> {
   const logger = createLogger("edge", config.logLevel);

@@ -70,6 +70,37 @@ export function createAuth(secret: string): Auth {
   };
 }
 
+/** Service tokens are minted for an hour and renewed five minutes before they expire. */
+const serviceTokenTtlSeconds = 3600;
+const serviceTokenRenewBeforeMs = 300_000;
+
+/**
+ * The bearer token one service presents to another (`service` role), minted when first needed
+ * and again when it nears expiry. A failed mint is not remembered: the next call tries again.
+ */
+export function serviceTokens(auth: Auth, subject: string): () => Promise<string> {
+  let token: { value: Promise<string>; renewAtMs: number } | undefined;
+  return () => {
+    if (!token || Date.now() >= token.renewAtMs) {
+      const value = auth.issue({ subject, roles: ["service"] }, serviceTokenTtlSeconds);
+      const minted = { value, renewAtMs: Date.now() + serviceTokenTtlSeconds * 1000 - serviceTokenRenewBeforeMs };
+      token = minted;
+      value.catch(() => {
+        if (token === minted) token = undefined;
+      });
+    }
+    return token.value;
+  };
+}
+
+/** An interceptor that sends `token()` as the bearer token, unless the call carries its own. */
+export function bearerInterceptor(token: () => Promise<string>): Interceptor {
+  return (next) => async (req) => {
+    if (!req.header.has("authorization")) req.header.set("authorization", `Bearer ${await token()}`);
+    return next(req);
+  };
+}
+
 /** Health and reflection stay open, as Kubernetes probes, grpcurl and buf curl expect. */
 function isPublic(typeName: string): boolean {
   return typeName.startsWith("grpc.health.") || typeName.startsWith("grpc.reflection.");

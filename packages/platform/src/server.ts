@@ -48,6 +48,11 @@ export type ServiceBinding = {
 };
 
 /** Pairs a service with its handlers, type-checked against that service. */
+/** The procedure paths ("/pkg.Service/Method") of a service's methods named by local name ("issueToken"). */
+export function procedurePaths(service: DescService, methods: readonly string[]): string[] {
+  return methods.map((m) => `/${service.typeName}/${service.method[m]?.name ?? m}`);
+}
+
 export function binding<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
@@ -98,11 +103,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       metrics.interceptor,
       createAuthInterceptor(
         options.auth,
-        new Set(
-          options.services.flatMap(({ service, publicMethods }) =>
-            (publicMethods ?? []).map((m) => `/${service.typeName}/${service.method[m]?.name ?? m}`),
-          ),
-        ),
+        new Set(options.services.flatMap(({ service, publicMethods }) => procedurePaths(service, publicMethods ?? []))),
       ),
       createValidateInterceptor({ validator: createValidator({ regexMatch }) }),
       ...(options.interceptors ?? []),

@@ -1,6 +1,6 @@
 // The risk service for platform's startService(), and the library surface other packages use.
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { type BoundServices, binding, createAuth, type Db, resolveJwtSecret, type ServiceDeps } from "@qenex/platform";
+import { type BoundServices, binding, createAuth, type Db, resolveJwtSecret, type ServiceDeps, serviceTokens } from "@qenex/platform";
 import type { LedgerSource } from "./ledger-feed.js";
 import { createRiskMetrics } from "./metrics.js";
 import { startTransferMonitor } from "./monitor.js";
@@ -34,28 +34,11 @@ export type RiskOptions = {
   monitorStartAfter?: bigint | undefined;
 };
 
-/** Service tokens are minted for an hour and renewed five minutes before they expire. */
-const serviceTokenTtlSeconds = 3600;
-
 export function bindRisk(deps: ServiceDeps, options: RiskOptions = {}): BoundServices {
   const { db, kv, logger, config } = deps;
   const ledgerUrl = options.ledgerUrl ?? config.ledgerUrl;
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));
-  let token: { value: Promise<string>; renewAtMs: number } | undefined;
-  const ledger: LedgerSource | undefined = ledgerUrl
-    ? {
-        url: ledgerUrl,
-        token: () => {
-          if (!token || Date.now() >= token.renewAtMs) {
-            token = {
-              value: auth.issue({ subject: "risk", roles: ["service"] }, serviceTokenTtlSeconds),
-              renewAtMs: Date.now() + (serviceTokenTtlSeconds - 300) * 1000,
-            };
-          }
-          return token.value;
-        },
-      }
-    : undefined;
+  const ledger: LedgerSource | undefined = ledgerUrl ? { url: ledgerUrl, token: serviceTokens(auth, "risk") } : undefined;
   const store = createRiskStore(db);
   const sanctions = createSanctionsStore(db);
   const parties = createPartyStore(db);

@@ -3,10 +3,11 @@
 // account holder's act is scored: posted and pending transfers (not opening balances, the
 // resolution of a pending transfer, reversals or expiries).
 import { create } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService, type Transfer, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type ScoreTransactionRequest, ScoreTransactionRequestSchema } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
+import { bearerInterceptor } from "@qenex/platform";
 
 export type LedgerSource = {
   url: string;
@@ -15,11 +16,7 @@ export type LedgerSource = {
 };
 
 export function ledgerClient(source: LedgerSource): Client<typeof LedgerService> {
-  const bearer: Interceptor = (next) => async (req) => {
-    req.header.set("authorization", `Bearer ${await source.token()}`);
-    return next(req);
-  };
-  return createClient(LedgerService, createGrpcTransport({ baseUrl: source.url, interceptors: [bearer] }));
+  return createClient(LedgerService, createGrpcTransport({ baseUrl: source.url, interceptors: [bearerInterceptor(source.token)] }));
 }
 
 const scoredKinds = new Set([TransferKind.TRANSFER, TransferKind.PENDING]);

@@ -106,7 +106,32 @@ describe("monitoring the ledger's committed transfers", () => {
     ]);
     expect((await second.client(["auditor"]).listAlerts({ accountId: `${p}-a` })).alerts).toHaveLength(1);
     // The velocity history outlives the process only in Redis (in-process it starts again).
-    if (process.env.REDIS_URL) expect(JSON.parse(thirdScore).features.count_1h).toBe("3");
+    expect(JSON.parse(thirdScore).features.count_1h).toBe(process.env.REDIS_URL ? "3" : "1");
+  });
+
+  it("passes over a transfer in a currency it cannot value, and scores the next one", async () => {
+    const p = uniquePrefix("monkrw");
+    const admin = ledger.client(["admin"]);
+    await admin.createAccount({ accountId: `${p}-a`, accountType: AccountType.CHECKING, currency: "KRW", initialBalance: "5000000" });
+    await admin.createAccount({ accountId: `${p}-b`, accountType: AccountType.CHECKING, currency: "KRW" });
+    await admin.createAccount({ accountId: `${p}-c`, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "100.00" });
+    await admin.createAccount({ accountId: `${p}-d`, accountType: AccountType.CHECKING, currency: "USD" });
+    const marker = await admin.createTransfer({ sourceAccount: `${p}-c`, destinationAccount: `${p}-d`, amount: "1.00", currency: "USD" });
+    const risk = await startTestRisk({
+      ledgerUrl: ledger.url,
+      monitorAfterSequence: marker.transfer?.sequence ?? 0n,
+      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+    });
+    started.push(risk);
+    const won = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "1000000", currency: "KRW" });
+    const after = await admin.createTransfer({ sourceAccount: `${p}-c`, destinationAccount: `${p}-d`, amount: "5.00", currency: "USD" });
+    const scoreOf = async (transactionId: string | undefined) =>
+      (await risk.process.db.query<{ result: string }>("SELECT result FROM risk_scores WHERE transaction_id = $1", [transactionId])).rows[0]
+        ?.result;
+    // Transfers are scored in commit order, so the later one scored means the monitor got past the first.
+    await until("the transfer after the KRW one", () => scoreOf(after.transfer?.transferId));
+    expect(await scoreOf(won.transfer?.transferId)).toBeUndefined();
+    expect((await risk.client(["auditor"]).listAlerts({ accountId: `${p}-a` })).alerts).toEqual([]);
   });
 });
 

@@ -2,7 +2,9 @@
 // cursor kept in PostgreSQL and scores each one once (ScoreTransaction's idempotency makes a
 // transfer seen twice — after a restart, or by two risk replicas — count once). Rule hits
 // open alerts as a live score would. The stream reconnects with backoff when the ledger is
-// away; the cursor advances only past transfers that were scored.
+// away; the cursor advances only past transfers that were scored or that the scorer refuses
+// (a DomainError, such as a currency with no USD reference rate: logged and passed over, since
+// retrying cannot change the answer). Any other failure is retried from the same transfer.
 import { type Db, DomainError, type Logger } from "@qenex/platform";
 import { type LedgerSource, ledgerClient, scoreRequestOf } from "./ledger-feed.js";
 import type { ScoreOnce } from "./score-once.js";

@@ -187,12 +187,12 @@ export function createScorer(deps: {
   };
 
   return {
-    /** Marks every cache stale: the next score reloads what changed. */
     /** A party changed: forget the remembered ones. */
     forgetParties() {
       partyByAccount.clear();
     },
 
+    /** Marks every cache stale: the next score reloads what changed. */
     invalidate() {
       partyByAccount.clear();
       if (rules) rules.stale = true;
@@ -218,22 +218,15 @@ export function createScorer(deps: {
       const money = parseMoney(input.amount, input.currency);
       if (!money.ok) throw new RangeError(money.reason);
       const amountMinor = money.amountMinor;
-      const { usd } = usdValue(amountMinor, input.currency);
-      const history: HistoryFeatures = await readHistory(kv, {
-        accountId: input.accountId,
-        counterpartyId: input.counterpartyId,
-        amountUsd: usd,
-        atMs: input.atMs,
-        accountOpenedAtMs: input.accountOpenedAtMs,
-      });
-      const features = buildFeatures(history, {
-        amountMinor,
-        usd,
-        currency: input.currency,
-        atMs: input.atMs,
-        country: input.counterpartyCountry,
-      });
-      const [compiled, active, party, screened] = await Promise.all([
+      const usd = usdValue(amountMinor, input.currency);
+      const [history, compiled, active, party, screened] = await Promise.all([
+        readHistory(kv, {
+          accountId: input.accountId,
+          counterpartyId: input.counterpartyId,
+          amountUsd: usd,
+          atMs: input.atMs,
+          accountOpenedAtMs: input.accountOpenedAtMs,
+        }),
         loadRules(),
         loadModel(),
         partyOf(input.accountId),
@@ -245,6 +238,13 @@ export function createScorer(deps: {
             )
           : undefined,
       ]);
+      const features = buildFeatures(history, {
+        amountMinor,
+        usd,
+        currency: input.currency,
+        atMs: input.atMs,
+        country: input.counterpartyCountry,
+      });
       const evaluation = evaluateRules(compiled, features);
       for (const error of evaluation.errors) logger.warn({ rule: error.ruleId, err: error.message }, "a rule failed to evaluate");
       const ruleFindings: Finding[] = evaluation.hits.map((hit) => ({

@@ -125,6 +125,24 @@ describe("ScoreTransaction", () => {
       await codeOf(risk.client(["auditor"]).scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("1.00") })),
     ).toBe(Code.PermissionDenied);
   });
+
+  it("refuses a currency it has no USD reference rate for, naming it, rather than counting it at par", async () => {
+    const account = id("acct");
+    const transactionId = id("t");
+    const error = await risk
+      .client()
+      .scoreTransaction({ transactionId, accountId: account, amount: { currency: "KRW", amount: "1000000" } })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.rawMessage).toContain("KRW");
+    // Nothing was stored or counted: the account's next transfer is its first.
+    const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("10.00") });
+    expect(next.features.count_1h).toBe("1");
+    expect((await risk.client(["auditor"]).listAlerts({ accountId: account })).alerts).toEqual([]);
+  });
 });
 
 describe("rules through the API", () => {
@@ -214,6 +232,14 @@ describe("models", () => {
       await codeOf(risk.client().trainModel({ name: "x", features: ["amount_usd"], rows: [{ values: [1] }, { values: [2, 3] }] })),
     ).toBe(Code.InvalidArgument);
     expect(await codeOf(risk.client().activateModel({ modelId: "no-such-model" }))).toBe(Code.NotFound);
+  });
+
+  it("answers a model past its size limit with ResourceExhausted", async () => {
+    // Within each field's own bound, but trees × sample size (1000 × 10,001) exceeds the forest's 10,000,000.
+    const rows = Array.from({ length: 10_001 }, (_, i) => ({ values: [i] }));
+    expect(await codeOf(risk.client().trainModel({ name: "x", features: ["amount_usd"], rows, trees: 1000, sampleSize: 100_000 }))).toBe(
+      Code.ResourceExhausted,
+    );
   });
 });
 

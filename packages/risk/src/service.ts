@@ -19,6 +19,7 @@ import {
   type RiskService,
   type Rule,
   RuleSchema,
+  type ScreeningCandidate,
   ScreeningCandidateSchema,
   type Severity,
   type TrainModelRequest,
@@ -34,14 +35,15 @@ import {
   requireRole,
 } from "@qenex/platform";
 import { kycLimits } from "./domain/kyc.js";
+import { withErrorCodes } from "./error-codes.js";
 import { readHistory, recordTransfer } from "./features/history.js";
-import { usdValue } from "./features/reference-rates.js";
+import { hasUsdRate, usdValue } from "./features/reference-rates.js";
 import { type LedgerSource, ledgerClient, readCommitted, scoreRequestOf } from "./ledger-feed.js";
-import { confusionAt, isolationForestFromJson, ModelError, rocAuc, trainIsolationForest } from "./model/index.js";
+import { confusionAt, isolationForestFromJson, precisionRecallOf, rocAuc, trainIsolationForest } from "./model/index.js";
 import { compileRule } from "./rules/compile.js";
 import { RuleCompileError } from "./rules/rule.js";
 import type { ScoreOnce } from "./score-once.js";
-import { buildFeatures, featureRow, modelFeatureNames, protoSeverityToRule, type Scorer } from "./scorer.js";
+import { buildFeatures, featureRow, modelFeatureNames, type Scorer, toRule } from "./scorer.js";
 import { AccountTaken, type PartyStore, type StoredParty } from "./store/party-store.js";
 import { alertOpen, type RiskStore, type StoredAlert, type StoredModel, type StoredRule } from "./store/risk-store.js";
 
@@ -99,36 +101,26 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
   return {
     async scoreTransaction(req, ctx) {
       requireRole(ctx, riskAccess.scoreTransaction);
-      return deps.scoreOnce(req);
+      return withErrorCodes(() => deps.scoreOnce(req));
     },
 
     async screenParty(req, ctx) {
       requireRole(ctx, riskAccess.screenParty);
       const threshold = req.threshold || deps.screeningThreshold;
       const type = req.type === PartyType.INDIVIDUAL ? "individual" : req.type === PartyType.ENTITY ? "entity" : undefined;
-      const { candidates, entries } = await scorer.screen(
-        {
-          name: req.name,
-          ...(type ? { type } : {}),
-          ...(req.country ? { country: req.country } : {}),
-          ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
-        },
-        threshold,
-        req.limit || 10,
+      const { candidates, entries } = await withErrorCodes(() =>
+        scorer.screen(
+          {
+            name: req.name,
+            ...(type ? { type } : {}),
+            ...(req.country ? { country: req.country } : {}),
+            ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
+          },
+          threshold,
+          req.limit || 10,
+        ),
       );
-      return {
-        threshold,
-        listEntries: BigInt(entries),
-        candidates: candidates.map((c) => ({
-          entryId: c.source.entryId,
-          name: c.name,
-          matchedName: c.matchedAlias,
-          score: c.score,
-          list: c.source.list,
-          programs: c.source.programs,
-          reasons: c.reasons.map((r) => JSON.stringify(r)),
-        })),
-      };
+      return { threshold, listEntries: BigInt(entries), candidates: candidates.map(candidateMessage) };
     },
 
     async trainModel(req, ctx) {
@@ -151,13 +143,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
         seed: req.seed || 1,
         standardize: true,
       };
-      let forest: ReturnType<typeof trainIsolationForest>;
-      try {
-        forest = trainIsolationForest(rows, options);
-      } catch (error) {
-        if (error instanceof ModelError) throw new DomainError(Code.InvalidArgument, error.message, "rows");
-        throw error;
-      }
+      const forest = await withErrorCodes(async () => trainIsolationForest(rows, options), "rows");
       const saved = await store.insertModel({
         name: req.name,
         features: [...req.features],
@@ -176,7 +162,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       requireRole(ctx, riskAccess.evaluateModel);
       const stored = await store.getModel(req.modelId);
       if (!stored) throw new DomainError(Code.NotFound, `model ${req.modelId} not found`, "model_id");
-      const forest = isolationForestFromJson(stored.model);
+      const forest = await withErrorCodes(async () => isolationForestFromJson(stored.model), "model_id");
       const bad = req.rows.findIndex((r) => r.values.length !== stored.features.length);
       if (bad >= 0)
         throw new DomainError(
@@ -187,18 +173,13 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       const labels = req.rows.map((r) => (r.label === 1 ? 1 : 0) as 0 | 1);
       if (!labels.includes(1) || !labels.includes(0))
         throw new DomainError(Code.InvalidArgument, "rows need both labels, 0 and 1, for ROC-AUC", "rows");
-      const scores = forest.scoreRows(req.rows.map((r) => r.values));
-      const confusion = confusionAt(scores, labels, forest.threshold);
-      const precision =
-        confusion.truePositives + confusion.falsePositives === 0
-          ? 0
-          : confusion.truePositives / (confusion.truePositives + confusion.falsePositives);
-      const recall =
-        confusion.truePositives + confusion.falseNegatives === 0
-          ? 0
-          : confusion.truePositives / (confusion.truePositives + confusion.falseNegatives);
+      const { confusion, auc } = await withErrorCodes(async () => {
+        const scores = forest.scoreRows(req.rows.map((r) => r.values));
+        return { confusion: confusionAt(scores, labels, forest.threshold), auc: rocAuc(scores, labels) };
+      }, "rows");
+      const { precision, recall } = precisionRecallOf(confusion);
       return {
-        rocAuc: rocAuc(scores, labels),
+        rocAuc: auc,
         precision,
         recall,
         threshold: forest.threshold,
@@ -231,17 +212,17 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
         id: rule.ruleId,
         name: rule.name,
         expression: rule.expression,
-        severity: protoSeverityToRule[rule.severity] ?? "medium",
+        severity: rule.severity,
         reasonCode: rule.reasonCode,
         enabled: rule.enabled,
-        version: 1,
       };
-      const compiled = compileRule(candidate);
+      // Compiled as the scorer will load it once stored (its first version).
+      const compiled = compileRule(toRule({ ...candidate, version: 1, updatedAt: new Date() }));
       if (compiled instanceof RuleCompileError) {
         const where = compiled.position ? ` at line ${compiled.position.line}, column ${compiled.position.column}` : "";
         throw new DomainError(Code.InvalidArgument, `${compiled.message}${where}`, `rule.${fieldName(compiled.field)}`);
       }
-      const saved = await store.putRule({ ...candidate, severity: rule.severity });
+      const saved = await store.putRule(candidate);
       await deps.changed();
       return { rule: ruleMessage(saved) };
     },
@@ -268,25 +249,19 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
     async createParty(req, ctx) {
       requireRole(ctx, riskAccess.createParty);
       const type = req.type === PartyType.INDIVIDUAL ? "individual" : "entity";
-      const { candidates } = await scorer.screen(
-        {
-          name: req.name,
-          type,
-          ...(req.country ? { country: req.country } : {}),
-          ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
-        },
-        deps.screeningThreshold,
-        5,
+      const { candidates } = await withErrorCodes(() =>
+        scorer.screen(
+          {
+            name: req.name,
+            type,
+            ...(req.country ? { country: req.country } : {}),
+            ...(req.dateOfBirth ? { dateOfBirth: req.dateOfBirth } : {}),
+          },
+          deps.screeningThreshold,
+          5,
+        ),
       );
-      const screening = candidates.map((c) => ({
-        entryId: c.source.entryId,
-        name: c.name,
-        matchedName: c.matchedAlias,
-        score: c.score,
-        list: c.source.list,
-        programs: c.source.programs,
-        reasons: c.reasons.map((r) => JSON.stringify(r)),
-      }));
+      const screening = candidates.map(candidateMessage);
       const party = {
         id: req.partyId,
         name: req.name,
@@ -295,7 +270,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
         dateOfBirth: req.dateOfBirth,
         level: req.level || KycLevel.NONE,
         status: screening.length > 0 ? PartyStatus.BLOCKED : PartyStatus.ACTIVE,
-        screening: JSON.stringify(screening.map((c) => toJsonString(ScreeningCandidateSchema, create(ScreeningCandidateSchema, c)))),
+        screening: JSON.stringify(screening.map((c) => toJsonString(ScreeningCandidateSchema, c))),
         accountIds: [...new Set(req.accountIds)],
       };
       try {
@@ -374,8 +349,9 @@ async function trainingRows(req: TrainModelRequest, ledger: LedgerSource | undef
     const request = scoreRequestOf(transfer);
     if (!request?.amount) continue;
     const money = parseMoney(request.amount.amount, request.amount.currency);
-    if (!money.ok) continue;
-    const { usd } = usdValue(money.amountMinor, request.amount.currency);
+    // Passed over as the monitor passes them over: live scoring refuses these too.
+    if (!money.ok || !hasUsdRate(request.amount.currency)) continue;
+    const usd = usdValue(money.amountMinor, request.amount.currency);
     const atMs = transfer.createdAt ? timestampDate(transfer.createdAt).getTime() : Date.now();
     const t = { accountId: request.accountId, counterpartyId: request.counterpartyId, amountUsd: usd, atMs, accountOpenedAtMs: undefined };
     const history = await readHistory(replay, t);
@@ -391,6 +367,19 @@ async function trainingRows(req: TrainModelRequest, ledger: LedgerSource | undef
     );
   }
   return rows;
+}
+
+/** A screening hit as the wire's ScreeningCandidate, for ScreenParty and a party's onboarding record alike. */
+function candidateMessage(c: Awaited<ReturnType<Scorer["screen"]>>["candidates"][number]): ScreeningCandidate {
+  return create(ScreeningCandidateSchema, {
+    entryId: c.source.entryId,
+    name: c.name,
+    matchedName: c.matchedAlias,
+    score: c.score,
+    list: c.source.list,
+    programs: c.source.programs,
+    reasons: c.reasons.map((r) => JSON.stringify(r)),
+  });
 }
 
 function partyMessage(p: StoredParty) {

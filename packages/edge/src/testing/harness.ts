@@ -2,7 +2,7 @@
 // set, PGlite otherwise) and the conformance service, each a real server on its own port.
 
 import * as os from "node:os";
-import { authMigrations, bindAuth } from "@qenex/auth";
+import { authMigrations, authPublicMethods, bindAuth } from "@qenex/auth";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { ConformanceService } from "@qenex/gen/qenex/conformance/v1/conformance_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
@@ -76,7 +76,7 @@ export async function startTestEdge(
     upstreams: [
       { service: LedgerService, url: ledger.url },
       { service: ConformanceService, url: conformance.url },
-      { service: AuthService, url: authService.server.url, publicMethods: ["issueToken", "refreshToken", "revokeToken"] },
+      { service: AuthService, url: authService.server.url, publicMethods: authPublicMethods },
     ],
     auth,
     logger,

@@ -2,16 +2,15 @@
 // gRPC with a service token, a deadline on every call, a short retry for transient failures
 // (every call made here is idempotent: ledger ids and risk transaction ids are the payment's),
 // and a circuit breaker per upstream so a service that is down is not hammered by every job.
-import { type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import type { Auth } from "@qenex/platform";
+import { type Auth, bearerInterceptor, serviceTokens } from "@qenex/platform";
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 
 /** Every upstream call's deadline. */
 export const upstreamTimeoutMs = 5_000;
-const serviceTokenTtlSeconds = 3600;
 
 const transientCodes = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted, Code.Unknown]);
 
@@ -42,19 +41,8 @@ export type Upstreams = {
 };
 
 export function createUpstreams(options: { ledgerUrl: string; riskUrl: string; auth: Auth }): Upstreams {
-  let token: { value: Promise<string>; renewAtMs: number } | undefined;
-  const bearer: Interceptor = (next) => async (req) => {
-    if (!req.header.has("authorization")) {
-      if (!token || Date.now() >= token.renewAtMs) {
-        token = {
-          value: options.auth.issue({ subject: "payments", roles: ["service"] }, serviceTokenTtlSeconds),
-          renewAtMs: Date.now() + (serviceTokenTtlSeconds - 300) * 1000,
-        };
-      }
-      req.header.set("authorization", `Bearer ${await token.value}`);
-    }
-    return next(req);
-  };
+  // A call may carry its own token (an analyst's, for the alert it closes); the rest go as the service.
+  const bearer = bearerInterceptor(serviceTokens(options.auth, "payments"));
   const transport = (baseUrl: string) => createGrpcTransport({ baseUrl, interceptors: [bearer] });
   return {
     ledger: guard(createClient(LedgerService, transport(options.ledgerUrl))),

@@ -134,7 +134,8 @@ export async function recordTransfer(kv: Kv, t: Transfer): Promise<void> {
     increments.push({ key: key(t.counterpartyId, "l", long, "in"), delta: amountCents, ttlMs: longTtlMs });
     increments.push({ key: key(t.accountId, "cp", t.counterpartyId), delta: 1, ttlMs: historyTtlMs });
   }
-  const counts = await kv.incrByMany(increments);
-  await kv.set(key(t.accountId, "last"), String(t.atMs), historyTtlMs);
+  // The last transfer's time is independent of the counters, so it is written alongside them;
+  // the first transfer's time waits for the count that says whether this is the first.
+  const [counts] = await Promise.all([kv.incrByMany(increments), kv.set(key(t.accountId, "last"), String(t.atMs), historyTtlMs)]);
   if (counts[0] === 1) await kv.set(key(t.accountId, "first"), String(t.accountOpenedAtMs ?? t.atMs), historyTtlMs);
 }

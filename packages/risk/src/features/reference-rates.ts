@@ -1,7 +1,7 @@
 // USD value of an amount, for risk features only (thresholds such as the 10,000 USD
 // currency transaction report). Indicative mid rates, not the ledger's booking rates; kept
-// as data here so scoring needs no call to the ledger. Unknown currencies count at par and
-// say so in the features (usd_rate_known = false).
+// as data here so scoring needs no call to the ledger. A currency without a rate here has
+// no USD value: counting it at par would make 1,000,000 KRW look like 1,000,000 USD.
 import { currencyDigits } from "@qenex/platform";
 
 /** USD per one unit of the currency (indicative, 2026). */
@@ -32,10 +32,18 @@ const usdPerUnit: Readonly<Record<string, number>> = {
   TRY: 0.03,
 };
 
-/** The amount in USD (a double: for scoring only, never for booking). */
-export function usdValue(amountMinor: bigint, currency: string): { usd: number; rateKnown: boolean } {
+/** Whether the currency has a reference rate, so usdValue accepts it. */
+export function hasUsdRate(currency: string): boolean {
+  return Object.hasOwn(usdPerUnit, currency);
+}
+
+/**
+ * The amount in USD (a double: for scoring only, never for booking). Throws a RangeError
+ * naming the currency when it has no reference rate.
+ */
+export function usdValue(amountMinor: bigint, currency: string): number {
+  const rate = Object.hasOwn(usdPerUnit, currency) ? usdPerUnit[currency] : undefined;
+  if (rate === undefined) throw new RangeError(`no USD reference rate for currency ${currency}; risk scoring cannot value it`);
   const digits = currencyDigits(currency) ?? 2;
-  const units = Number(amountMinor) / 10 ** digits;
-  const rate = usdPerUnit[currency];
-  return { usd: units * (rate ?? 1), rateKnown: rate !== undefined };
+  return (Number(amountMinor) / 10 ** digits) * rate;
 }

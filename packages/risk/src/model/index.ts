@@ -12,7 +12,7 @@ export {
   trainIsolationForest,
   upperQuantile,
 } from "./isolation-forest.js";
-export { type Confusion, confusionAt, type Label, metricsRowsMax, precisionRecallAt, rocAuc } from "./metrics.js";
+export { type Confusion, confusionAt, type Label, metricsRowsMax, precisionRecallAt, precisionRecallOf, rocAuc } from "./metrics.js";
 export { ModelError, type ModelErrorCode } from "./model-error.js";
 export { type LabelledData, parseLabelledCsv, splitTrainTest } from "./odds.js";
 export { averagePathLength, harmonic } from "./path-length.js";

@@ -70,7 +70,12 @@ export function precisionRecallAt(
   labels: ArrayLike<Label>,
   threshold: number,
 ): { precision: number; recall: number } {
-  const { truePositives, falsePositives, falseNegatives } = confusionAt(scores, labels, threshold);
+  return precisionRecallOf(confusionAt(scores, labels, threshold));
+}
+
+/** Precision and recall of confusion counts already taken (as precisionRecallAt, without counting twice). */
+export function precisionRecallOf(confusion: Confusion): { precision: number; recall: number } {
+  const { truePositives, falsePositives, falseNegatives } = confusion;
   const flagged = truePositives + falsePositives;
   const outliers = truePositives + falseNegatives;
   return { precision: flagged === 0 ? 0 : truePositives / flagged, recall: outliers === 0 ? 0 : truePositives / outliers };

@@ -93,6 +93,7 @@ describe("screen", () => {
     const agreeing = screen(index, { name: "Vladimir Putn", country: "RU", dateOfBirth: "1952-10-07" }, { threshold: 0 })[0];
     const disagreeing = screen(index, { name: "Vladimir Putn", country: "France", dateOfBirth: "1980" }, { threshold: 0 })[0];
     expect(base?.id).toBe(putinId);
+    expect(agreeing?.id).toBe(putinId);
     const nameScore = base?.nameScore ?? 0;
     expect(agreeing?.score).toBeCloseTo(Math.min(1, nameScore + adjustments.countryMatch + adjustments.dateOfBirthExact), 10);
     expect(agreeing?.reasons.map((reason) => reason.kind)).toEqual(["name", "country", "dateOfBirth"]);
@@ -101,7 +102,9 @@ describe("screen", () => {
       nameScore + adjustments.countryMismatch + adjustments.dateOfBirthMismatch,
       10,
     );
-    expect(disagreeing).toBeDefined();
+    // Disagreement lowers the entry's score but not below the other entries: it still ranks first.
+    expect(disagreeing?.id).toBe(putinId);
+    expect(disagreeing?.score).toBeLessThan(agreeing?.score ?? 0);
     expect(screen(index, { name: "Vladimir Putin", dateOfBirth: "1952" })[0]?.reasons).toContainEqual({
       kind: "dateOfBirth",
       effect: adjustments.dateOfBirthYear,
