@@ -5,6 +5,7 @@ import { deepStrictEqual } from "node:assert/strict";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
 // bench/package.json does not depend on @qenex/payments, so the source is imported by path.
+import { sepaPacs008 } from "../packages/payments/src/formats/iso20022/fixtures.js";
 import * as nachaFixtures from "../packages/payments/src/formats/nacha/fixtures.js";
 import { fedwire, iso20022, mt103, nacha } from "../packages/payments/src/index.js";
 
@@ -416,6 +417,13 @@ function main(): void {
     for (const row of benchCodec(c, texts[i] ?? "", s)) console.log(formatRow(rowCells(row)));
   }
   console.log("\n× JSON: the JSON baseline's messages/s over the row's (how many times slower than JSON of the same model).");
+  // The SEPA scheme rules run on every SEPA payment at creation (the dry build) and again when it is sent.
+  if (iso20022.validateSepaPacs008(sepaPacs008).length > 0) throw new Error("the SEPA pacs.008 fixture breaks the SEPA rules");
+  const sepaRules = measure(() => iso20022.validateSepaPacs008(sepaPacs008), s);
+  const sepaRender = measure(() => iso20022.renderPacs008(sepaPacs008), s);
+  console.log(
+    `SEPA scheme rules on a pacs.008 (validateSepaPacs008): p50 ${sepaRules.p50Us.toFixed(1)} µs, against rendering it: p50 ${sepaRender.p50Us.toFixed(1)} µs`,
+  );
 }
 
 main();

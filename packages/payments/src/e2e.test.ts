@@ -16,14 +16,15 @@ import {
   Rail,
 } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { AlertStatus } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
-import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
+import { type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
+import type { TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
-import { eurParties, startTestPayments, type TestPayments, usParties } from "./testing/harness.js";
+import { eurParties, startLedgerAndRisk, startTestPayments, type TestPayments, usParties } from "./testing/harness.js";
 
 let ledger: TestLedger;
 let risk: TestRisk;
+let upstreams: Awaited<ReturnType<typeof startLedgerAndRisk>> | undefined;
 let payments: TestPayments;
 const prefix = uniquePrefix("e2e").replaceAll(".", "-");
 // The simulated networks reject 30% and return 30%; each scenario picks a payment id whose
@@ -31,8 +32,8 @@ const prefix = uniquePrefix("e2e").replaceAll(".", "-");
 const simulation = { seed: 7, rejectRate: 0.3, returnRate: 0.3 };
 
 beforeAll(async () => {
-  ledger = await startTestLedger();
-  risk = await startTestRisk({ ledgerUrl: ledger.url });
+  upstreams = await startLedgerAndRisk();
+  ({ ledger, risk } = upstreams);
   payments = await startTestPayments({
     ledgerUrl: ledger.url,
     riskUrl: risk.url,
@@ -42,8 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await payments?.stop();
-  await risk?.stop();
-  await ledger?.stop();
+  await upstreams?.stop();
 });
 
 type Rails = "SWIFT" | "SEPA" | "ACH" | "FEDWIRE";

@@ -3,11 +3,11 @@
 // one process's database, so this runs with DATABASE_URL only (CI's first pass).
 import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { MessageDirection, PaymentState } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
-import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
-import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
+import { type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
+import type { TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
-import { eurParties, startTestPayments, type TestPayments, usParties } from "./testing/harness.js";
+import { eurParties, startLedgerAndRisk, startTestPayments, type TestPayments, usParties } from "./testing/harness.js";
 
 const usesPostgres = Boolean(process.env.DATABASE_URL);
 const simulation = { seed: 5, rejectRate: 0.2, returnRate: 0 };
@@ -15,13 +15,14 @@ const env = { QENEX_SIM_SEED: "5", QENEX_SIM_REJECT_RATE: "0.2", QENEX_SIM_RETUR
 
 let ledger: TestLedger;
 let risk: TestRisk;
+let upstreams: Awaited<ReturnType<typeof startLedgerAndRisk>> | undefined;
 let first: TestPayments;
 let second: TestPayments;
 
 beforeAll(async () => {
   if (!usesPostgres) return;
-  ledger = await startTestLedger();
-  risk = await startTestRisk({ ledgerUrl: ledger.url });
+  upstreams = await startLedgerAndRisk();
+  ({ ledger, risk } = upstreams);
   first = await startTestPayments({ ledgerUrl: ledger.url, riskUrl: risk.url, env });
   if (!first.databaseUrl) throw new Error("the first replica has no PostgreSQL database");
   second = await startTestPayments({ ledgerUrl: ledger.url, riskUrl: risk.url, env, databaseUrl: first.databaseUrl });
@@ -30,8 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await second?.stop({ keepDatabase: true });
   await first?.stop();
-  await risk?.stop();
-  await ledger?.stop();
+  await upstreams?.stop();
 });
 
 describe.skipIf(!usesPostgres)("two payments replicas on one database", () => {

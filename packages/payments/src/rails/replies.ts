@@ -3,10 +3,10 @@
 // (the other bank answers ours). Each names the paymentId through transactionIds() (ISO) or
 // the 99 addenda's information field (NACHA), so readNetworkReply can map it back.
 import { formatMoney } from "@qenex/platform";
+import { abaCheckDigit } from "../aba.js";
 import type { PaymentRecord } from "../domain/payment.js";
 import * as iso20022 from "../formats/iso20022/index.js";
 import { throwIfAny } from "../formats/iso20022/violations.js";
-import { abaCheckDigit } from "../formats/nacha/aba.js";
 import * as nacha from "../formats/nacha/index.js";
 import type { Rail } from "../validation/rails.js";
 import { hhmm, isoDate, isoSeconds, transactionIds, yymmdd } from "./ids.js";

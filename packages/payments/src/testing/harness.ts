@@ -8,8 +8,9 @@ import * as path from "node:path";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
-import { testAuditKey, testJwtSecret } from "@qenex/ledger/testing";
+import { startTestLedger, type TestLedger, testAuditKey, testJwtSecret } from "@qenex/ledger/testing";
 import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
+import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import pg from "pg";
 import { bindPayments, paymentsMigrations } from "../index.js";
 
@@ -40,6 +41,27 @@ export async function freshDatabase(baseUrl: string, name: string): Promise<{ ur
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * A ledger and a risk server for payments tests, on a database of their own with DATABASE_URL:
+ * another test file activating a fraud model in a shared database would otherwise hold these
+ * payments for review.
+ */
+export async function startLedgerAndRisk(): Promise<{ ledger: TestLedger; risk: TestRisk; stop(): Promise<void> }> {
+  const fresh = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL, "qenex_payments_upstreams") : undefined;
+  const databaseUrl = fresh ? { databaseUrl: fresh.url } : {};
+  const ledger = await startTestLedger(databaseUrl);
+  const risk = await startTestRisk({ ledgerUrl: ledger.url, ...databaseUrl });
+  return {
+    ledger,
+    risk,
+    async stop() {
+      await risk.stop();
+      await ledger.stop();
+      await fresh?.drop();
     },
   };
 }

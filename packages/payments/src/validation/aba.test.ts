@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { abaCheckDigit } from "../aba.js";
 import { validateAbaRouting } from "./aba.js";
 
 describe("validateAbaRouting", () => {
@@ -25,11 +24,5 @@ describe("validateAbaRouting", () => {
       expect(validateAbaRouting(aba, "aba"), aba).toMatchObject([{ rule: "aba-format" }]);
     }
     expect(validateAbaRouting(undefined, "aba")).toMatchObject([{ rule: "required" }]);
-  });
-
-  it("computes the check digit from the first 8 digits", () => {
-    expect(abaCheckDigit("01100001")).toBe("5");
-    expect(abaCheckDigit("02100002")).toBe("1");
-    expect(abaCheckDigit("12104288")).toBe("2");
   });
 });

@@ -6,7 +6,7 @@ import { readText, type Violation, violation } from "./violation.js";
  * ISO 20022 BICFIDec2014Identifier: institution 4 alphanumerics, ISO 3166 country 2 letters,
  * location 2 alphanumerics, optional branch 3 alphanumerics. Upper case only, as on the wire.
  */
-const bicPattern = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/;
+export const bicPattern = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/;
 
 /**
  * Validates a BIC of 8 or 11 characters. ibantools' own check is case-insensitive and wants

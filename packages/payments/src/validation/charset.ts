@@ -10,8 +10,11 @@ export interface Charset {
 /** SWIFT X (MT fields), single line: a-z A-Z 0-9 / - ? : ( ) . , ' + space. CR LF only separate lines. */
 export const swiftX: Charset = { name: "SWIFT X", allowed: /^[a-zA-Z0-9/\-?:().,'+ ]$/ };
 
-/** EPC basic Latin subset for SEPA: the same characters as SWIFT X, no line breaks. */
-export const epcLatin: Charset = { name: "EPC Latin", allowed: /^[a-zA-Z0-9/\-?:().,'+ ]$/ };
+/**
+ * EPC basic Latin subset for SEPA (EPC guidelines on character set): the same characters as
+ * SWIFT X, no line breaks. Others must be converted before sending (EPC conversion table).
+ */
+export const epcLatin: Charset = { name: "EPC Latin", allowed: swiftX.allowed };
 
 /** Printable ASCII 0x20–0x7E: NACHA forbids control characters; we also keep out non-ASCII. */
 export const printableAscii: Charset = { name: "printable ASCII", allowed: /^[\x20-\x7E]$/ };

@@ -3,7 +3,7 @@ import { electronicFormatIBAN, ValidationErrorsIBAN, validateIBAN } from "ibanto
 import { readText, type Violation, violation } from "./violation.js";
 
 /** Longest IBAN any country issues (ISO 13616). */
-export const ibanLengthMax = 34;
+const ibanLengthMax = 34;
 
 /** Electronic format: spaces removed, upper case ("de89 3704…" → "DE893704…"). */
 export function normalizeIban(iban: string): string {

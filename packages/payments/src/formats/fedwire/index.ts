@@ -1,5 +1,4 @@
 // Fedwire Funds legacy tag format (FAIM): typed model, render, parse, validation. Legacy only: live Fedwire is ISO 20022.
-export { abaCheckDigit, isValidAbaRoutingNumber } from "./aba.js";
 export { decodeFedwireAmount, encodeFedwireAmount, type FedwireAmountResult, fedwireAmountMinorMax } from "./amount.js";
 export { FedwireError, type FedwireIssue, type FedwireIssueCode } from "./errors.js";
 export type * from "./model.js";

@@ -1,5 +1,5 @@
 // Field-length, format and CTR rule checks of a Fedwire model; render and parse both run them.
-import { isValidAbaRoutingNumber } from "./aba.js";
+import { isValidAbaRoutingNumber } from "../../aba.js";
 import { encodeFedwireAmount } from "./amount.js";
 import type { FedwireIssue } from "./errors.js";
 import type { FedwireDepositoryInstitution, FedwireMessage, FedwireParty } from "./model.js";

@@ -1,6 +1,7 @@
 // Building blocks shared by the four messages: amounts, agents, parties, accounts,
 // payment type, dates. Each has a model type, a check, a renderer and a reader.
 import { currencyDigits, formatMoney, parseMoney } from "@qenex/platform";
+import { bicPattern } from "../../validation/bic.js";
 import type { Checker } from "./violations.js";
 import { Iso20022Error } from "./violations.js";
 import {
@@ -75,9 +76,8 @@ export interface OriginalGroup {
   readonly createdAt?: string;
 }
 
-// Patterns copied from the XSDs (see testdata/iso20022/*.xsd).
-export const bicfiPattern = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
-export const ibanPattern = /^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/;
+// Patterns copied from the XSDs (see testdata/iso20022/*.xsd); BICFI's is validation/bic.ts's bicPattern.
+const ibanPattern = /^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/;
 export const uetrPattern = /^[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}$/;
 const currencyPattern = /^[A-Z]{3}$/;
 const countryPattern = /^[A-Z]{2}$/;
@@ -152,7 +152,7 @@ export function checkAgent(c: Checker, path: string, agent: Agent | undefined): 
   if (agent.bicfi === undefined && agent.clearingSystemMember === undefined && agent.name === undefined) {
     c.add(fi, "needs a BICFI, a clearing-system member id or a name");
   }
-  checkPattern(c, `${fi}/BICFI`, agent.bicfi, bicfiPattern, "BICFI (uppercase BIC8 or BIC11)");
+  checkPattern(c, `${fi}/BICFI`, agent.bicfi, bicPattern, "BICFI (uppercase BIC8 or BIC11)");
   const member = agent.clearingSystemMember;
   if (member !== undefined) {
     checkText(c, `${fi}/ClrSysMmbId/ClrSysId/Cd`, member.systemCode, 5);
@@ -452,7 +452,7 @@ export function readReasons(node: XmlNode, element: ReasonElement, path: string)
 }
 
 export type SettlementMethod = "INDA" | "INGA" | "COVE" | "CLRG";
-export const settlementMethods: readonly SettlementMethod[] = ["INDA", "INGA", "COVE", "CLRG"];
+const settlementMethods: readonly SettlementMethod[] = ["INDA", "INGA", "COVE", "CLRG"];
 
 /** The group header pacs.008 and pacs.004 share: id, time and how the batch settles. */
 export interface SettledGroupHeader {

@@ -52,7 +52,6 @@ export {
   renderPain001,
 } from "./pain001.js";
 export {
-  sepaCharacterPattern,
   validateCbprPacs002,
   validateCbprPacs004,
   validateCbprPacs008,

@@ -49,6 +49,7 @@ import {
   required,
   requiredText,
   serializeDocument,
+  type XmlElement,
   type XmlNode,
 } from "./xml.js";
 
@@ -120,8 +121,13 @@ export function checkPacs008(message: Pacs008): Violation[] {
 /** Renders the message as an XML document; throws Iso20022Error listing every violation. */
 export function renderPacs008(message: Pacs008): string {
   throwIfAny(checkPacs008(message));
+  return serializeDocument(pacs008Namespace, pacs008Element(message));
+}
+
+/** The message element the document wraps; call only after checkPacs008 found nothing. */
+export function pacs008Element(message: Pacs008): XmlElement {
   const header = settledGroupHeaderEl(message, message.transactions.length);
-  return serializeDocument(pacs008Namespace, el(root, [header, ...message.transactions.map(transactionEl)]));
+  return el(root, [header, ...message.transactions.map(transactionEl)]);
 }
 
 function transactionEl(tx: CreditTransfer) {

@@ -47,13 +47,14 @@ import {
   required,
   requiredText,
   serializeDocument,
+  type XmlElement,
   type XmlNode,
 } from "./xml.js";
 
 export const pain001Namespace = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.10";
 
 export type PaymentMethod = "TRF" | "CHK" | "TRA";
-export const paymentMethods: readonly PaymentMethod[] = ["TRF", "CHK", "TRA"];
+const paymentMethods: readonly PaymentMethod[] = ["TRF", "CHK", "TRA"];
 
 export interface InitiationTransfer {
   readonly instructionId?: string;
@@ -140,13 +141,18 @@ export function checkPain001(message: Pain001): Violation[] {
 
 export function renderPain001(message: Pain001): string {
   throwIfAny(checkPain001(message));
+  return serializeDocument(pain001Namespace, pain001Element(message));
+}
+
+/** The message element the document wraps; call only after checkPain001 found nothing. */
+export function pain001Element(message: Pain001): XmlElement {
   const header = el("GrpHdr", [
     el("MsgId", message.messageId),
     el("CreDtTm", message.createdAt),
     el("NbOfTxs", String(transactionCount(message))),
     partyEl("InitgPty", message.initiatingParty),
   ]);
-  return serializeDocument(pain001Namespace, el(root, [header, ...message.paymentInstructions.map(instructionEl)]));
+  return el(root, [header, ...message.paymentInstructions.map(instructionEl)]);
 }
 
 function instructionEl(pmt: PaymentInstruction) {

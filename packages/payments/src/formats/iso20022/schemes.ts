@@ -3,29 +3,25 @@
 // returns every violation (XML path + reason); an empty list means the message passes.
 import { parseMoney } from "@qenex/platform";
 import { isValidIBAN } from "ibantools";
+import { epcLatin } from "../../validation/charset.js";
 import type { Account, Agent, Money } from "./common.js";
 import { checkPacs002, type Pacs002 } from "./pacs002.js";
 import { checkPacs004, type Pacs004 } from "./pacs004.js";
-import { checkPacs008, type Pacs008, pacs008Namespace, renderPacs008 } from "./pacs008.js";
-import { checkPain001, type Pain001, pain001Namespace, renderPain001 } from "./pain001.js";
+import { checkPacs008, type Pacs008, pacs008Element } from "./pacs008.js";
+import { checkPain001, type Pain001, pain001Element } from "./pain001.js";
 import { type Checker, createChecker, type Violation } from "./violations.js";
-import { leaves, parseDocument } from "./xml.js";
+import { leaves, type XmlElement } from "./xml.js";
 
-/**
- * EPC SEPA character set (EPC guidelines on character set, basic Latin):
- * a-z A-Z 0-9 / - ? : ( ) . , ' + and space. Other characters must be converted before
- * sending (EPC conversion table), so we reject them rather than guess a mapping.
- */
-export const sepaCharacterPattern = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
 /** EuroMax9Amount: 0.01 to 999,999,999.99 EUR. */
 export const sepaAmountMinorMax = 99_999_999_999n;
-export const sepaNameCharsMax = 70;
-export const sepaUnstructuredLinesMax = 1;
+const sepaNameCharsMax = 70;
+const sepaUnstructuredLinesMax = 1;
 const sepaIdElements = new Set(["MsgId", "PmtInfId", "InstrId", "EndToEndId", "TxId"]);
 
-function checkSepaText(c: Checker, namespace: string, messageName: string, xml: string): void {
-  for (const leaf of leaves(parseDocument(xml, namespace, messageName), messageName)) {
-    const bad = [...leaf.text].filter((ch) => !sepaCharacterPattern.test(ch));
+/** Every text element of the message against the EPC Latin set (other characters must be converted before sending). */
+function checkSepaText(c: Checker, message: XmlElement): void {
+  for (const leaf of leaves(message, message.name)) {
+    const bad = [...leaf.text].filter((ch) => !epcLatin.allowed.test(ch));
     if (bad.length > 0) {
       c.add(leaf.path, `characters outside the SEPA Latin set: ${[...new Set(bad)].map((ch) => JSON.stringify(ch)).join(" ")}`);
     }
@@ -77,7 +73,7 @@ export function validateSepaPacs008(message: Pacs008): Violation[] {
     if (tx.creditor.name === undefined) c.add(`${p}/Cdtr/Nm`, "SEPA requires the creditor name");
     checkSepaRemittance(c, p, tx.remittanceInformation);
   });
-  checkSepaText(c, pacs008Namespace, "FIToFICstmrCdtTrf", renderPacs008(message));
+  checkSepaText(c, pacs008Element(message));
   return c.violations;
 }
 
@@ -102,7 +98,7 @@ export function validateSepaPain001(message: Pain001): Violation[] {
       checkSepaRemittance(c, t, tx.remittanceInformation);
     });
   });
-  checkSepaText(c, pain001Namespace, "CstmrCdtTrfInitn", renderPain001(message));
+  checkSepaText(c, pain001Element(message));
   return c.violations;
 }
 

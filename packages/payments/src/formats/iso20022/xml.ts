@@ -35,7 +35,7 @@ export function optEl(name: string, value: string | undefined): XmlElement | und
 export const invalidXmlChar = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Escapes text content; CR becomes a reference so a parser's newline normalisation keeps it. */
-export function escapeText(value: string): string {
+function escapeText(value: string): string {
   if (invalidXmlChar.test(value)) throw Iso20022Error.at("Document", "text holds a character XML 1.0 cannot carry");
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
 }
@@ -180,30 +180,28 @@ export interface XmlLeaf {
   readonly text: string;
 }
 
-/** Every text element under node, in document order. */
-export function leaves(node: XmlNode, path: string): XmlLeaf[] {
+/**
+ * Every text element under a message element (inside Document), paths as a reader
+ * of the written document sees them: same-named siblings grouped in order of first
+ * appearance, an index on repeated elements or on a name that occurs more than once.
+ */
+export function leaves(message: XmlElement, path: string): XmlLeaf[] {
   const out: XmlLeaf[] = [];
-  const visit = (value: unknown, name: string, at: string): void => {
-    if (typeof value === "string") {
-      out.push({ path: at, name, text: value });
+  const visit = (at: XmlElement, atPath: string): void => {
+    if (typeof at.content === "string") {
+      out.push({ path: atPath, name: at.name, text: at.content });
       return;
     }
-    if (!isNode(value)) return;
-    const elementNames = Object.keys(value).filter((k) => k !== "#text" && !k.startsWith("@_"));
-    if (elementNames.length === 0) {
-      out.push({ path: at, name, text: typeof value["#text"] === "string" ? value["#text"] : "" });
-      return;
-    }
-    for (const child of elementNames) {
-      const item = value[child];
-      if (Array.isArray(item))
-        item.forEach((v: unknown, i) => {
-          visit(v, child, `${at}/${child}[${i}]`);
-        });
-      else visit(item, child, `${at}/${child}`);
+    const byName = new Map<string, XmlElement[]>();
+    for (const child of at.content) byName.set(child.name, [...(byName.get(child.name) ?? []), child]);
+    for (const [name, group] of byName) {
+      const indexed = group.length > 1 || repeatedElements.has(name);
+      group.forEach((child, i) => {
+        visit(child, indexed ? `${atPath}/${name}[${i}]` : `${atPath}/${name}`);
+      });
     }
   };
-  visit(node, path, path);
+  visit(message, path);
   return out;
 }
 

@@ -1,4 +1,6 @@
 // Format and network-rule checks of an MT103 model; render and parse both run them.
+import { bicPattern } from "../../validation/bic.js";
+import { uetrPattern } from "../iso20022/common.js";
 import { encodeSwiftAmount } from "./amount.js";
 import { findNonXCharacter } from "./charset.js";
 import type { Mt103Issue } from "./errors.js";
@@ -6,9 +8,6 @@ import type { Mt103BicParty, Mt103Message, Mt103NamedParty, Mt103Text } from "./
 import { swiftLineLengthMax } from "./wrap.js";
 
 const ltAddressPattern = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}[A-Z0-9][A-Z0-9]{3}$/;
-/** Structure only: the country letters are not checked against ISO 3166 (published test BICs use fake ones). */
-const bicPattern = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
-const uetrPattern = /^[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}$/;
 const isoDatePattern = /^(20[0-9]{2})-([0-9]{2})-([0-9]{2})$/;
 const bankOperationCodes = new Set(["CRED", "CRTS", "SPAY", "SPRI", "SSTD"]);
 const chargeCodes = new Set(["OUR", "SHA", "BEN"]);
@@ -66,6 +65,7 @@ function checkAccount(list: IssueList, tag: string, account: string | undefined)
 
 function checkBicParty(list: IssueList, tag: string, party: Mt103BicParty): void {
   checkAccount(list, tag, party.account);
+  // Structure only: the country letters are not checked against ISO 3166 (published test BICs use fake ones).
   if (!bicPattern.test(party.bic)) list.add("format", list.field(tag), `"${party.bic}" is not a BIC (8 or 11 upper-case characters)`);
 }
 

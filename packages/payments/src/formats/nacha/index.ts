@@ -1,6 +1,5 @@
 // NACHA ACH files: a typed model, written to and read from the 94-character fixed-width format.
 
-export { abaCheckDigit, isValidRoutingNumber } from "./aba.js";
 export { NachaError, type NachaErrorCode, type RecordType, recordTypeNames } from "./errors.js";
 export {
   type Addenda,

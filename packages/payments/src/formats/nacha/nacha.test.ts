@@ -27,6 +27,15 @@ describe("writing and reading a NACHA file", () => {
     expect(renderNachaFile(parseNachaFile(text))).toBe(text);
   });
 
+  it("refuses a routing number with letters as a NachaError naming the field, not a crash", () => {
+    const file = sampleFile();
+    const entry = file.batches[0]?.entries[0];
+    if (!entry) throw new Error("the sample file has no entry");
+    entry.receivingDfiRoutingNumber = "1234567a9";
+    expect(() => renderNachaFile(file)).toThrow(NachaError);
+    expect(() => renderNachaFile(file)).toThrow(/receivingDfiRoutingNumber/);
+  });
+
   it("writes every record at exactly 94 characters", () => {
     for (const line of lines(renderNachaFile(sampleFile()))) expect(line).toHaveLength(94);
   });

@@ -31,15 +31,7 @@ import {
   type ServiceClassCode,
   type TransactionCode,
 } from "./model.js";
-import {
-  batchHeaderProblem,
-  batchTotals,
-  entryInBatchProblem,
-  entryProblem,
-  fileHeaderProblem,
-  fileTotals,
-  type Problem,
-} from "./rules.js";
+import { batchHeaderProblem, batchTotals, entryInBatchProblem, entryProblem, fileHeaderProblem, type Problem, sumTotals } from "./rules.js";
 import { paddingRecord } from "./write.js";
 
 /** Parses a whole file; lines end in "\n" or "\r\n". Throws NachaError on the first problem. */
@@ -75,26 +67,28 @@ class Reader {
     if (this.peekType() !== "1") this.fail("record_order", "a file starts with a file header (1)");
     const header = this.fileHeader();
     const batches: Batch[] = [];
+    const totalsByBatch: ControlTotals[] = [];
     while (this.peekType() === "5") {
-      const batch = this.batch();
+      const { batch, totals } = this.batch();
       const previous = batches.at(-1);
       if (previous && batch.header.batchNumber <= previous.header.batchNumber) {
         this.fail("record_order", `batch number ${batch.header.batchNumber} does not ascend`, this.batchHeaderLine, "5");
       }
       batches.push(batch);
+      totalsByBatch.push(totals);
     }
     const type = this.peekType();
     if (type !== "9") this.unexpected(type, "a batch header (5) or the file control (9)");
     if (batches.length === 0) this.fail("record_order", "a file holds at least one batch", this.next + 1, "9");
     const file = { header, batches };
-    this.fileControl(file);
+    this.fileControl(file, sumTotals(totalsByBatch));
     this.padding();
     return file;
   }
 
   private batchHeaderLine = 0;
 
-  private batch(): Batch {
+  private batch(): { batch: Batch; totals: ControlTotals } {
     this.batchHeaderLine = this.next + 1;
     const v = this.read(batchHeaderLayout, "5");
     const header: BatchHeader = {
@@ -126,8 +120,9 @@ class Reader {
       this.fail("record_order", `batch ${header.batchNumber} has no batch control (8) before ${what}`, this.next + 1, type);
     }
     if (entries.length === 0) this.fail("record_order", "a batch holds at least one entry", this.next + 1, "8");
-    this.batchControl(header, entries);
-    return { header, entries };
+    const totals = batchTotals(entries);
+    this.batchControl(header, totals);
+    return { batch: { header, entries }, totals };
   }
 
   private entry(header: BatchHeader, previousTrace: string | undefined): EntryDetail {
@@ -192,7 +187,7 @@ class Reader {
     return this.fail("field", `addenda type code "${typeCode}" is not supported (05, 99)`, line, "7");
   }
 
-  private batchControl(header: BatchHeader, entries: EntryDetail[]): void {
+  private batchControl(header: BatchHeader, totals: ControlTotals): void {
     const line = this.next + 1;
     const v = this.read(batchControlLayout, "8");
     const same = (name: string, expected: string, label: string) => {
@@ -203,10 +198,10 @@ class Reader {
     same("companyIdentification", header.companyIdentification, "company identification");
     same("odfiIdentification", header.odfiIdentification, "ODFI identification");
     same("batchNumber", String(header.batchNumber).padStart(7, "0"), "batch number");
-    this.compareTotals(v, batchTotals(entries), line, "8", "batch_control");
+    this.compareTotals(v, totals, line, "8", "batch_control");
   }
 
-  private fileControl(file: NachaFile): void {
+  private fileControl(file: NachaFile, totals: ControlTotals): void {
     const line = this.next + 1;
     if (this.lines[this.next] === paddingRecord) this.fail("record_order", "padding where the file control (9) belongs", line, "padding");
     const v = this.read(fileControlLayout, "9");
@@ -217,7 +212,7 @@ class Reader {
     const blockCount = Number(field(v, "blockCount"));
     if (blockCount !== expectedBlocks)
       this.fail("blocking", `block count is ${blockCount}; ${line} records make ${expectedBlocks}`, line, "9");
-    this.compareTotals(v, fileTotals(file), line, "9", "file_control");
+    this.compareTotals(v, totals, line, "9", "file_control");
   }
 
   private compareTotals(v: FieldValues, t: ControlTotals, line: number, type: RecordType, code: NachaErrorCode): void {

@@ -1,9 +1,9 @@
 // Return entries: the RDFI sends an original entry back to its ODFI with a 99 addenda and an R-code.
 
-import { abaCheckDigit } from "./aba.js";
+import { abaCheckDigit } from "../../aba.js";
 import { NachaError } from "./errors.js";
 import type { EntryDetail, TransactionCode } from "./model.js";
-import { isReturn } from "./model.js";
+import { isCredit, isReturn } from "./model.js";
 import type { ReturnCode } from "./return-codes.js";
 import { entryProblem } from "./rules.js";
 
@@ -60,6 +60,5 @@ export function createReturnEntry(input: ReturnEntryInput): EntryDetail {
 
 /** Same account type, second digit 1 for a returned credit (or credit prenote) and 6 for a debit. */
 export function returnTransactionCode(original: TransactionCode): TransactionCode {
-  const credit = Number(original[1]) <= 4;
-  return `${original[0]}${credit ? "1" : "6"}` as TransactionCode;
+  return `${original[0]}${isCredit(original) ? "1" : "6"}` as TransactionCode;
 }

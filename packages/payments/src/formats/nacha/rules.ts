@@ -1,8 +1,8 @@
 // Rules on the model that both the writer and the reader enforce. Each check returns the
 // first problem or undefined; the writer reports it by model path, the reader by line.
 
-import { isValidRoutingNumber } from "./aba.js";
-import type { NachaErrorCode } from "./errors.js";
+import { isValidAbaRoutingNumber } from "../../aba.js";
+import { NachaError, type NachaErrorCode } from "./errors.js";
 import { isHhmm, isYymmdd } from "./fields.js";
 import {
   type Addenda,
@@ -34,7 +34,7 @@ const isBlank = (text: string) => text.trim() === "";
 
 export function fileHeaderProblem(h: FileHeader): Problem | undefined {
   if (!/^[0-9]{9}$/.test(h.immediateDestination)) return problem("immediateDestination", "must be a 9-digit routing number");
-  if (!isValidRoutingNumber(h.immediateDestination)) {
+  if (!isValidAbaRoutingNumber(h.immediateDestination)) {
     return problem("immediateDestination", `routing number ${h.immediateDestination} fails its check digit`, "check_digit");
   }
   if (!/^([0-9]{9}|[0-9A-Z]{10})$/.test(h.immediateOrigin)) {
@@ -67,7 +67,7 @@ export function entryProblem(e: EntryDetail): Problem | undefined {
   if (!transactionCodes.includes(e.transactionCode))
     return problem("transactionCode", `"${e.transactionCode}" is not a supported transaction code`);
   if (!/^[0-9]{9}$/.test(e.receivingDfiRoutingNumber)) return problem("receivingDfiRoutingNumber", "must be 9 digits");
-  if (!isValidRoutingNumber(e.receivingDfiRoutingNumber)) {
+  if (!isValidAbaRoutingNumber(e.receivingDfiRoutingNumber)) {
     return problem("checkDigit", `routing number ${e.receivingDfiRoutingNumber} fails its check digit`, "check_digit");
   }
   if (isBlank(e.dfiAccountNumber)) return problem("dfiAccountNumber", "is mandatory");
@@ -123,16 +123,21 @@ export function entryInBatchProblem(e: EntryDetail, h: BatchHeader, previousTrac
 }
 
 /** The 10 least-significant digits of a sum of 8-digit DFI ids. */
-export const entryHashModulus = 10_000_000_000n;
+const entryHashModulus = 10_000_000_000n;
 
 export function batchTotals(entries: readonly EntryDetail[]): ControlTotals {
   let entryAddendaCount = 0;
   let entryHash = 0n;
   let totalDebitMinor = 0n;
   let totalCreditMinor = 0n;
-  for (const e of entries) {
+  for (const [i, e] of entries.entries()) {
     entryAddendaCount += 1 + e.addenda.length;
-    entryHash += BigInt(e.receivingDfiRoutingNumber.slice(0, 8));
+    // Totals come before the per-entry checks when writing: a bad routing number must still be a NachaError.
+    const dfi = e.receivingDfiRoutingNumber.slice(0, 8);
+    if (!/^[0-9]{8}$/.test(dfi)) {
+      throw new NachaError("field", "receivingDfiRoutingNumber must be 9 digits", { path: `entries[${i}].receivingDfiRoutingNumber` });
+    }
+    entryHash += BigInt(dfi);
     if (isCredit(e.transactionCode)) totalCreditMinor += e.amountMinor;
     else totalDebitMinor += e.amountMinor;
   }
@@ -140,10 +145,9 @@ export function batchTotals(entries: readonly EntryDetail[]): ControlTotals {
 }
 
 /** File totals: sums of batch totals, the entry hash again truncated to 10 digits. */
-export function fileTotals(file: NachaFile): ControlTotals {
+export function sumTotals(totalsByBatch: readonly ControlTotals[]): ControlTotals {
   const total: ControlTotals = { entryAddendaCount: 0, entryHash: 0n, totalDebitMinor: 0n, totalCreditMinor: 0n };
-  for (const b of file.batches) {
-    const t = batchTotals(b.entries);
+  for (const t of totalsByBatch) {
     total.entryAddendaCount += t.entryAddendaCount;
     total.entryHash = (total.entryHash + t.entryHash) % entryHashModulus;
     total.totalDebitMinor += t.totalDebitMinor;
@@ -152,7 +156,11 @@ export function fileTotals(file: NachaFile): ControlTotals {
   return total;
 }
 
+export function fileTotals(file: NachaFile): ControlTotals {
+  return sumTotals(file.batches.map((b) => batchTotals(b.entries)));
+}
+
 /** Records before padding: file header and control, two per batch, one per entry and addenda. */
-export function recordCount(file: NachaFile): number {
-  return 2 + file.batches.reduce((n, b) => n + 2 + batchTotals(b.entries).entryAddendaCount, 0);
+export function recordCount(totalsByBatch: readonly ControlTotals[]): number {
+  return 2 + totalsByBatch.reduce((n, t) => n + 2 + t.entryAddendaCount, 0);
 }

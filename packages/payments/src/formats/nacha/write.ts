@@ -32,9 +32,9 @@ import {
   entryInBatchProblem,
   entryProblem,
   fileHeaderProblem,
-  fileTotals,
   type Problem,
   recordCount,
+  sumTotals,
 } from "./rules.js";
 
 export const paddingRecord = "9".repeat(recordLength);
@@ -49,7 +49,8 @@ export function renderNachaFile(file: NachaFile): string {
 export function renderRecords(file: NachaFile): string[] {
   check(fileHeaderProblem(file.header), "header");
   if (file.batches.length === 0) throw new NachaError("record_order", "a file holds at least one batch", { path: "batches" });
-  const unpadded = recordCount(file);
+  const totalsByBatch = file.batches.map((b) => batchTotals(b.entries));
+  const unpadded = recordCount(totalsByBatch);
   if (unpadded > fileRecordsMax)
     throw new NachaError("too_large", `${unpadded} records exceed the limit of ${fileRecordsMax}`, { path: "batches" });
   const records = [render(fileHeaderLayout, fileHeaderValues(file), "header")];
@@ -60,9 +61,9 @@ export function renderRecords(file: NachaFile): string[] {
       throw new NachaError("record_order", "batch numbers must ascend through the file", { path: `${path}.header.batchNumber` });
     }
     previousBatchNumber = batch.header.batchNumber;
-    records.push(...renderBatch(batch, path));
+    records.push(...renderBatch(batch, totalsByBatch[i] as ControlTotals, path));
   }
-  const totals = fileTotals(file);
+  const totals = sumTotals(totalsByBatch);
   checkTotals(totals, "file");
   const blockCount = Math.ceil((records.length + 1) / blockingFactor);
   records.push(
@@ -76,7 +77,7 @@ export function renderRecords(file: NachaFile): string[] {
   return records;
 }
 
-function renderBatch(batch: Batch, path: string): string[] {
+function renderBatch(batch: Batch, totals: ControlTotals, path: string): string[] {
   const h = batch.header;
   check(batchHeaderProblem(h), `${path}.header`);
   if (batch.entries.length === 0) throw new NachaError("record_order", "a batch holds at least one entry", { path: `${path}.entries` });
@@ -92,7 +93,6 @@ function renderBatch(batch: Batch, path: string): string[] {
       records.push(render(layout, addendaValues(addenda, k, entry), `${entryPath}.addenda[${k}]`));
     }
   }
-  const totals = batchTotals(batch.entries);
   checkTotals(totals, path);
   const control = { ...totalValues(totals), serviceClassCode: h.serviceClassCode, companyIdentification: h.companyIdentification };
   records.push(
