@@ -6,6 +6,8 @@ export type Config = {
   ledgerPort: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** A service's own PostgreSQL URL (QENEX_<SERVICE>_DATABASE_URL), overriding DATABASE_URL for it. */
+  serviceDatabaseUrls: Partial<Record<ServiceName, string>>;
   redisUrl: string | undefined;
   /** HS256 secret for bearer tokens; undefined means "generate one in dataDir". */
   jwtSecret: string | undefined;
@@ -33,6 +35,9 @@ export type Config = {
   paymentsPort: number;
   /** The risk service a separately run payments service calls; qenex start passes its own. */
   riskUrl: string | undefined;
+  /** The auth and payments services, for the edge run on its own; qenex start passes its own. */
+  authUrl: string | undefined;
+  paymentsUrl: string | undefined;
   payments: PaymentsConfig;
 };
 
@@ -54,6 +59,10 @@ export type PaymentsConfig = {
   workerConcurrency: number;
 };
 
+/** The services that own a database: each has its own schema (PostgreSQL) or folder (PGlite). */
+export const serviceNames = ["ledger", "payments", "risk", "auth"] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
 /** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
 export type RateLimitRule = { capacity: number; refillPerSecond: number };
 
@@ -62,7 +71,12 @@ export const configVariables = {
   QENEX_HOST: "address to listen on (default 0.0.0.0)",
   QENEX_LEDGER_PORT: "ledger port (default 50051)",
   QENEX_DATA_DIR: "folder for the embedded database and generated secrets (default ./.data)",
-  DATABASE_URL: "PostgreSQL URL; unset means embedded PGlite in QENEX_DATA_DIR",
+  DATABASE_URL:
+    "PostgreSQL URL; each service keeps its tables in a schema of its own name there; unset means embedded PGlite, a folder per service in QENEX_DATA_DIR",
+  QENEX_LEDGER_DATABASE_URL: "PostgreSQL URL for the ledger alone, instead of DATABASE_URL (its tables in schema ledger)",
+  QENEX_PAYMENTS_DATABASE_URL: "PostgreSQL URL for the payments service alone (schema payments)",
+  QENEX_RISK_DATABASE_URL: "PostgreSQL URL for the risk service alone (schema risk)",
+  QENEX_AUTH_DATABASE_URL: "PostgreSQL URL for the auth service alone (schema auth)",
   REDIS_URL: "Redis URL; unset means an in-process store",
   QENEX_JWT_SECRET: "HS256 secret for bearer tokens, at least 32 characters (default: generated)",
   QENEX_AUDIT_KEY:
@@ -88,6 +102,8 @@ export const configVariables = {
   QENEX_RATE_LIMIT_WHEN_STORE_DOWN: "open|closed: what the edge does when Redis cannot be reached (default closed)",
   QENEX_PAYMENTS_PORT: "payments service port (default 50052)",
   QENEX_RISK_URL: "where a separately run payments service finds the risk service, e.g. http://risk:50053 (qenex start sets it itself)",
+  QENEX_AUTH_URL: "where a separately run edge finds the auth service, e.g. http://auth:50054 (qenex start sets it itself)",
+  QENEX_PAYMENTS_URL: "where a separately run edge finds the payments service, e.g. http://payments:50052 (qenex start sets it itself)",
   QENEX_BIC: "our bank's BIC, the instructing agent of every payment message (default QENXUS33)",
   QENEX_ABA_ROUTING: "our bank's ABA routing number, the ACH originator and Fedwire sender (default 021000021)",
   QENEX_FEDWIRE_THRESHOLD: "AUTO routes USD above this amount over Fedwire instead of ACH (default 1000000.00)",
@@ -155,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
   }
   const auditKey = env.QENEX_AUDIT_KEY || undefined;
   if (auditKey !== undefined && auditKey.length < 32) problems.push("QENEX_AUDIT_KEY must be at least 32 characters");
-  if (options.forServer && auditKey === undefined && env.DATABASE_URL) {
+  if (options.forServer && auditKey === undefined && (env.DATABASE_URL || env.QENEX_LEDGER_DATABASE_URL)) {
     // Replicas sharing a database must sign with one key, or the audit chain breaks.
     problems.push("QENEX_AUDIT_KEY is required with DATABASE_URL: every replica must sign with the same key");
   }
@@ -223,6 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     ledgerPort: int("QENEX_LEDGER_PORT", 50051, 0, 65535),
     dataDir: path.resolve(env.QENEX_DATA_DIR || ".data"),
     databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
+    serviceDatabaseUrls: Object.fromEntries(
+      serviceNames.flatMap((name) => {
+        const value = url(`QENEX_${name.toUpperCase()}_DATABASE_URL`, ["postgres:", "postgresql:"]);
+        return value === undefined ? [] : [[name, value]];
+      }),
+    ),
     redisUrl: url("REDIS_URL", ["redis:", "rediss:"]),
     jwtSecret,
     auditKey,
@@ -247,6 +269,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     },
     paymentsPort: int("QENEX_PAYMENTS_PORT", 50052, 0, 65535),
     riskUrl: url("QENEX_RISK_URL", ["http:", "https:"]),
+    authUrl: url("QENEX_AUTH_URL", ["http:", "https:"]),
+    paymentsUrl: url("QENEX_PAYMENTS_URL", ["http:", "https:"]),
     payments: {
       bic,
       abaRouting,

@@ -3,6 +3,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pg from "pg";
+import { remainingMs, runWithTimeout } from "./deadline.js";
+import { asUnavailable, isUnavailable, UnavailableError } from "./unavailable.js";
 
 export type Row = Record<string, unknown>;
 export type QueryResult<R extends Row> = { rows: R[]; rowCount: number };
@@ -15,6 +17,8 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: "postgres" | "pglite";
+  /** The PostgreSQL schema this service's tables live in (its search_path); undefined: public. */
+  readonly schema?: string | undefined;
   /**
    * Runs fn in one READ COMMITTED transaction. Deadlocks and serialization failures are
    * retried (at most `transactionAttemptsMax` times) so they never reach a client.
@@ -53,47 +57,134 @@ async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createPostgresDb(url: string, poolMax: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolMax, idleTimeoutMillis: 30_000 });
+/** A schema name a service may own: lower-case letters, digits and underscores. */
+const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Longest a statement may take when no RPC deadline is in effect (startup, background work). */
+export const statementTimeoutMsDefault = 10_000;
+/**
+ * Server-side backstop (statement_timeout): a statement whose client gave up and dropped the
+ * connection still stops; as long as the longest call deadline (server.ts timeoutMsMax).
+ */
+export const statementTimeoutMsServer = 60_000;
+/** Longest wait for a new connection: a frozen server otherwise holds the TCP handshake. */
+export const connectTimeoutMs = 5_000;
+/** A ping (readiness) answers within this or the database counts as down. */
+export const pingTimeoutMs = 1_000;
+/** Budget of one start's migrations: a migration may rewrite a large table. */
+export const migrationTimeoutMs = 15 * 60_000;
+
+/** Time left for the next statement: the call's remaining deadline, else the default. */
+function statementTimeoutMs(): number {
+  const remaining = remainingMs() ?? statementTimeoutMsDefault;
+  if (remaining <= 0) throw new UnavailableError("postgresql", "the call's deadline passed before the statement ran");
+  return Math.ceil(remaining);
+}
+
+export function createPostgresDb(url: string, poolMax: number, options: { schema?: string | undefined } = {}): Db {
+  const { schema } = options;
+  if (schema !== undefined && !schemaPattern.test(schema)) throw new RangeError(`"${schema}" is not a schema name`);
+  // Each connection starts in the service's schema (its tables and its schema_migrations),
+  // with a server-side limit on any one statement.
+  const settings = [`-c statement_timeout=${statementTimeoutMsServer}`, ...(schema ? [`-c search_path=${schema}`] : [])];
+  const connection = { connectionString: url, options: settings.join(" ") };
+  const pool = new pg.Pool({ ...connection, max: poolMax, idleTimeoutMillis: 30_000, connectionTimeoutMillis: connectTimeoutMs });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  const query = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => {
-    const result = await client.query(sql, params);
-    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  // Nor a checked-out one (pg-pool listens only while a client is idle): the statement in
+  // flight fails with the error, and the client, no longer queryable, is dropped on release.
+  pool.on("connect", (client) => client.on("error", () => {}));
+
+  /** A pooled client within the time left; one that arrives too late goes back to the pool. */
+  const acquire = async (): Promise<pg.PoolClient> => {
+    const timeoutMs = statementTimeoutMs();
+    const connecting = pool.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError("postgresql", `no connection within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([connecting, late]);
+    } catch (error) {
+      connecting.then(
+        (client) => client.release(),
+        () => {},
+      );
+      throw asUnavailable(error, "postgresql");
+    } finally {
+      clearTimeout(timer);
+    }
   };
+
+  /**
+   * One statement on a checked-out client, ended client-side when the time left runs out. A
+   * timed-out or broken client must not be reused: its statement may still be on the wire.
+   */
+  const run = async <R extends Row>(client: pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    try {
+      // query_timeout is pg's client-side limit; its type declarations do not list it.
+      const config: pg.QueryConfig & { query_timeout: number } = {
+        text: sql,
+        ...(params ? { values: params } : {}),
+        query_timeout: statementTimeoutMs(),
+      };
+      const result = await client.query(config);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw asUnavailable(error, "postgresql");
+    }
+  };
+
+  /** Runs work on one client and releases it, discarding it after a timeout or a lost connection. */
+  const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await acquire();
+    let broken: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      if (isUnavailable(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
   return {
     kind: "postgres",
-    query: (sql, params) => query(pool, sql, params),
+    schema,
+    query: (sql, params) => withClient((client) => run(client, sql, params)),
     exec: async (sql) => {
-      await pool.query(sql);
+      await withClient((client) => run(client, sql));
     },
     transaction: (fn) =>
-      withRetry(async () => {
-        const client = await pool.connect();
-        try {
-          await client.query("BEGIN");
-          const result = await fn({
-            query: (sql, params) => query(client, sql, params),
-            exec: async (sql) => {
-              await client.query(sql);
-            },
-          });
-          await client.query("COMMIT");
-          return result;
-        } catch (error) {
-          await client.query("ROLLBACK").catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
+      withRetry(() =>
+        withClient(async (client) => {
+          await run(client, "BEGIN");
+          try {
+            const result = await fn({
+              query: (sql, params) => run(client, sql, params),
+              exec: async (sql) => {
+                await run(client, sql);
+              },
+            });
+            await run(client, "COMMIT");
+            return result;
+          } catch (error) {
+            // After a timeout or a lost connection the client is discarded, which rolls back;
+            // a ROLLBACK that fails so throws its own such error, which discards it too.
+            if (!isUnavailable(error)) await run(client, "ROLLBACK");
+            throw error;
+          }
+        }),
+      ),
+    ping: () =>
+      runWithTimeout(pingTimeoutMs, async () => {
+        await withClient((client) => run(client, "SELECT 1"));
       }),
-    ping: async () => {
-      await pool.query("SELECT 1");
-    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: async (channel, onNotify) => {
       // A pooled connection cannot LISTEN: the pool would hand it to other work.
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ ...connection, connectionTimeoutMillis: connectTimeoutMs });
       client.on("error", () => {});
       client.on("notification", (message) => {
         if (message.channel === channel) onNotify(message.payload ?? "");
@@ -106,12 +197,18 @@ export function createPostgresDb(url: string, poolMax: number): Db {
   };
 }
 
+/** Shared buffers of an embedded database (PostgreSQL's default is 128 MB). */
+export const pgliteSharedBuffersMb = 16;
+
 export async function createPgliteDb(dataDir: string): Promise<Db> {
   // Loaded only when used: the embedded engine is a large WebAssembly module.
   const { PGlite, types } = await import("@electric-sql/pglite");
   fs.mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(path.join(dataDir, "pglite"), {
     parsers: { [types.INT8]: (value: string) => value },
+    // Every service runs a PGlite of its own: PostgreSQL's 128 MB of shared buffers each
+    // would be most of a process's memory, for data that fits in far less.
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${pgliteSharedBuffersMb}MB`],
   });
   const adapt = async <R extends Row>(run: Promise<{ rows: unknown[]; affectedRows?: number }>): Promise<QueryResult<R>> => {
     const result = await run;
@@ -158,9 +255,20 @@ export type Migration = { version: number; name: string; sql: string };
  * own transaction. An advisory lock makes replicas that start together apply each once.
  */
 export async function migrate(db: Db, service: string, migrations: readonly Migration[]): Promise<number[]> {
+  return runWithTimeout(migrationTimeoutMs, () => migrateWithin(db, service, migrations));
+}
+
+async function migrateWithin(db: Db, service: string, migrations: readonly Migration[]): Promise<number[]> {
   const lockKey = "qenex:migrate";
-  await db.transaction(async (tx) => {
+  // A migration may run longer than the server-side backstop allows other statements.
+  const lock = async (tx: Queryable) => {
+    if (db.kind === "postgres") await tx.exec(`SET LOCAL statement_timeout = ${migrationTimeoutMs}`);
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [lockKey]);
+  };
+  await db.transaction(async (tx) => {
+    await lock(tx);
+    // Under the lock: replicas creating the same schema at once would otherwise collide.
+    if (db.schema) await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(db.schema)}`);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       service text NOT NULL, version integer NOT NULL, name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, version))`);
@@ -169,7 +277,7 @@ export async function migrate(db: Db, service: string, migrations: readonly Migr
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   for (const migration of ordered) {
     const didApply = await db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [lockKey]);
+      await lock(tx);
       const done = await tx.query("SELECT 1 FROM schema_migrations WHERE service = $1 AND version = $2", [service, migration.version]);
       if (done.rowCount > 0) return false;
       await tx.exec(migration.sql);
@@ -185,6 +293,14 @@ export async function migrate(db: Db, service: string, migrations: readonly Migr
   return applied;
 }
 
-export async function createDb(options: { databaseUrl: string | undefined; dataDir: string; poolMax: number }): Promise<Db> {
-  return options.databaseUrl ? createPostgresDb(options.databaseUrl, options.poolMax) : createPgliteDb(options.dataDir);
+export async function createDb(options: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolMax: number;
+  /** PostgreSQL only: the schema the service owns (PGlite keeps a folder per service instead). */
+  schema?: string | undefined;
+}): Promise<Db> {
+  return options.databaseUrl
+    ? createPostgresDb(options.databaseUrl, options.poolMax, { schema: options.schema })
+    : createPgliteDb(options.dataDir);
 }

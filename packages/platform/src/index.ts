@@ -17,15 +17,37 @@ export {
   loadConfig,
   type PaymentsConfig,
   type RateLimitRule,
+  type ServiceName,
+  serviceNames,
 } from "./config.js";
-export { createDb, createPgliteDb, createPostgresDb, type Db, type Migration, migrate, type Queryable, type Row, sqlState } from "./db.js";
+export {
+  createDb,
+  createPgliteDb,
+  createPostgresDb,
+  type Db,
+  type Migration,
+  migrate,
+  type Queryable,
+  type Row,
+  sqlState,
+  statementTimeoutMsDefault,
+} from "./db.js";
+export { remainingMs, runWithDeadline, runWithTimeout } from "./deadline.js";
 export { DomainError, fieldViolation } from "./errors.js";
-export { createKv, createMemoryKv, createRedisKv, type Kv } from "./kv.js";
+export { type DependencyProbe, type DependencyState, storageProbes } from "./health.js";
+export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
 export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";
-export { type BoundServices, type ServiceDeps, type ServiceProcess, startService, stopOnSignals } from "./runtime.js";
+export {
+  type BoundServices,
+  type ServiceDeps,
+  type ServiceProcess,
+  serviceStorage,
+  startService,
+  stopOnSignals,
+} from "./runtime.js";
 export { resolveJwtSecret, resolveSecret } from "./secrets.js";
 export {
   binding,
@@ -37,3 +59,4 @@ export {
   sniffingServer,
   timeoutMsMax,
 } from "./server.js";
+export { isUnavailable, UnavailableError, unavailableReason } from "./unavailable.js";

@@ -1,11 +1,41 @@
-// The interceptors every QENEX server runs, outermost first: logging, error mapping,
-// metrics, authentication, validation.
+// The interceptors every QENEX server runs, outermost first: the call's deadline, logging,
+// error mapping, metrics, authentication, validation.
 import { randomUUID } from "node:crypto";
 import { ValidationError } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { principalKey } from "./auth.js";
+import { requestTimeoutMs, runWithDeadline } from "./deadline.js";
 import { DomainError, validationToConnectError } from "./errors.js";
+import { UnavailableError, unavailableReason } from "./unavailable.js";
+
+/**
+ * Makes the call's deadline (its grpc-timeout or connect-timeout-ms) the deadline of the
+ * storage calls its handler makes, so none outlives the caller's patience.
+ */
+export function createDeadlineInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const timeoutMs = requestTimeoutMs(req.header);
+    if (timeoutMs === undefined) return next(req);
+    const deadlineAtMs = Date.now() + timeoutMs;
+    const res = await runWithDeadline(deadlineAtMs, () => next(req));
+    // A server stream's handler runs as the stream is read, outside this call: carry it there.
+    return res.stream ? { ...res, message: withDeadline(res.message, deadlineAtMs) } : res;
+  };
+}
+
+function withDeadline<T>(messages: AsyncIterable<T>, deadlineAtMs: number): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      const iterator = messages[Symbol.asyncIterator]();
+      return {
+        next: () => runWithDeadline(deadlineAtMs, () => iterator.next()),
+        return: (value?: unknown) =>
+          runWithDeadline(deadlineAtMs, () => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
+      };
+    },
+  };
+}
 
 export function createLoggingInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
@@ -29,7 +59,8 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
 }
 
 /**
- * Domain and validation errors reach the caller as they are; anything else is a bug:
+ * Domain and validation errors reach the caller as they are, an unavailable dependency as
+ * UNAVAILABLE with a short reason; anything else is a bug:
  * logged with an id, and the caller gets only that id, never a stack or SQL text.
  */
 export function createErrorInterceptor(logger: Logger): Interceptor {
@@ -60,6 +91,12 @@ export function toConnectError(error: unknown, logger: Logger, procedure: string
     return new ConnectError(error.message, error.code, metadata);
   }
   if (error instanceof ValidationError) return validationToConnectError(error);
+  // A dependency that cannot answer is the caller's to retry later, not a bug: no error id.
+  const reason = unavailableReason(error);
+  if (reason !== undefined) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error), procedure }, "dependency unavailable");
+    return new ConnectError(error instanceof UnavailableError ? error.message : `dependency unavailable: ${reason}`, Code.Unavailable);
+  }
   const errorId = randomUUID();
   logger.error({ err: error, errorId, procedure }, "internal error");
   return new ConnectError(`internal error (id ${errorId})`, Code.Internal);

@@ -1,6 +1,7 @@
 // A small key-value interface for counters, rate limits and short-lived state: Redis when
 // REDIS_URL is set, an in-process map otherwise (one process only, lost on restart).
 import { Redis } from "ioredis";
+import { asUnavailable } from "./unavailable.js";
 
 export interface Kv {
   readonly kind: "redis" | "memory";
@@ -33,26 +34,62 @@ function checkKey(key: string): void {
   }
 }
 
+/** Longest a kv command waits for Redis's answer before it fails (UNAVAILABLE). */
+export const kvCommandTimeoutMs = 500;
+/** Longest a connection attempt to Redis takes. */
+export const kvConnectTimeoutMs = 1_000;
+/** Reconnection attempts back off to this delay between tries, and keep trying. */
+export const kvReconnectDelayMsMax = 1_000;
+
 export function createRedisKv(url: string): Kv {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = new Redis(url, {
+    connectTimeout: kvConnectTimeoutMs,
+    commandTimeout: kvCommandTimeoutMs,
+    // Fail fast while disconnected instead of queueing commands until Redis returns.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // A server that accepts commands but stops answering: drop the socket and reconnect.
+    socketTimeout: 2 * kvCommandTimeoutMs,
+    retryStrategy: (attempts) => Math.min(attempts * 100, kvReconnectDelayMsMax),
+  });
   // Connection errors surface on the commands that fail; ioredis reconnects by itself.
   redis.on("error", () => {});
+  // Commands issued while the first connection is being made wait for it (a bounded wait);
+  // after that a command never waits for a connection: Redis is there or it is down.
+  let firstConnect: Promise<void> | undefined = new Promise<void>((resolve) => {
+    const settle = () => {
+      firstConnect = undefined;
+      for (const event of ["ready", "error", "end"]) redis.off(event, settle);
+      resolve();
+    };
+    for (const event of ["ready", "error", "end"]) redis.on(event, settle);
+  });
+  /** Runs one command, a failure to reach Redis becoming an UnavailableError. */
+  const call = async <T>(command: () => Promise<T>): Promise<T> => {
+    try {
+      if (firstConnect) await firstConnect;
+      return await command();
+    } catch (error) {
+      throw asUnavailable(error, "redis");
+    }
+  };
   return {
     kind: "redis",
     get: async (key) => {
       checkKey(key);
-      return (await redis.get(key)) ?? undefined;
+      return (await call(() => redis.get(key))) ?? undefined;
     },
     set: async (key, value, ttlMs) => {
       checkKey(key);
-      if (ttlMs === undefined) await redis.set(key, value);
-      else await redis.set(key, value, "PX", ttlMs);
+      await call(() => (ttlMs === undefined ? redis.set(key, value) : redis.set(key, value, "PX", ttlMs)));
     },
     incrBy: async (key, delta, ttlMs) => {
       checkKey(key);
-      const multi = redis.multi().incrby(key, delta);
-      if (ttlMs !== undefined) multi.pexpire(key, ttlMs, "NX");
-      const results = await multi.exec();
+      const results = await call(() => {
+        const multi = redis.multi().incrby(key, delta);
+        if (ttlMs !== undefined) multi.pexpire(key, ttlMs, "NX");
+        return multi.exec();
+      });
       const [error, value] = results?.[0] ?? [new Error("redis transaction aborted"), null];
       if (error) throw error;
       return Number(value);
@@ -61,18 +98,21 @@ export function createRedisKv(url: string): Kv {
       checkBatch(keys.length);
       for (const key of keys) checkKey(key);
       if (keys.length === 0) return [];
-      return (await redis.mget(...keys)).map((value) => value ?? undefined);
+      return (await call(() => redis.mget(...keys))).map((value) => value ?? undefined);
     },
     incrByMany: async (increments) => {
       checkBatch(increments.length);
       if (increments.length === 0) return [];
-      const multi = redis.multi();
-      for (const { key, delta, ttlMs } of increments) {
-        checkKey(key);
-        multi.incrby(key, delta);
-        if (ttlMs !== undefined) multi.pexpire(key, ttlMs, "NX");
-      }
-      const results = (await multi.exec()) ?? [];
+      for (const { key } of increments) checkKey(key);
+      const results =
+        (await call(() => {
+          const multi = redis.multi();
+          for (const { key, delta, ttlMs } of increments) {
+            multi.incrby(key, delta);
+            if (ttlMs !== undefined) multi.pexpire(key, ttlMs, "NX");
+          }
+          return multi.exec();
+        })) ?? [];
       const values: number[] = [];
       let at = 0;
       for (const { ttlMs } of increments) {
@@ -85,13 +125,15 @@ export function createRedisKv(url: string): Kv {
     },
     del: async (key) => {
       checkKey(key);
-      await redis.del(key);
+      await call(() => redis.del(key));
     },
     ping: async () => {
-      await redis.ping();
+      await call(() => redis.ping());
     },
     close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
+      // Closing stops the reconnection attempts too.
+      if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
     },
   };
 }

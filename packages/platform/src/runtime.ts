@@ -1,10 +1,12 @@
 // Start-up and shutdown shared by every service process: config, storage, migrations,
 // serving, and a SIGTERM that drains before it exits.
 
+import * as path from "node:path";
 import { Registry } from "prom-client";
 import { type Auth, createAuth } from "./auth.js";
-import type { Config } from "./config.js";
+import type { Config, ServiceName } from "./config.js";
 import { createDb, type Db, type Migration, migrate } from "./db.js";
+import { storageProbes } from "./health.js";
 import { createKv, type Kv } from "./kv.js";
 import { createLogger, type Logger } from "./logger.js";
 import { registerProcessGauges } from "./metrics.js";
@@ -27,7 +29,7 @@ export type ServiceProcess = {
 };
 
 export type StartOptions = {
-  name: string;
+  name: ServiceName;
   port: number;
   config: Config;
   migrations: readonly Migration[];
@@ -39,8 +41,7 @@ export type StartOptions = {
 export async function startService(options: StartOptions): Promise<ServiceProcess> {
   const { config } = options;
   const logger = createLogger(options.name, config.logLevel);
-  const db =
-    options.shared?.db ?? (await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+  const db = options.shared?.db ?? (await createDb({ ...serviceStorage(config, options.name), poolMax: config.dbPoolMax }));
   const kv = options.shared?.kv ?? createKv(config.redisUrl);
   const applied = await migrate(db, options.name, options.migrations);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
@@ -62,6 +63,7 @@ export async function startService(options: StartOptions): Promise<ServiceProces
     logger,
     ready,
     registry: metrics,
+    probes: storageProbes(db, kv),
   });
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -77,6 +79,22 @@ export async function startService(options: StartOptions): Promise<ServiceProces
     return stopping;
   };
   return { server, db, kv, auth, logger, stop };
+}
+
+/**
+ * Where a service keeps its data, so no service can read another's tables: on PostgreSQL a
+ * schema named for it (in its own QENEX_<SERVICE>_DATABASE_URL, else DATABASE_URL), embedded
+ * a PGlite folder of its own under QENEX_DATA_DIR.
+ */
+export function serviceStorage(
+  config: Pick<Config, "databaseUrl" | "serviceDatabaseUrls" | "dataDir">,
+  name: ServiceName,
+): { databaseUrl: string | undefined; schema: string; dataDir: string } {
+  return {
+    databaseUrl: config.serviceDatabaseUrls[name] ?? config.databaseUrl,
+    schema: name,
+    dataDir: path.join(config.dataDir, name),
+  };
 }
 
 /** Stops the processes on SIGTERM or SIGINT, then exits. */

@@ -1,5 +1,6 @@
 // Serves a set of Connect services on one port: gRPC over HTTP/2 (cleartext or TLS) and
-// Connect / gRPC-Web over HTTP/1.1 for browsers, plus health, reflection and /metrics.
+// Connect / gRPC-Web over HTTP/1.1 for browsers, plus health, reflection, /metrics and
+// GET /health (each dependency's state as JSON).
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
@@ -13,8 +14,8 @@ import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Auth, createAuthInterceptor } from "./auth.js";
-import { type Readiness, registerHealth } from "./health.js";
-import { createErrorInterceptor, createLoggingInterceptor } from "./interceptors.js";
+import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness, registerHealth } from "./health.js";
+import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
 
@@ -70,6 +71,8 @@ export type ServeOptions = {
   logger: Logger;
   /** Readiness for health checks: typically "the database answers". */
   ready: () => Promise<boolean>;
+  /** The dependencies GET /health lists (storageProbes(db, kv) gives the usual two). */
+  probes?: readonly DependencyProbe[];
   interceptors?: readonly Interceptor[];
   /** Where /metrics reads from; services add their own metrics to it. */
   registry?: Registry;
@@ -84,7 +87,9 @@ export type Server = {
 };
 
 export async function serve(options: ServeOptions): Promise<Server> {
-  const readiness: Readiness = { check: options.ready, draining: false };
+  const probes = options.probes ?? [];
+  if (probes.length > probesMax) throw new RangeError(`at most ${probesMax} probes, not ${probes.length}`);
+  const readiness: Readiness = { check: options.ready, dependencies: () => probeAll(probes), draining: false };
   const metrics = createMetrics(options.registry);
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
@@ -98,6 +103,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       registerReflection(router, uniqueFiles([...options.services.map((s) => s.service.file), Health.file]));
     },
     interceptors: [
+      createDeadlineInterceptor(),
       createLoggingInterceptor(options.logger),
       createErrorInterceptor(options.logger),
       metrics.interceptor,
@@ -117,6 +123,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
         metrics.registry.metrics().then((body) => {
           res.writeHead(200, { "content-type": metrics.registry.contentType });
           res.end(body);
+        });
+        return;
+      }
+      if (req.method === "GET" && (req.url === "/health" || req.url?.startsWith("/health?"))) {
+        healthReport(readiness).then(({ httpStatus, report }) => {
+          res.writeHead(httpStatus, { "content-type": "application/json", "cache-control": "no-store" });
+          res.end(JSON.stringify(report));
         });
         return;
       }

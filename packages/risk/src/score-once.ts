@@ -12,15 +12,16 @@ import {
   ScoreTransactionResponseSchema,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { DomainError, type Kv, type Logger } from "@qenex/platform";
-import { recordTransfer } from "./features/history.js";
+import { recordTransferIfReachable } from "./features/history.js";
 import type { RiskMetrics } from "./metrics.js";
-import type { Scorer } from "./scorer.js";
+import { kvOutageLogIntervalMs, type Scorer, throttle } from "./scorer.js";
 import type { RiskStore } from "./store/risk-store.js";
 
 export type ScoreOnce = (req: ScoreTransactionRequest) => Promise<ScoreTransactionResponse>;
 
 export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv; logger: Logger; metrics: RiskMetrics }): ScoreOnce {
   const { scorer, store, kv, logger, metrics } = deps;
+  const warnKvOutage = throttle(kvOutageLogIntervalMs);
   const storedResult = async (transactionId: string) => {
     const stored = await store.getScore(transactionId);
     if (stored === undefined) throw new Error(`score of ${transactionId} vanished`);
@@ -76,13 +77,17 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
     );
     // Scored before (a retry, a restart, another replica): the first result stands, and it was counted then.
     if (saved === undefined || response === undefined) return storedResult(req.transactionId);
-    await recordTransfer(kv, {
+    // The score is stored and stands: a kv outage only leaves this transfer out of the history.
+    const unrecorded = await recordTransferIfReachable(kv, {
       accountId: input.accountId,
       counterpartyId: input.counterpartyId,
       amountUsd: scored.amountUsd,
       atMs,
       accountOpenedAtMs: input.accountOpenedAtMs,
     });
+    if (unrecorded !== undefined && warnKvOutage()) {
+      logger.warn({ reason: unrecorded }, "scored transfers are left out of account history: the kv is unavailable");
+    }
     end();
     metrics.detected(
       Decision[scored.decision].toLowerCase(),

@@ -9,7 +9,7 @@ import { type Db, type Kv, type Logger, parseMoney } from "@qenex/platform";
 import { type Decided, decide, type Finding } from "./domain/decide.js";
 import { kycFindings } from "./domain/kyc.js";
 import { createFeatureSet, type FeatureName, type FeatureSet, featureTable } from "./features/feature-set.js";
-import { type HistoryFeatures, readHistory } from "./features/history.js";
+import { type HistoryFeatures, readHistoryOrUnknown } from "./features/history.js";
 import { usdValue } from "./features/reference-rates.js";
 import { type IsolationForest, isolationForestFromJson } from "./model/index.js";
 import { type CompiledRule, compileRules } from "./rules/compile.js";
@@ -22,6 +22,21 @@ import type { RiskStore, StoredRule } from "./store/risk-store.js";
 import type { SanctionsStore } from "./store/sanctions-store.js";
 
 const reloadIntervalMs = 30_000;
+/** A kv outage is logged at most this often, however many scores it touches. */
+export const kvOutageLogIntervalMs = 10_000;
+/** The reason a score carries when it was made without the account's history. */
+export const velocityUnavailableCode = "velocity.unavailable";
+
+/** A function that says yes at most once per intervalMs: for warnings an outage repeats. */
+export function throttle(intervalMs: number): () => boolean {
+  let lastMs = Number.NEGATIVE_INFINITY;
+  return () => {
+    const nowMs = Date.now();
+    if (nowMs - lastMs < intervalMs) return false;
+    lastMs = nowMs;
+    return true;
+  };
+}
 /** Accounts whose party is remembered; beyond it the oldest is forgotten. */
 const partyCacheEntriesMax = 100_000;
 
@@ -110,6 +125,7 @@ export function createScorer(deps: {
   screeningThreshold: number;
 }) {
   const { kv, logger, store } = deps;
+  const warnKvOutage = throttle(kvOutageLogIntervalMs);
   let rules: Cached<CompiledRule[]> | undefined;
   let model: Cached<{ id: string; forest: IsolationForest; features: string[] } | undefined> | undefined;
   let sanctions:
@@ -219,8 +235,8 @@ export function createScorer(deps: {
       if (!money.ok) throw new RangeError(money.reason);
       const amountMinor = money.amountMinor;
       const usd = usdValue(amountMinor, input.currency);
-      const [history, compiled, active, party, screened] = await Promise.all([
-        readHistory(kv, {
+      const [{ history, unavailable }, compiled, active, party, screened] = await Promise.all([
+        readHistoryOrUnknown(kv, {
           accountId: input.accountId,
           counterpartyId: input.counterpartyId,
           amountUsd: usd,
@@ -268,6 +284,16 @@ export function createScorer(deps: {
           ? { score: top.score, entryId: top.source.entryId, matchedName: top.matchedAlias, list: top.source.list }
           : undefined,
       });
+      if (unavailable !== undefined) {
+        if (warnKvOutage()) logger.warn({ reason: unavailable }, "scoring without account history: the kv is unavailable");
+        // Stated, not weighed: the decision is what the rest of the evidence says.
+        decided.reasons.push({
+          category: Category.VELOCITY,
+          code: velocityUnavailableCode,
+          message: `velocity features unavailable: ${kv.kind === "redis" ? "redis" : "kv"} down (${unavailable})`,
+          severity: Severity.LOW,
+        });
+      }
       return { ...decided, features, modelId: active?.id ?? "", amountUsd: usd };
     },
   };

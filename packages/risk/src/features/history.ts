@@ -3,7 +3,7 @@
 // buckets, running amount statistics for the z-score, the last transfer, counterparties
 // seen, and money received. One mget reads everything a score needs; one atomic
 // incrByMany records a scored transfer.
-import type { Kv } from "@qenex/platform";
+import { type Kv, unavailableReason } from "@qenex/platform";
 
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
@@ -100,6 +100,43 @@ export async function readHistory(kv: Kv, t: Transfer): Promise<HistoryFeatures>
   };
 }
 
+/**
+ * readHistory, or historyUnknown when the kv cannot be reached; `unavailable` then says why.
+ * Any other failure is a bug and is thrown.
+ */
+export async function readHistoryOrUnknown(kv: Kv, t: Transfer): Promise<{ history: HistoryFeatures; unavailable?: string }> {
+  try {
+    return { history: await readHistory(kv, t) };
+  } catch (error) {
+    const unavailable = unavailableReason(error);
+    if (unavailable === undefined) throw error;
+    return { history: historyUnknown(t), unavailable };
+  }
+}
+
+/**
+ * The features of a transfer whose account history cannot be read (the kv is down): the
+ * transfer alone, as if it were the account's first, except that its counterparty is not
+ * called new, since that is not known. Velocity rules then see only the transfer itself.
+ */
+export function historyUnknown(t: Transfer): HistoryFeatures {
+  const belowCtr = t.amountUsd >= belowCtrFromUsd && t.amountUsd < ctrUsd;
+  const usd = cents(t.amountUsd) / 100;
+  return {
+    count_1h: 1,
+    count_24h: 1,
+    sum_usd_1h: usd,
+    sum_usd_24h: usd,
+    count_just_below_ctr_24h: belowCtr ? 1 : 0,
+    sum_usd_just_below_ctr_24h: belowCtr ? usd : 0,
+    inbound_usd_24h: 0,
+    amount_zscore: 0,
+    seconds_since_last_transfer: -1,
+    counterparty_is_new: false,
+    account_age_days: t.accountOpenedAtMs === undefined ? 0 : Math.max(0, Math.floor((t.atMs - t.accountOpenedAtMs) / (24 * hourMs))),
+  };
+}
+
 /** (x − mean) / standard deviation of the account's past amounts; 0 until there are two. */
 function zscore(n: number, sum: number, sumOfSquares: number, x: number): number {
   if (n < 2) return 0;
@@ -107,6 +144,21 @@ function zscore(n: number, sum: number, sumOfSquares: number, x: number): number
   const variance = Math.max(0, sumOfSquares / n - mean * mean);
   const std = Math.sqrt(variance);
   return std === 0 ? 0 : (x - mean) / std;
+}
+
+/**
+ * recordTransfer, except that a kv that cannot be reached is not an error: the transfer is
+ * left out of the history and the reason returned (the score itself stands).
+ */
+export async function recordTransferIfReachable(kv: Kv, t: Transfer): Promise<string | undefined> {
+  try {
+    await recordTransfer(kv, t);
+    return undefined;
+  } catch (error) {
+    const unavailable = unavailableReason(error);
+    if (unavailable === undefined) throw error;
+    return unavailable;
+  }
 }
 
 /** Adds a scored transfer to the history of its account and, as money received, of its counterparty. */

@@ -22,9 +22,10 @@ export type TestRisk = {
 };
 
 export async function startTestRisk(
-  options: { ledgerUrl?: string; monitorAfterSequence?: bigint; dataDir?: string; databaseUrl?: string } = {},
+  options: { ledgerUrl?: string; monitorAfterSequence?: bigint; dataDir?: string; databaseUrl?: string; redisUrl?: string } = {},
 ): Promise<TestRisk> {
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-risk-"));
   const config = loadConfig(
     {
@@ -34,7 +35,7 @@ export async function startTestRisk(
       QENEX_LOG_LEVEL: "silent",
       QENEX_SHUTDOWN_GRACE_MS: "1000",
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     },
     { forServer: false },
   );
