@@ -1,59 +1,26 @@
 // The `qenex` command as a user runs it: a real process, real signals.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { anyFreePortsEnv } from "@qenex/platform";
 import { afterEach, describe, expect, it } from "vitest";
+import { main, node, qenexEnv, qenexToken, startMesh as startSupervisedMesh } from "./testing/mesh.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-// Node itself with tsx as a loader (not the tsx CLI, which would relay signals to a child).
-const node = process.execPath;
-const main = path.join(root, "packages/cli/src/main.ts");
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
 });
 
-function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    // The harness's key: servers sharing a test database must extend one audit chain.
-    QENEX_AUDIT_KEY: "test-audit-key-test-audit-key-test-0123",
-    QENEX_DATA_DIR: dataDir,
-    ...anyFreePortsEnv,
-    QENEX_HOST: "127.0.0.1",
-    QENEX_LOG_LEVEL: "warn",
-  };
-}
-
 /** Starts `qenex start` and resolves with the ledger's and the edge's URLs once it prints them. */
-function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; edgeUrl: string }> {
-  const child = spawn(node, ["--import", "tsx", "--conditions=source", main, "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const ledger = /ledger listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr)?.[1];
-      const edge = /edge listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr)?.[1];
-      if (ledger && edge) resolve({ child, url: ledger, edgeUrl: edge });
-    });
-    child.once("exit", (code) => reject(new Error(`qenex start exited with ${code}: ${stderr}`)));
-  });
+async function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; edgeUrl: string }> {
+  const mesh = await startSupervisedMesh(env);
+  children.push(mesh.child);
+  return { child: mesh.child, url: mesh.urls.ledger as string, edgeUrl: mesh.urls.edge as string };
 }
 
-async function token(env: NodeJS.ProcessEnv): Promise<string> {
-  const { stdout } = await promisify(execFile)(node, ["--import", "tsx", "--conditions=source", main, "token", "--role", "operator"], {
-    env,
-  });
-  return stdout.trim();
-}
+const token = (env: NodeJS.ProcessEnv) => qenexToken(env);
 
 async function call(url: string, method: string, body: unknown, bearer: string) {
   const res = await fetch(`${url}/qenex.ledger.v1.LedgerService/${method}`, {

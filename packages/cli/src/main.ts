@@ -1,34 +1,23 @@
 #!/usr/bin/env node
 // The `qenex` command: start the mesh, mint a token, operate the ledger.
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
-import { authMigrations, authPublicMethods, bindAuth, ensureFirstAdmin } from "@qenex/auth";
-import { startEdge } from "@qenex/edge";
-import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
-import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
-import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { bindLedger, ledgerMigrations } from "@qenex/ledger";
-import { bindPayments, paymentsMigrations } from "@qenex/payments";
-import {
-  ConfigError,
-  createAuth,
-  createLogger,
-  loadConfig,
-  type Role,
-  resolveJwtSecret,
-  roles,
-  startService,
-  stopOnSignals,
-} from "@qenex/platform";
-import { bindRisk, riskMigrations, seedStandardRules } from "@qenex/risk";
+import { ConfigError, createAuth, createLogger, loadConfig, type Role, resolveJwtSecret, roles, stopOnSignals } from "@qenex/platform";
+import { isMeshService, type MeshService, meshServices, startMeshService } from "./serve.js";
+import { supervise } from "./supervisor.js";
+import { type ReadyMessage, runWorkers, workersMax } from "./workers.js";
 
 const usage = `usage:
-  qenex start                      run the mesh: the edge (REST, /health, RPC routing) on
-                                   QENEX_EDGE_PORT (default 8080), the ledger on
-                                   QENEX_LEDGER_PORT (default 50051)
-  qenex serve payments             run only the payments service on QENEX_PAYMENTS_PORT
-                                   (default 50052), calling the ledger at QENEX_LEDGER_URL
-                                   and the risk service at QENEX_RISK_URL
+  qenex start [--workers N | --workers SERVICE=N,...]
+                                   run the mesh, each service in a process of its own: the edge
+                                   (REST, /health, RPC routing) on QENEX_EDGE_PORT (default 8080),
+                                   the ledger on QENEX_LEDGER_PORT (50051), payments (50052), risk
+                                   (50053), auth (50054); restarts one that dies. --workers N runs
+                                   N edge processes; SERVICE=N others (PostgreSQL only)
+  qenex serve ledger|auth|risk|payments|edge [--workers N]
+                                   run one service alone on its port; payments needs
+                                   QENEX_LEDGER_URL and QENEX_RISK_URL, risk QENEX_LEDGER_URL, the
+                                   edge every service's QENEX_<SERVICE>_URL
   qenex token [--subject S] [--role R ...] [--ttl-seconds N]
                                    print a bearer token signed with the mesh's secret
   qenex ledger reconcile [--url URL] [--token T] [--json]
@@ -39,104 +28,109 @@ const usage = `usage:
                                    load an OFAC SDN list (sdn.csv, and alt.csv / add.csv
                                    when present beside it) into the risk service's database,
                                    replacing the list NAME (default SDN); every risk replica
-                                   reloads it
+                                   reloads it (embedded default: run it while the mesh is stopped)
   qenex help`;
 
-async function start(): Promise<void> {
+/** `--workers 2` (the edge) or `--workers edge=2,ledger=2`. */
+function parseWorkers(text: string | undefined): Partial<Record<MeshService, number>> {
+  if (text === undefined) return {};
+  const count = (value: string) => {
+    const n = Number(value);
+    if (!/^[0-9]{1,3}$/.test(value) || n < 1 || n > workersMax) throw new UsageError(`--workers: "${value}" must be 1 to ${workersMax}`);
+    return n;
+  };
+  if (/^[0-9]+$/.test(text)) return { edge: count(text) };
+  const workers: Partial<Record<MeshService, number>> = {};
+  for (const part of text.split(",")) {
+    const [name = "", value = ""] = part.split("=");
+    if (!isMeshService(name)) throw new UsageError(`--workers: "${name}" is not one of ${meshServices.join(", ")}`);
+    workers[name] = count(value);
+  }
+  return workers;
+}
+
+/** A service on the embedded database is one process: PGlite is a single-process engine. */
+function checkWorkers(workers: Partial<Record<MeshService, number>>, config: ReturnType<typeof loadConfig>): void {
+  const problems = Object.entries(workers)
+    .filter(([name, n]) => name !== "edge" && (n ?? 1) > 1)
+    .filter(([name]) => !(config.serviceDatabaseUrls[name as keyof typeof config.serviceDatabaseUrls] ?? config.databaseUrl))
+    .map(([name]) => `--workers ${name}=N needs PostgreSQL (DATABASE_URL): the embedded database serves one process`);
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { workers: { type: "string" } } });
   const config = loadConfig();
-  const ledger = await startService({
-    name: "ledger",
-    port: config.ledgerPort,
+  const workers = parseWorkers(values.workers);
+  checkWorkers(workers, config);
+  const logger = createLogger("qenex", config.logLevel);
+  const mesh = await supervise({
     config,
-    migrations: ledgerMigrations,
-    bind: bindLedger,
+    logger,
+    workers,
+    command: { execPath: process.execPath, execArgv: process.execArgv, main: process.argv[1] as string },
   });
-  // The auth service shares the ledger's database pool and kv: one process, one pool.
-  const auth = await startService({
-    name: "auth",
-    port: config.authPort,
-    config,
-    migrations: authMigrations,
-    bind: bindAuth,
-    shared: { db: ledger.db, kv: ledger.kv },
-  });
-  await ensureFirstAdmin(ledger.db, config);
-  const risk = await startService({
-    name: "risk",
-    port: config.riskPort,
-    config,
-    migrations: riskMigrations,
-    bind: (deps) => bindRisk(deps, { ledgerUrl: ledger.server.url }),
-    shared: { db: ledger.db, kv: ledger.kv },
-  });
-  await seedStandardRules(ledger.db);
-  const payments = await startService({
-    name: "payments",
-    port: config.paymentsPort,
-    config,
-    migrations: paymentsMigrations,
-    bind: (deps) => bindPayments(deps, { ledgerUrl: ledger.server.url, riskUrl: risk.server.url }),
-    shared: { db: ledger.db, kv: ledger.kv },
-  });
-  const edge = await startEdge(config, {
-    upstreams: [
-      { service: LedgerService, url: ledger.server.url },
-      { service: AuthService, url: auth.server.url, publicMethods: authPublicMethods },
-      { service: RiskService, url: risk.server.url },
-      { service: PaymentsService, url: payments.server.url },
-    ],
-    probes: [
-      { name: config.databaseUrl ? "postgresql" : "pglite", check: () => ledger.db.ping() },
-      { name: config.redisUrl ? "redis" : "kv (in-process)", check: () => ledger.kv.ping() },
-    ],
-    kv: ledger.kv,
-  });
-  // The edge stops first, then the services; the ledger owns the shared pool, so it goes last.
-  stopOnSignals(
-    [
-      {
-        stop: async () => {
-          await edge.stop();
-          await payments.stop();
-          await risk.stop();
-          await auth.stop();
-          await ledger.stop();
-        },
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping every service");
+    mesh.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
       },
-    ],
-    ledger.logger,
-  );
-  const storage = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`;
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const { urls } = mesh;
+  const storage = config.databaseUrl
+    ? "PostgreSQL (DATABASE_URL), a schema per service"
+    : `embedded PGlite, a folder per service in ${config.dataDir}`;
+  const processes = (name: MeshService) => ((workers[name] ?? 1) > 1 ? ` ×${workers[name]} processes` : "");
   process.stderr.write(
     [
       "",
-      `QENEX edge listening on ${edge.server.url} (REST /api/v1/..., /health, RPC routing for browsers)`,
-      `QENEX ledger listening on ${ledger.server.url} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)`,
-      `QENEX risk listening on ${risk.server.url} (fraud scoring, AML rules, sanctions screening, alerts)`,
-      `QENEX payments listening on ${payments.server.url} (SWIFT, SEPA, ACH, Fedwire over simulated clearing networks)`,
-      `QENEX auth listening on ${auth.server.url} (token at POST ${edge.server.url}/api/v1/auth/token)`,
-      `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process"}`,
+      `QENEX edge listening on ${urls.edge} (REST /api/v1/..., /health, RPC routing for browsers)${processes("edge")}`,
+      `QENEX ledger listening on ${urls.ledger} (gRPC, gRPC-Web, Connect; health, reflection, /metrics)${processes("ledger")}`,
+      `QENEX risk listening on ${urls.risk} (fraud scoring, AML rules, sanctions screening, alerts)${processes("risk")}`,
+      `QENEX payments listening on ${urls.payments} (SWIFT, SEPA, ACH, Fedwire over simulated clearing networks)${processes("payments")}`,
+      `QENEX auth listening on ${urls.auth} (token at POST ${urls.edge}/api/v1/auth/token)${processes("auth")}`,
+      `  each service is a process of its own, restarted if it dies; Ctrl-C stops them all`,
+      `  storage: ${storage}; kv: ${config.redisUrl ? "Redis (REDIS_URL)" : "in-process, per service"}`,
       "  get a token:  ./nodew pnpm -s qenex token --role admin",
-      `  try it:       buf curl --protocol grpc --http2-prior-knowledge --list-services ${ledger.server.url}`,
+      `  try it:       buf curl --protocol grpc --http2-prior-knowledge --list-services ${urls.ledger}`,
       "",
     ].join("\n"),
   );
 }
 
-/** One service alone, for a mesh of separate processes (docker-compose, Kubernetes, tests). */
+/** One service alone: for the supervisor, docker-compose, Kubernetes and tests. */
 async function serve(args: string[]): Promise<void> {
-  const [service] = args;
-  if (service !== "payments") throw new UsageError(`qenex serve runs "payments"; not "${service ?? ""}"`);
+  const { values, positionals } = parseArgs({ args, options: { workers: { type: "string" } }, allowPositionals: true });
+  const [service] = positionals;
+  if (service === undefined || !isMeshService(service) || positionals.length > 1) {
+    throw new UsageError(`qenex serve runs one of ${meshServices.join(", ")}; not "${positionals.join(" ")}"`);
+  }
   const config = loadConfig();
-  const payments = await startService({
-    name: "payments",
-    port: config.paymentsPort,
-    config,
-    migrations: paymentsMigrations,
-    bind: (deps) => bindPayments(deps),
-  });
-  stopOnSignals([payments], payments.logger);
-  process.stderr.write(`QENEX payments listening on ${payments.server.url}\n`);
+  const workers = values.workers === undefined ? 1 : (parseWorkers(`${service}=${values.workers}`)[service] ?? 1);
+  checkWorkers({ [service]: workers }, config);
+  const running =
+    workers > 1 && cluster.isPrimary
+      ? {
+          ...(await runWorkers({ service, count: workers, logger: createLogger(service, config.logLevel), shareKv: !config.redisUrl })),
+          logger: createLogger(service, config.logLevel),
+        }
+      : await startMeshService(service, config);
+  stopOnSignals([running], running.logger);
+  // Started by a supervisor (or a cluster primary): stop when it goes away, and tell it we serve.
+  if (process.send) {
+    process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
+    process.send({ qenexReady: { service, url: running.url } } satisfies ReadyMessage);
+  }
+  if (!cluster.isWorker) process.stderr.write(`QENEX ${service} listening on ${running.url}\n`);
 }
 
 async function token(args: string[]): Promise<void> {
@@ -160,7 +154,7 @@ class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === "start") return start();
+  if (command === "start") return start(rest);
   if (command === "token") return token(rest);
   if (command === "serve") return serve(rest);
   if (command === "risk") {

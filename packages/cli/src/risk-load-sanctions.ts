@@ -3,7 +3,7 @@
 import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { createDb, loadConfig, migrate } from "@qenex/platform";
+import { createDb, loadConfig, migrate, serviceStorage } from "@qenex/platform";
 import { createSanctionsStore, parseSdnList, readSdnDirectory, riskMigrations } from "@qenex/risk";
 
 /**
@@ -44,7 +44,7 @@ export async function loadSanctions(args: string[]): Promise<number> {
     process.stderr.write(`qenex: ${(error as Error).message}\n`);
     return 1;
   }
-  const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  const db = await createDb({ ...serviceStorage(config, "risk"), poolMax: 2 });
   try {
     await migrate(db, "risk", riskMigrations);
     const version = await createSanctionsStore(db).replaceList(values.list, entries);

@@ -89,6 +89,8 @@ export function createEdgeHandler(options: EdgeOptions) {
       }
     }
     if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { status: "ok" });
+    // Not rate-limited: it must stay reachable to report an outage, the rate limiter's store included.
+    if (req.method === "GET" && url.pathname === "/api/v1/system/status") return sendJson(res, 200, await systemStatus(options, health));
 
     const principal = await principalOf(req, options.auth);
     if (principal === "invalid") return sendStatus(res, new ConnectError("invalid or expired bearer token", Code.Unauthenticated));
@@ -98,7 +100,6 @@ export function createEdgeHandler(options: EdgeOptions) {
       return sendStatus(res, new ConnectError(limited.message, limited.code));
     }
 
-    if (req.method === "GET" && url.pathname === "/api/v1/system/status") return sendJson(res, 200, await systemStatus(options, health));
     const page = req.method === "GET" ? pages.get(url.pathname) : undefined;
     if (page) {
       res.writeHead(200, page.headers);
@@ -162,8 +163,12 @@ export function createEdgeHandler(options: EdgeOptions) {
       );
       return undefined;
     }
-    const response = (await callMethod(client.client, match.route.method.localName, request, callOptions)) as Message;
-    return { status: 200, body: JSON.stringify(renderResponse(match, response)) };
+    try {
+      const response = (await callMethod(client.client, match.route.method.localName, request, callOptions)) as Message;
+      return { status: 200, body: JSON.stringify(renderResponse(match, response)) };
+    } catch (error) {
+      throw namingUnavailable(error, match.route.service.typeName);
+    }
   };
 
   return {
@@ -329,6 +334,7 @@ async function rateLimit(req: Request, principal: Principal | undefined, options
  * names no internal address and no error text: only up or down, and how long the probe took.
  */
 async function systemStatus(options: EdgeOptions, health: ReadonlyMap<string, Client<typeof Health>>) {
+  const urlOf = (service: string) => options.upstreams.find((u) => u.service.typeName === service)?.url ?? "";
   const timed = async (check: () => Promise<unknown>) => {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -348,9 +354,10 @@ async function systemStatus(options: EdgeOptions, health: ReadonlyMap<string, Cl
   };
   const services = await Promise.all(
     [...health].map(async ([service, client]) => {
-      const probe = await timed(() => client.check({ service }));
+      const [probe, own] = await Promise.all([timed(() => client.check({ service })), timed(() => dependenciesOf(urlOf(service)))]);
       const serving = probe.ok && (probe.result as HealthCheckResponse).status === HealthCheckResponse_ServingStatus.SERVING;
-      return { service, status: serving ? "SERVING" : "NOT_SERVING", latencyMs: probe.latencyMs };
+      const dependencies = (own.result as ServiceDependency[] | undefined) ?? [];
+      return { service, status: serving ? "SERVING" : "NOT_SERVING", latencyMs: probe.latencyMs, dependencies };
     }),
   );
   const dependencies = await Promise.all(
@@ -359,8 +366,18 @@ async function systemStatus(options: EdgeOptions, health: ReadonlyMap<string, Cl
       return { name: p.name, reachable: probe.ok, latencyMs: probe.latencyMs };
     }),
   );
-  const healthy = services.every((s) => s.status === "SERVING") && dependencies.every((d) => d.reachable);
+  const healthy =
+    services.every((s) => s.status === "SERVING" && s.dependencies.every((d) => d.reachable)) && dependencies.every((d) => d.reachable);
   return { status: healthy ? "ok" : "degraded", version: options.version, services, dependencies };
+}
+
+type ServiceDependency = { name: string; reachable: boolean };
+
+/** What a service's own GET /health says of its database and Redis: names and up or down only. */
+async function dependenciesOf(url: string): Promise<ServiceDependency[]> {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(probeTimeoutMs) });
+  const body = (await res.json()) as { dependencies?: { name?: unknown; ok?: unknown }[] };
+  return (body.dependencies ?? []).slice(0, 16).map((d) => ({ name: String(d.name).slice(0, 64), reachable: d.ok === true }));
 }
 
 function forwardedHeaders(req: Request): Record<string, string> {
@@ -405,6 +422,32 @@ function sendJson(res: Response, status: number, body: JsonValue | object): void
   send(res, { status, body: JSON.stringify(body) });
 }
 
+/** How long a client is told to wait before retrying a service that is down or restarting. */
+const unavailableRetryAfterSeconds = 1;
+
 function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusOf(error.code)): void {
+  if (error.code === Code.Unavailable && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", String(unavailableRetryAfterSeconds));
   sendJson(res, httpStatus, statusJson(error));
+}
+
+/** Node error codes of a connection to a service lost mid-call (connect-node says ABORTED). */
+const lostConnectionCodes = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_CANCEL"]);
+
+/**
+ * An upstream that cannot be reached is named, so the caller knows which service is down. A
+ * connection lost mid-call (the service died) is UNAVAILABLE too, not connect-node's ABORTED:
+ * the caller should retry, with the same id or Idempotency-Key, which cannot apply it twice.
+ * An error the service itself sent (no transport cause) passes unchanged.
+ */
+function namingUnavailable(error: unknown, service: string): unknown {
+  if (!(error instanceof ConnectError) || error.cause === undefined) return error;
+  const causeCodes: unknown[] = [];
+  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    causeCodes.push((cause as { code?: unknown }).code);
+  }
+  if (error.code === Code.Aborted && causeCodes.some((code) => lostConnectionCodes.has(code as string))) {
+    return new ConnectError(`${service} went away during the call; its outcome is unknown: retry with the same id`, Code.Unavailable);
+  }
+  if (error.code !== Code.Unavailable) return error;
+  return new ConnectError(`${service} is unavailable: ${error.rawMessage}`, Code.Unavailable);
 }

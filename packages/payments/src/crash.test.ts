@@ -349,7 +349,10 @@ describe("payments crash recovery", () => {
 
 /** The database after a clean stop: each credit transfer reached its network under one id, its outcome scheduled once. */
 async function checkNetworkSawEachMessageOnce(planned: readonly Planned[]): Promise<void> {
-  const db: Db = paymentsDatabaseUrl ? createPostgresDb(paymentsDatabaseUrl, 2) : await createPgliteDb(paymentsDataDir);
+  // Where `qenex serve payments` keeps its tables: its own schema, or its own folder.
+  const db: Db = paymentsDatabaseUrl
+    ? createPostgresDb(paymentsDatabaseUrl, 2, { schema: "payments" })
+    : await createPgliteDb(path.join(paymentsDataDir, "payments"));
   try {
     const sent = await db.query<{ rail: string; message_id: string }>(
       "SELECT rail, message_id FROM payment_messages WHERE direction = 'SENT' ORDER BY rail, message_id",

@@ -65,6 +65,7 @@ beforeAll(async () => {
     databaseUrl: process.env.DATABASE_URL,
     dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "qenex-model-")),
     poolMax: 4,
+    schema: "ledger",
   });
   await migrate(db, "ledger", ledgerMigrations);
   store = createLedgerStore(db, { keyId: "k1", secret: testAuditKey });

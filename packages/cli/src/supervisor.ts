@@ -1,0 +1,162 @@
+// `qenex start`: every service in a child process of its own (`qenex serve NAME`), all started
+// at once (each port is chosen first, so every URL is known before any service runs; a
+// service that calls another before it serves retries), restarted with backoff when one dies,
+// stopped together on SIGINT/SIGTERM, the edge first and the ledger last.
+// Children run in their own process group so a terminal's Ctrl-C reaches only the supervisor,
+// which stops the edge first and the ledger last; a child whose supervisor vanishes stops
+// itself (its IPC channel closes).
+import { type ChildProcess, spawn } from "node:child_process";
+import * as net from "node:net";
+import { type Config, type Logger, resolveJwtSecret, resolveSecret } from "@qenex/platform";
+import { splitLegacyDataDir } from "./legacy-layout.js";
+import { type MeshService, portVariable, urlVariable } from "./serve.js";
+import { isReady } from "./workers.js";
+
+/** Stop order: each service before those it calls. */
+const stopWaves: readonly (readonly MeshService[])[] = [["edge"], ["payments"], ["risk"], ["ledger", "auth"]];
+/** Longest a service may take to serve (migrations on a large embedded database included). */
+const startTimeoutMs = 180_000;
+const restartDelayMsMin = 250;
+const restartDelayMsMax = 30_000;
+/** A service that served this long before it died counts as healthy: its next restart is immediate. */
+const healthyRunMs = 60_000;
+/** Time a child gets beyond its own shutdown grace before it is killed. */
+const stopMarginMs = 5_000;
+
+export type SupervisorOptions = {
+  config: Config;
+  logger: Logger;
+  /** Processes per service (node:cluster); services not named run one. */
+  workers: Partial<Record<MeshService, number>>;
+  /** The argv that runs `qenex` in this Node (loader flags included). */
+  command: { execPath: string; execArgv: readonly string[]; main: string };
+};
+
+type Child = {
+  name: MeshService;
+  /** The port it serves on: configured, or a free one chosen once and kept across restarts. */
+  port: number;
+  url: string;
+  process?: ChildProcess;
+  /** Set once it served: from then on an exit means a restart. */
+  served: boolean;
+  consecutiveFailures: number;
+};
+
+export type Supervisor = { urls: Record<MeshService, string>; stop(): Promise<void> };
+
+export async function supervise(options: SupervisorOptions): Promise<Supervisor> {
+  const { config, logger } = options;
+  // Generated once here, before any child could race another to create them.
+  resolveJwtSecret(config.jwtSecret, config.dataDir);
+  resolveSecret(config.auditKey, config.dataDir, "audit-key");
+  const split = splitLegacyDataDir(config);
+  if (split) logger.warn(split);
+
+  const configuredPort: Record<MeshService, number> = {
+    ledger: config.ledgerPort,
+    auth: config.authPort,
+    risk: config.riskPort,
+    payments: config.paymentsPort,
+    edge: config.edgePort,
+  };
+  const scheme = config.tls ? "https" : "http";
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  const children = new Map<MeshService, Child>();
+  for (const name of stopWaves.flat()) {
+    const port = configuredPort[name] || (await freePort(config.host));
+    children.set(name, { name, port, url: `${scheme}://${shownHost}:${port}`, served: false, consecutiveFailures: 0 });
+  }
+  let stopping = false;
+
+  const envOf = (child: Child): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, [portVariable[child.name]]: String(child.port) };
+    for (const [service, variable] of Object.entries(urlVariable)) env[variable] = children.get(service as MeshService)?.url;
+    return env;
+  };
+
+  /** Spawns the child and resolves with its URL once it serves; rejects if it exits first. */
+  const launch = (child: Child): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const workers = options.workers[child.name] ?? 1;
+      const args = [...options.command.execArgv, options.command.main, "serve", child.name];
+      if (workers > 1) args.push("--workers", String(workers));
+      const proc = spawn(options.command.execPath, args, {
+        env: envOf(child),
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        detached: true,
+      });
+      child.process = proc;
+      const startedAtMs = Date.now();
+      const timer = setTimeout(() => {
+        proc.kill("SIGKILL");
+        reject(new Error(`${child.name} did not serve within ${startTimeoutMs} ms`));
+      }, startTimeoutMs);
+      proc.on("message", (message: unknown) => {
+        if (!isReady(message)) return;
+        clearTimeout(timer);
+        resolve(message.qenexReady.url);
+      });
+      proc.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${child.name} exited (${signal ?? `code ${code}`}) before it served`));
+        if (stopping || !child.served) return;
+        child.consecutiveFailures = Date.now() - startedAtMs >= healthyRunMs ? 0 : child.consecutiveFailures + 1;
+        const delayMs = Math.min(restartDelayMsMax, restartDelayMsMin * 2 ** Math.max(0, child.consecutiveFailures - 1));
+        logger.warn({ service: child.name, pid: proc.pid, code, signal, restartInMs: delayMs }, `${child.name} exited; restarting it`);
+        setTimeout(() => restart(child), delayMs).unref();
+      });
+    });
+
+  const restart = (child: Child) => {
+    if (stopping) return;
+    launch(child).then(
+      () => logger.info({ service: child.name, pid: child.process?.pid }, `${child.name} serving again`),
+      // Its exit handler schedules the next try.
+      (error: unknown) => logger.error({ service: child.name, err: error }, `${child.name} failed to restart`),
+    );
+  };
+
+  const stop = async () => {
+    stopping = true;
+    for (const wave of stopWaves) {
+      await Promise.all(wave.map((name) => stopChild(children.get(name), config.shutdownGraceMs + stopMarginMs)));
+    }
+  };
+
+  try {
+    await Promise.all(
+      [...children.values()].map(async (child) => {
+        await launch(child);
+        child.served = true;
+      }),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const urls = Object.fromEntries([...children].map(([name, child]) => [name, child.url])) as Record<MeshService, string>;
+  return { urls, stop };
+}
+
+/** A port free right now, for a service configured with port 0 (tests, benches). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function stopChild(child: Child | undefined, killAfterMs: number): Promise<void> {
+  const proc = child?.process;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), killAfterMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,80 @@
+// `qenex start` as a user runs it, for tests: a real supervisor, real service processes.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { anyFreePortsEnv } from "@qenex/platform";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+// Node itself with tsx as a loader (not the tsx CLI, which would relay signals to a child).
+export const node = process.execPath;
+export const main = path.join(root, "packages/cli/src/main.ts");
+export const qenexArgs = ["--import", "tsx", "--conditions=source", main];
+
+export function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // The harness's key: servers sharing a test database must extend one audit chain.
+    QENEX_AUDIT_KEY: "test-audit-key-test-audit-key-test-0123",
+    QENEX_DATA_DIR: dataDir,
+    ...anyFreePortsEnv,
+    QENEX_HOST: "127.0.0.1",
+    QENEX_LOG_LEVEL: "warn",
+  };
+}
+
+export type Mesh = { child: ChildProcess; urls: Record<string, string>; output(): string };
+
+/** Starts `qenex start` and resolves once it prints every service's address. */
+export function startMesh(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Mesh> {
+  const child = spawn(node, [...qenexArgs, "start", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      // The supervisor's summary comes after every service serves; it starts with a blank line.
+      const summary = output.slice(output.indexOf("\n\nQENEX edge listening on"));
+      const urls = Object.fromEntries(
+        [...summary.matchAll(/QENEX ([a-z]+) listening on (https?:\/\/[0-9.]+:[0-9]+)/g)].map((m) => [m[1] as string, m[2] as string]),
+      );
+      if (output.includes("\n\nQENEX edge listening on") && Object.keys(urls).length === 5) {
+        resolve({ child, urls, output: () => output });
+      }
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    child.once("exit", (code) => reject(new Error(`qenex start exited with ${code}: ${output}`)));
+  });
+}
+
+export async function qenexToken(env: NodeJS.ProcessEnv, role = "operator"): Promise<string> {
+  const { stdout } = await promisify(execFile)(node, [...qenexArgs, "token", "--role", role], { env });
+  return stdout.trim();
+}
+
+/** The service processes a supervisor runs, by name, read from /proc. */
+export function serviceProcesses(supervisorPid: number): Map<string, number> {
+  const children = fs.readFileSync(`/proc/${supervisorPid}/task/${supervisorPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  const byName = new Map<string, number>();
+  for (const pid of children.map(Number)) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const at = argv.indexOf("serve");
+      if (at >= 0 && argv[at + 1]) byName.set(argv[at + 1] as string, pid);
+    } catch {
+      // It exited between the two reads.
+    }
+  }
+  return byName;
+}
+
+/** Polls `probe` until it returns a value, at most `attempts` times `everyMs` apart. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 600, everyMs = 100): Promise<T> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
