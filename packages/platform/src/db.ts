@@ -183,19 +183,54 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
       }),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: async (channel, onNotify) => {
-      // A pooled connection cannot LISTEN: the pool would hand it to other work.
-      const client = new pg.Client({ ...connection, connectionTimeoutMillis: connectTimeoutMs });
-      client.on("error", () => {});
-      client.on("notification", (message) => {
-        if (message.channel === channel) onNotify(message.payload ?? "");
-      });
-      await client.connect();
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      return () => client.end();
+      // A pooled connection cannot LISTEN: the pool would hand it to other work. A lost
+      // connection (the server restarted) is opened again with backoff; listeners already
+      // recheck on a timer for what a gap in notifications could hide.
+      let stopped = false;
+      let started = false;
+      let client: pg.Client | undefined;
+      let retryMs = listenRetryMsMin;
+      let timer: NodeJS.Timeout | undefined;
+      const scheduleReopen = () => {
+        if (stopped || !started || timer) return;
+        timer = setTimeout(() => {
+          timer = undefined;
+          open().catch(() => {
+            client?.end().catch(() => {});
+            scheduleReopen();
+          });
+        }, retryMs).unref();
+        retryMs = Math.min(retryMs * 2, listenRetryMsMax);
+      };
+      const open = async (): Promise<void> => {
+        const next = new pg.Client({ ...connection, connectionTimeoutMillis: connectTimeoutMs });
+        next.on("error", () => {});
+        next.on("notification", (message) => {
+          if (message.channel === channel) onNotify(message.payload ?? "");
+        });
+        next.once("end", () => {
+          if (client === next) scheduleReopen();
+        });
+        client = next;
+        await next.connect();
+        await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        retryMs = listenRetryMsMin;
+      };
+      await open();
+      started = true;
+      return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await client?.end();
+      };
     },
     close: () => pool.end(),
   };
 }
+
+/** Backoff of a LISTEN connection opened again after it was lost. */
+const listenRetryMsMin = 250;
+const listenRetryMsMax = 10_000;
 
 /** Shared buffers of an embedded database (PostgreSQL's default is 128 MB). */
 export const pgliteSharedBuffersMb = 16;
