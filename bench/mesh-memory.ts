@@ -15,7 +15,7 @@
 // Run: ./nodew pnpm bench:memory [--transfers 3000 --concurrency 32 --scores 600 --payments 100
 //      --idle-seconds 5 --modes embedded,postgres]; about 3 minutes on 2 cores.
 // The exit code is 1 when a mesh did not start or a request failed, not when a goal is missed.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -28,7 +28,8 @@ import { anyFreePortsEnv } from "@qenex/platform";
 import pg from "pg";
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
-const cliMainPath = path.join(repoRoot, "packages/cli/src/main.ts");
+// As `pnpm start` runs it: the bundle, built once at the start of the bench (no tsx loader).
+const cliMainPath = path.join(repoRoot, "packages/cli/dist/qenex.mjs");
 const defaultPostgresUrl = "postgres://postgres@127.0.0.1:5432/postgres";
 const adminPassword = "password";
 const jwtSecret = "bench-secret-bench-secret-bench-secret-0";
@@ -263,7 +264,7 @@ function meshEnv(mode: Mode, dataDir: string, databaseUrl: string | undefined): 
 
 /** `qenex start`; resolves once every service printed where it listens. */
 async function startMesh(env: NodeJS.ProcessEnv): Promise<Mesh> {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", cliMainPath, "start"], {
+  const child = spawn(process.execPath, ["--enable-source-maps", cliMainPath, "start"], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env,
@@ -541,6 +542,7 @@ function printTable(results: Result[]): void {
 
 async function main(): Promise<void> {
   const s = settings();
+  execFileSync(process.execPath, [path.join(repoRoot, "packages/cli/bundle.mjs")], { stdio: "inherit" });
   console.log(
     `node ${process.version}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg()[0]?.toFixed(2)}`,
   );

@@ -3,7 +3,7 @@
 // silently ignored — a service starting empty beside its old data would look like data loss.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Config, ConfigError, createPostgresDb, type ServiceName, serviceNames, serviceStorage } from "@qenex/platform";
+import { type Config, ConfigError, type ServiceName, serviceNames, serviceStorage } from "@qenex/platform/config";
 
 /** The embedded database of the single-process layout, shared by every service. */
 export function legacyPgliteDir(dataDir: string): string {
@@ -54,6 +54,7 @@ export function refuseLegacyDataDir(config: Pick<Config, "dataDir">): void {
 export async function checkLegacyPostgresLayout(config: Config, name: ServiceName): Promise<void> {
   const { databaseUrl, schema } = serviceStorage(config, name);
   if (databaseUrl === undefined) return refuseLegacyDataDir(config);
+  const { createPostgresDb } = await import("@qenex/platform");
   const db = createPostgresDb(databaseUrl, 1);
   try {
     const { rows } = await db.query<{ own: string | null; legacy: string | null }>(

@@ -2,10 +2,15 @@
 // The `qenex` command: start the mesh, mint a token, operate the ledger.
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
-import { ConfigError, createAuth, createLogger, loadConfig, type Role, resolveJwtSecret, roles, stopOnSignals } from "@qenex/platform";
-import { isMeshService, type MeshService, meshServices, startMeshService } from "./serve.js";
-import { supervise } from "./supervisor.js";
-import { type ReadyMessage, runWorkers, workersMax } from "./workers.js";
+import type { Role } from "@qenex/platform";
+// Only light modules load here: the supervisor stays small, and each command (and each
+// service, in `serve`) loads its own code when it runs.
+import { ConfigError, loadConfig } from "@qenex/platform/config";
+import { createLogger } from "@qenex/platform/logger";
+import { isMeshService, type MeshService, meshServices, type ReadyMessage } from "./mesh-services.js";
+
+/** Most processes one service may run with --workers. */
+const workersMax = 64;
 
 const usage = `usage:
   qenex start [--workers N | --workers SERVICE=N,...]
@@ -64,6 +69,7 @@ async function start(args: string[]): Promise<void> {
   const workers = parseWorkers(values.workers);
   checkWorkers(workers, config);
   const logger = createLogger("qenex", config.logLevel);
+  const { supervise } = await import("./supervisor.js");
   const mesh = await supervise({
     config,
     logger,
@@ -117,6 +123,11 @@ async function serve(args: string[]): Promise<void> {
   const config = loadConfig();
   const workers = values.workers === undefined ? 1 : (parseWorkers(`${service}=${values.workers}`)[service] ?? 1);
   checkWorkers({ [service]: workers }, config);
+  const [{ stopOnSignals }, { startMeshService }, { runWorkers }] = await Promise.all([
+    import("@qenex/platform"),
+    import("./serve.js"),
+    import("./workers.js"),
+  ]);
   const running =
     workers > 1 && cluster.isPrimary
       ? {
@@ -124,11 +135,15 @@ async function serve(args: string[]): Promise<void> {
           logger: createLogger(service, config.logLevel),
         }
       : await startMeshService(service, config);
+  // Start-up garbage (initdb, migrations) collected before the process settles, where the
+  // supervisor allowed it (--expose-gc, embedded services); otherwise V8 decides.
+  (globalThis as { gc?: () => void }).gc?.();
   stopOnSignals([running], running.logger);
   // Started by a supervisor (or a cluster primary): stop when it goes away, and tell it we serve.
   if (process.send) {
     process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
-    process.send({ qenexReady: { service, url: running.url } } satisfies ReadyMessage);
+    // A supervisor gone before this arrives is handled by "disconnect": the error is not ours.
+    process.send({ qenexReady: { service, url: running.url } } satisfies ReadyMessage, undefined, {}, () => {});
   }
   if (!cluster.isWorker) process.stderr.write(`QENEX ${service} listening on ${running.url}\n`);
 }
@@ -142,7 +157,8 @@ async function token(args: string[]): Promise<void> {
       "ttl-seconds": { type: "string", default: "3600" },
     },
   });
-  const unknown = values.role.filter((role) => !roles.includes(role as Role));
+  const { createAuth, resolveJwtSecret, roles } = await import("@qenex/platform");
+  const unknown = values.role.filter((role) => !(roles as readonly string[]).includes(role));
   if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(", ")}; roles are ${roles.join(", ")}`);
   const config = loadConfig(process.env, { forServer: false });
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));

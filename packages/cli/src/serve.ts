@@ -2,33 +2,10 @@
 // Kubernetes run it. Each service's packages are loaded only by the process that runs it.
 import type { Config, Logger, RateLimitRule, ServiceProcess } from "@qenex/platform";
 import { checkLegacyPostgresLayout } from "./legacy-layout.js";
-
-export const meshServices = ["ledger", "auth", "risk", "payments", "edge"] as const;
-export type MeshService = (typeof meshServices)[number];
-
-export function isMeshService(name: string): name is MeshService {
-  return (meshServices as readonly string[]).includes(name);
-}
+import { type MeshService, urlVariable } from "./mesh-services.js";
 
 /** What a running service tells whoever started it. */
 export type Running = { url: string; logger: Logger; stop(): Promise<void> };
-
-/** The port variable of each service, as the supervisor sets it for a child. */
-export const portVariable: Record<MeshService, string> = {
-  ledger: "QENEX_LEDGER_PORT",
-  auth: "QENEX_AUTH_PORT",
-  risk: "QENEX_RISK_PORT",
-  payments: "QENEX_PAYMENTS_PORT",
-  edge: "QENEX_EDGE_PORT",
-};
-
-/** The URL variable other processes find each service by. */
-export const urlVariable: Record<Exclude<MeshService, "edge">, string> = {
-  ledger: "QENEX_LEDGER_URL",
-  auth: "QENEX_AUTH_URL",
-  risk: "QENEX_RISK_URL",
-  payments: "QENEX_PAYMENTS_URL",
-};
 
 export async function startMeshService(name: MeshService, config: Config): Promise<Running> {
   const { startService } = await import("@qenex/platform");
@@ -66,7 +43,7 @@ export async function startMeshService(name: MeshService, config: Config): Promi
 async function startEdgeAlone(config: Config): Promise<Running> {
   const missing = (["ledger", "auth", "risk", "payments"] as const).filter((service) => config[`${service}Url`] === undefined);
   if (missing.length > 0) {
-    const { ConfigError } = await import("@qenex/platform");
+    const { ConfigError } = await import("@qenex/platform/config");
     throw new ConfigError(missing.map((service) => `${urlVariable[service]} is required: the edge routes to the ${service} service there`));
   }
   const [{ startEdge }, { authPublicMethods }, { AuthService }, { LedgerService }, { PaymentsService }, { RiskService }, { createKv }] =

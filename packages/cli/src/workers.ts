@@ -4,9 +4,8 @@
 // a retry answered by another worker still finds its key.
 import cluster, { type Worker } from "node:cluster";
 import { createMemoryKv, type Kv, type Logger } from "@qenex/platform";
+import { isReady } from "./mesh-services.js";
 
-/** Most workers one service may run. */
-export const workersMax = 64;
 /** How long a worker may take to start serving before it counts as failed. */
 const workerStartTimeoutMs = 120_000;
 const restartDelayMsMin = 250;
@@ -19,13 +18,6 @@ const kvCallTimeoutMs = 2_000;
 type KvOp = "get" | "set" | "incrBy" | "mget" | "incrByMany" | "del" | "ping";
 type KvRequest = { qenexKv: { id: number; op: KvOp; args: unknown[] } };
 type KvReply = { qenexKvReply: { id: number; value?: unknown; error?: string } };
-
-/** Messages a serving process sends whoever started it. */
-export type ReadyMessage = { qenexReady: { service: string; url: string } };
-
-export function isReady(message: unknown): message is ReadyMessage {
-  return typeof message === "object" && message !== null && "qenexReady" in message;
-}
 
 /** The primary: forks `count` workers, resolves with the URL once every one serves. */
 export async function runWorkers(options: {
@@ -100,9 +92,13 @@ function isKvRequest(message: unknown): message is KvRequest {
 function answerKv(kv: Kv, worker: Worker, message: KvRequest): void {
   const { id, op, args } = message.qenexKv;
   const method = kv[op] as (...a: unknown[]) => Promise<unknown>;
+  // A worker that died meanwhile cannot be answered; its exit is handled elsewhere.
+  const reply = (message: KvReply) => {
+    if (worker.isConnected()) worker.send(message, undefined, {}, () => {});
+  };
   method.apply(kv, args).then(
-    (value) => worker.send({ qenexKvReply: { id, value } } satisfies KvReply),
-    (error: unknown) => worker.send({ qenexKvReply: { id, error: (error as Error).message } } satisfies KvReply),
+    (value) => reply({ qenexKvReply: { id, value } }),
+    (error: unknown) => reply({ qenexKvReply: { id, error: (error as Error).message } }),
   );
 }
 
@@ -136,7 +132,9 @@ export function createWorkerKv(): Kv | undefined {
           reject(error);
         },
       });
-      process.send?.({ qenexKv: { id, op, args } } satisfies KvRequest);
+      process.send?.({ qenexKv: { id, op, args } } satisfies KvRequest, undefined, {}, (error: Error | null) => {
+        if (error) pending.get(id)?.reject(new Error(`kv unavailable: ${error.message}`));
+      });
     });
   return {
     kind: "memory",

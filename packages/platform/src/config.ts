@@ -289,3 +289,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/**
+ * Where a service keeps its data, so no service can read another's tables: on PostgreSQL a
+ * schema named for it (in its own QENEX_<SERVICE>_DATABASE_URL, else DATABASE_URL), embedded
+ * a PGlite folder of its own under QENEX_DATA_DIR.
+ */
+export function serviceStorage(
+  config: Pick<Config, "databaseUrl" | "serviceDatabaseUrls" | "dataDir">,
+  name: ServiceName,
+): { databaseUrl: string | undefined; schema: string; dataDir: string } {
+  return {
+    databaseUrl: config.serviceDatabaseUrls[name] ?? config.databaseUrl,
+    schema: name,
+    dataDir: path.join(config.dataDir, name),
+  };
+}

@@ -19,6 +19,7 @@ export {
   type RateLimitRule,
   type ServiceName,
   serviceNames,
+  serviceStorage,
 } from "./config.js";
 export {
   createDb,
@@ -44,7 +45,6 @@ export {
   type BoundServices,
   type ServiceDeps,
   type ServiceProcess,
-  serviceStorage,
   startService,
   stopOnSignals,
 } from "./runtime.js";

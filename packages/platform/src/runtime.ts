@@ -1,10 +1,9 @@
 // Start-up and shutdown shared by every service process: config, storage, migrations,
 // serving, and a SIGTERM that drains before it exits.
 
-import * as path from "node:path";
 import { Registry } from "prom-client";
 import { type Auth, createAuth } from "./auth.js";
-import type { Config, ServiceName } from "./config.js";
+import { type Config, type ServiceName, serviceStorage } from "./config.js";
 import { createDb, type Db, type Migration, migrate } from "./db.js";
 import { storageProbes } from "./health.js";
 import { createKv, type Kv } from "./kv.js";
@@ -79,22 +78,6 @@ export async function startService(options: StartOptions): Promise<ServiceProces
     return stopping;
   };
   return { server, db, kv, auth, logger, stop };
-}
-
-/**
- * Where a service keeps its data, so no service can read another's tables: on PostgreSQL a
- * schema named for it (in its own QENEX_<SERVICE>_DATABASE_URL, else DATABASE_URL), embedded
- * a PGlite folder of its own under QENEX_DATA_DIR.
- */
-export function serviceStorage(
-  config: Pick<Config, "databaseUrl" | "serviceDatabaseUrls" | "dataDir">,
-  name: ServiceName,
-): { databaseUrl: string | undefined; schema: string; dataDir: string } {
-  return {
-    databaseUrl: config.serviceDatabaseUrls[name] ?? config.databaseUrl,
-    schema: name,
-    dataDir: path.join(config.dataDir, name),
-  };
 }
 
 /** Stops the processes on SIGTERM or SIGINT, then exits. */

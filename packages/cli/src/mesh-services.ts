@@ -1,0 +1,33 @@
+// The services `qenex start` runs and how the processes find each other. Kept free of heavy
+// imports: the supervisor loads this, not the services' code.
+
+export const meshServices = ["ledger", "auth", "risk", "payments", "edge"] as const;
+export type MeshService = (typeof meshServices)[number];
+
+export function isMeshService(name: string): name is MeshService {
+  return (meshServices as readonly string[]).includes(name);
+}
+
+/** The port variable of each service, as the supervisor sets it for a child. */
+export const portVariable: Record<MeshService, string> = {
+  ledger: "QENEX_LEDGER_PORT",
+  auth: "QENEX_AUTH_PORT",
+  risk: "QENEX_RISK_PORT",
+  payments: "QENEX_PAYMENTS_PORT",
+  edge: "QENEX_EDGE_PORT",
+};
+
+/** The URL variable other processes find each service by. */
+export const urlVariable: Record<Exclude<MeshService, "edge">, string> = {
+  ledger: "QENEX_LEDGER_URL",
+  auth: "QENEX_AUTH_URL",
+  risk: "QENEX_RISK_URL",
+  payments: "QENEX_PAYMENTS_URL",
+};
+
+/** What a serving process tells whoever started it (a supervisor, a cluster primary). */
+export type ReadyMessage = { qenexReady: { service: string; url: string } };
+
+export function isReady(message: unknown): message is ReadyMessage {
+  return typeof message === "object" && message !== null && "qenexReady" in message;
+}
