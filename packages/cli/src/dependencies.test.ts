@@ -115,6 +115,12 @@ describe("the mesh when its dependencies fail", () => {
     const down = await status();
     expect(down.status).toBe("degraded");
     expect(down.dependencies).toContainEqual(expect.objectContaining({ name: "redis", reachable: false }));
+    const health = await fetch(`${mesh.urls.edge}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: "degraded",
+      dependencies: [expect.objectContaining({ name: "redis", reachable: false })],
+    });
     // The rate limiter's configured mode (closed by default): refused with Retry-After, quickly.
     const startedMs = performance.now();
     const refused = await balance();

@@ -93,7 +93,7 @@ describe("qenex start", () => {
       });
       return JSON.parse(stdout) as Record<string, unknown>;
     };
-    expect(await curl("curl -s http://localhost:8080/health")).toEqual({ status: "ok" });
+    expect(await curl("curl -s http://localhost:8080/health")).toMatchObject({ status: "ok" });
     const issued = await curl(`curl -s -X POST http://localhost:8080/api/v1/auth/token \\
   -H "Content-Type: application/json" \\
   -d '{"username": "admin", "password": "password"}'`);

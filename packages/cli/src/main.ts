@@ -128,12 +128,10 @@ async function serve(args: string[]): Promise<void> {
     import("./serve.js"),
     import("./workers.js"),
   ]);
+  const logger = createLogger(service, config.logLevel);
   const running =
     workers > 1 && cluster.isPrimary
-      ? {
-          ...(await runWorkers({ service, count: workers, logger: createLogger(service, config.logLevel), shareKv: !config.redisUrl })),
-          logger: createLogger(service, config.logLevel),
-        }
+      ? { ...(await runWorkers({ service, count: workers, logger, shareKv: !config.redisUrl })), logger }
       : await startMeshService(service, config);
   // Start-up garbage (initdb, migrations) collected before the process settles, where the
   // supervisor allowed it (--expose-gc, embedded services); otherwise V8 decides.

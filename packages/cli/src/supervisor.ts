@@ -1,10 +1,9 @@
 // `qenex start`: every service in a child process of its own (`qenex serve NAME`), all started
 // at once (each port is chosen first, so every URL is known before any service runs; a
-// service that calls another before it serves retries), restarted with backoff when one dies,
-// stopped together on SIGINT/SIGTERM, the edge first and the ledger last.
-// Children run in their own process group so a terminal's Ctrl-C reaches only the supervisor,
-// which stops the edge first and the ledger last; a child whose supervisor vanishes stops
-// itself (its IPC channel closes).
+// service that calls another before it serves retries), restarted with backoff when one dies.
+// Children run in process groups of their own so a terminal's Ctrl-C reaches only the
+// supervisor, which stops the edge first and the ledger last; a child whose supervisor
+// vanishes stops itself (its IPC channel closes).
 import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import { type Config, serviceStorage } from "@qenex/platform/config";
@@ -105,7 +104,8 @@ export async function supervise(options: SupervisorOptions): Promise<Supervisor>
         child.consecutiveFailures = Date.now() - startedAtMs >= healthyRunMs ? 0 : child.consecutiveFailures + 1;
         const delayMs = Math.min(restartDelayMsMax, restartDelayMsMin * 2 ** Math.max(0, child.consecutiveFailures - 1));
         logger.warn({ service: child.name, pid: proc.pid, code, signal, restartInMs: delayMs }, `${child.name} exited; restarting it`);
-        setTimeout(() => restart(child), delayMs).unref();
+        // Not unref'd: with every child dead, this timer is what keeps the supervisor alive.
+        setTimeout(() => restart(child), delayMs);
       });
     });
 

@@ -59,7 +59,7 @@ export async function runWorkers(options: {
         logger.warn({ worker: worker.process.pid, code, signal, restartInMs: delayMs }, `${service} worker exited; restarting it`);
         setTimeout(() => {
           if (!stopping) fork().catch((error: unknown) => logger.error({ err: error }, `${service} worker failed to start`));
-        }, delayMs).unref();
+        }, delayMs);
       });
     });
 

@@ -10,7 +10,7 @@ import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Auth, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
-import { messageBytesMax, procedurePaths, timeoutMsMax } from "@qenex/platform";
+import { messageBytesMax, procedurePaths, timeoutMsMax, upstreamWentAway } from "@qenex/platform";
 import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
@@ -88,7 +88,12 @@ export function createEdgeHandler(options: EdgeOptions) {
         }
       }
     }
-    if (req.method === "GET" && url.pathname === "/health") return sendJson(res, 200, { status: "ok" });
+    // Liveness: 200 while the edge runs; "degraded" names an own dependency that is down
+    // (the services behind it are on /api/v1/system/status).
+    if (req.method === "GET" && url.pathname === "/health") {
+      const dependencies = await ownDependencies(options);
+      return sendJson(res, 200, { status: dependencies.every((d) => d.reachable) ? "ok" : "degraded", dependencies });
+    }
     // Not rate-limited: it must stay reachable to report an outage, the rate limiter's store included.
     if (req.method === "GET" && url.pathname === "/api/v1/system/status") return sendJson(res, 200, await systemStatus(options, health));
 
@@ -167,7 +172,7 @@ export function createEdgeHandler(options: EdgeOptions) {
       const response = (await callMethod(client.client, match.route.method.localName, request, callOptions)) as Message;
       return { status: 200, body: JSON.stringify(renderResponse(match, response)) };
     } catch (error) {
-      throw namingUnavailable(error, match.route.service.typeName);
+      throw namingUnavailable(error, match.route.service.typeName, abort.signal.aborted);
     }
   };
 
@@ -329,29 +334,41 @@ async function rateLimit(req: Request, principal: Principal | undefined, options
   return undefined;
 }
 
+/** Runs a probe with probeTimeoutMs: up or down, and how long it took. */
+async function timed(check: () => Promise<unknown>) {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), probeTimeoutMs);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started), result };
+  } catch {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), result: undefined };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The edge's own dependencies (its Redis), for GET /health: up or down, nothing more. */
+async function ownDependencies(options: EdgeOptions) {
+  return Promise.all(
+    options.probes.map(async (p) => {
+      const probe = await timed(() => p.check());
+      return { name: p.name, reachable: probe.ok, latencyMs: probe.latencyMs };
+    }),
+  );
+}
+
 /**
  * What /api/v1/system/status reports. It needs no token (SEED.md calls it without one), so it
  * names no internal address and no error text: only up or down, and how long the probe took.
  */
 async function systemStatus(options: EdgeOptions, health: ReadonlyMap<string, Client<typeof Health>>) {
   const urlOf = (service: string) => options.upstreams.find((u) => u.service.typeName === service)?.url ?? "";
-  const timed = async (check: () => Promise<unknown>) => {
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = await Promise.race([
-        check(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("timeout")), probeTimeoutMs);
-        }),
-      ]);
-      return { ok: true, latencyMs: Math.round(performance.now() - started), result };
-    } catch {
-      return { ok: false, latencyMs: Math.round(performance.now() - started), result: undefined };
-    } finally {
-      clearTimeout(timer);
-    }
-  };
   const services = await Promise.all(
     [...health].map(async ([service, client]) => {
       const [probe, own] = await Promise.all([timed(() => client.check({ service })), timed(() => dependenciesOf(urlOf(service)))]);
@@ -360,12 +377,7 @@ async function systemStatus(options: EdgeOptions, health: ReadonlyMap<string, Cl
       return { service, status: serving ? "SERVING" : "NOT_SERVING", latencyMs: probe.latencyMs, dependencies };
     }),
   );
-  const dependencies = await Promise.all(
-    options.probes.map(async (p) => {
-      const probe = await timed(() => p.check());
-      return { name: p.name, reachable: probe.ok, latencyMs: probe.latencyMs };
-    }),
-  );
+  const dependencies = await ownDependencies(options);
   const healthy =
     services.every((s) => s.status === "SERVING" && s.dependencies.every((d) => d.reachable)) && dependencies.every((d) => d.reachable);
   return { status: healthy ? "ok" : "degraded", version: options.version, services, dependencies };
@@ -430,24 +442,17 @@ function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusO
   sendJson(res, httpStatus, statusJson(error));
 }
 
-/** Node error codes of a connection to a service lost mid-call (connect-node says ABORTED). */
-const lostConnectionCodes = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_CANCEL"]);
-
 /**
  * An upstream that cannot be reached is named, so the caller knows which service is down. A
  * connection lost mid-call (the service died) is UNAVAILABLE too, not connect-node's ABORTED:
  * the caller should retry, with the same id or Idempotency-Key, which cannot apply it twice.
  * An error the service itself sent (no transport cause) passes unchanged.
  */
-function namingUnavailable(error: unknown, service: string): unknown {
-  if (!(error instanceof ConnectError) || error.cause === undefined) return error;
-  const causeCodes: unknown[] = [];
-  for (let cause: unknown = error.cause, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
-    causeCodes.push((cause as { code?: unknown }).code);
-  }
-  if (error.code === Code.Aborted && causeCodes.some((code) => lostConnectionCodes.has(code as string))) {
+function namingUnavailable(error: unknown, service: string, callerCanceled: boolean): unknown {
+  if (upstreamWentAway(error, callerCanceled)) {
     return new ConnectError(`${service} went away during the call; its outcome is unknown: retry with the same id`, Code.Unavailable);
   }
-  if (error.code !== Code.Unavailable) return error;
+  // Only a transport failure (it has a cause) is renamed; a service's own answer passes as sent.
+  if (!(error instanceof ConnectError) || error.cause === undefined || error.code !== Code.Unavailable) return error;
   return new ConnectError(`${service} is unavailable: ${error.rawMessage}`, Code.Unavailable);
 }

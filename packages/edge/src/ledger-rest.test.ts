@@ -134,7 +134,10 @@ describe("operations", () => {
   it("GET /health answers without a token", async () => {
     const response = await fetch(`${edge.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok" });
+    const body = (await response.json()) as { status: string; dependencies: { name: string; reachable: boolean }[] };
+    expect(body.status).toBe("ok");
+    expect(body.dependencies.length).toBeGreaterThan(0);
+    expect(body.dependencies.every((d) => d.reachable)).toBe(true);
   });
 
   it("GET /api/v1/system/status reports each upstream and dependency", async () => {

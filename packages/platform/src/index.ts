@@ -60,3 +60,4 @@ export {
   timeoutMsMax,
 } from "./server.js";
 export { isUnavailable, UnavailableError, unavailableReason } from "./unavailable.js";
+export { upstreamWentAway } from "./upstream-lost.js";

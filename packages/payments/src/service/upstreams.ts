@@ -6,7 +6,7 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { type Auth, bearerInterceptor, serviceTokens } from "@qenex/platform";
+import { type Auth, bearerInterceptor, serviceTokens, upstreamWentAway } from "@qenex/platform";
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 
 /** Every upstream call's deadline. */
@@ -15,7 +15,7 @@ export const upstreamTimeoutMs = 5_000;
 const transientCodes = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted, Code.Unknown]);
 
 export function isTransient(error: unknown): boolean {
-  if (error instanceof BrokenCircuitError) return true;
+  if (error instanceof BrokenCircuitError || upstreamWentAway(error)) return true;
   return transientCodes.has(ConnectError.from(error).code);
 }
 
