@@ -91,6 +91,9 @@ async function start(args: string[]): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A closed terminal: stop in order rather than leave each child to notice on its own.
+  process.on("SIGHUP", onSignal);
+  stopWithPackageManager(() => onSignal("SIGHUP"));
   const { urls } = mesh;
   const storage = config.databaseUrl
     ? "PostgreSQL (DATABASE_URL), a schema per service"
@@ -111,6 +114,23 @@ async function start(args: string[]): Promise<void> {
       "",
     ].join("\n"),
   );
+}
+
+/** How often the supervisor checks that the package manager that ran it is still there. */
+const parentCheckMs = 1_000;
+
+/**
+ * Run by a package manager (npm_config_user_agent is set), the supervisor stops when that
+ * parent goes away: pnpm without a terminal runs a script in a process group of its own, so
+ * a signal that ends pnpm may never reach the supervisor. Run any other way (a shell, nohup,
+ * systemd), it outlives its parent as usual.
+ */
+function stopWithPackageManager(stop: () => void): void {
+  if (!process.env.npm_config_user_agent) return;
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) stop();
+  }, parentCheckMs).unref();
 }
 
 /** One service alone: for the supervisor, docker-compose, Kubernetes and tests. */

@@ -231,10 +231,19 @@ describe("qenex start --workers", () => {
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
       expect(answers.map((a) => a.replayed)).toEqual([false, true, true, true]);
       expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+
+      // A supervisor killed outright leaves no service behind: each stops when its IPC
+      // channel closes, and the edge's workers with their primary.
+      const orphans = [...serviceProcesses(workers.child.pid as number).values(), ...edgeWorkers.map(Number)];
+      expect(orphans).toHaveLength(7);
+      workers.child.kill("SIGKILL");
+      for (const pid of orphans) await until(`process ${pid} to stop`, () => processGone(pid));
     } finally {
-      const exited = new Promise((resolve) => workers.child.once("exit", resolve));
-      workers.child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      if (workers.child.exitCode === null && workers.child.signalCode === null) {
+        const exited = new Promise((resolve) => workers.child.once("exit", resolve));
+        workers.child.kill("SIGTERM");
+        await exited;
+      }
     }
   }, 180_000);
 });
