@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDb, type Db } from "./db.js";
 import { runWithTimeout } from "./deadline.js";
-import { type PrivatePostgres, startPrivatePostgres } from "./testing/private-servers.js";
+import { type PrivatePostgres, startPrivatePostgres, timedFailure } from "./testing/private-servers.js";
 import { UnavailableError } from "./unavailable.js";
 
 const slackMs = 2_000;
@@ -18,16 +18,6 @@ afterAll(async () => {
   await postgres?.destroy();
 });
 
-async function failure(call: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
-  const startMs = performance.now();
-  try {
-    await call;
-  } catch (error) {
-    return { error, elapsedMs: performance.now() - startMs };
-  }
-  throw new Error("expected the statement to fail");
-}
-
 describe("PostgreSQL statement timeouts", () => {
   it("sets a server-side statement_timeout backstop beside the schema's search_path", async () => {
     expect((await db.query<{ statement_timeout: string }>("SHOW statement_timeout")).rows[0]?.statement_timeout).toBe("1min");
@@ -35,7 +25,7 @@ describe("PostgreSQL statement timeouts", () => {
   });
 
   it("ends a statement at the call's deadline and discards its connection", async () => {
-    const { error, elapsedMs } = await failure(runWithTimeout(300, () => db.query("SELECT pg_sleep(30)")));
+    const { error, elapsedMs } = await timedFailure(runWithTimeout(300, () => db.query("SELECT pg_sleep(30)")));
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as Error).message).toMatch(/^database unavailable: /);
     expect(elapsedMs).toBeLessThan(300 + slackMs);
@@ -45,7 +35,7 @@ describe("PostgreSQL statement timeouts", () => {
 
   it("ends a transaction at the call's deadline and rolls it back", async () => {
     await db.exec("CREATE SCHEMA IF NOT EXISTS failures; CREATE TABLE IF NOT EXISTS failures.t (n int)");
-    const { error } = await failure(
+    const { error } = await timedFailure(
       runWithTimeout(300, () =>
         db.transaction(async (tx) => {
           await tx.query("INSERT INTO failures.t VALUES (1)");
@@ -58,7 +48,7 @@ describe("PostgreSQL statement timeouts", () => {
   });
 
   it("refuses a statement whose call's deadline has already passed, without using a connection", async () => {
-    const { error } = await failure(runWithTimeout(-1, () => db.query("SELECT 1")));
+    const { error } = await timedFailure(runWithTimeout(-1, () => db.query("SELECT 1")));
     expect(error).toBeInstanceOf(UnavailableError);
   });
 });

@@ -1,7 +1,7 @@
 // The Redis kv against a Redis of the test's own that the test stops and restarts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
-import { type PrivateRedis, startPrivateRedis } from "./testing/private-servers.js";
+import { type PrivateRedis, startPrivateRedis, timedFailure } from "./testing/private-servers.js";
 import { isUnavailable } from "./unavailable.js";
 
 /** A failing command waits for no reconnection: it ends well under a second. */
@@ -20,16 +20,6 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-async function failure(call: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
-  const startMs = performance.now();
-  try {
-    await call;
-  } catch (error) {
-    return { error, elapsedMs: performance.now() - startMs };
-  }
-  throw new Error("expected the kv call to fail");
-}
-
 describe("Redis kv when Redis stops", () => {
   it("fails every command fast with an unavailable error, and works again once Redis returns", async () => {
     await kv.set("outage:a", "1");
@@ -39,13 +29,13 @@ describe("Redis kv when Redis stops", () => {
     await redis.stop();
     try {
       const failures = await Promise.all([
-        failure(kv.get("outage:a")),
-        failure(kv.set("outage:b", "2", 1_000)),
-        failure(kv.incrBy("outage:c", 1, 1_000)),
-        failure(kv.mget(["outage:a", "outage:b"])),
-        failure(kv.incrByMany([{ key: "outage:d", delta: 1 }])),
-        failure(kv.del("outage:a")),
-        failure(kv.ping()),
+        timedFailure(kv.get("outage:a")),
+        timedFailure(kv.set("outage:b", "2", 1_000)),
+        timedFailure(kv.incrBy("outage:c", 1, 1_000)),
+        timedFailure(kv.mget(["outage:a", "outage:b"])),
+        timedFailure(kv.incrByMany([{ key: "outage:d", delta: 1 }])),
+        timedFailure(kv.del("outage:a")),
+        timedFailure(kv.ping()),
       ]);
       for (const { error, elapsedMs } of failures) {
         expect(isUnavailable(error)).toBe(true);

@@ -244,3 +244,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
   };
 }
+
+/** How a call that must fail failed, and how long it took; throws when it succeeds. */
+export async function timedFailure(call: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
+  const startMs = performance.now();
+  try {
+    await call;
+  } catch (error) {
+    return { error, elapsedMs: performance.now() - startMs };
+  }
+  throw new Error("expected the call to fail");
+}
