@@ -14,8 +14,11 @@ afterEach(() => {
 });
 
 /** Starts `qenex start` and resolves with the ledger's and the edge's URLs once it prints them. */
-async function startMesh(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; edgeUrl: string }> {
-  const mesh = await startSupervisedMesh(env);
+async function startMesh(
+  env: NodeJS.ProcessEnv,
+  via: "tsx" | "pnpm" = "tsx",
+): Promise<{ child: ChildProcess; url: string; edgeUrl: string }> {
+  const mesh = await startSupervisedMesh(env, [], via);
   children.push(mesh.child);
   return { child: mesh.child, url: mesh.urls.ledger as string, edgeUrl: mesh.urls.edge as string };
 }
@@ -85,7 +88,8 @@ describe("qenex start", () => {
       QENEX_SIM_RETURN_RATE: "0",
       QENEX_SIM_LATENCY_MS: "20",
     };
-    const mesh = await startMesh(env);
+    // The README's quick start as it is: `pnpm start`, the bundled mesh under pnpm.
+    const mesh = await startMesh(env, "pnpm");
     // Each example run through a shell exactly as SEED.md prints it, with its host:port swapped.
     const curl = async (command: string, vars: Record<string, string> = {}) => {
       const { stdout } = await promisify(execFile)("bash", ["-c", command.replaceAll("http://localhost:8080", mesh.edgeUrl)], {

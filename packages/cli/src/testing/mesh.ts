@@ -26,9 +26,15 @@ export function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
 
 export type Mesh = { child: ChildProcess; urls: Record<string, string>; output(): string };
 
-/** Starts `qenex start` and resolves once it prints every service's address. */
-export function startMesh(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Mesh> {
-  const child = spawn(node, [...qenexArgs, "start", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts `qenex start` and resolves once it prints every service's address. `via: "pnpm"`
+ * runs the README's quick start itself, `pnpm start`: the bundle, built first, under pnpm.
+ */
+export function startMesh(env: NodeJS.ProcessEnv, args: string[] = [], via: "tsx" | "pnpm" = "tsx"): Promise<Mesh> {
+  const child =
+    via === "pnpm"
+      ? spawn("pnpm", ["start", ...args], { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(node, [...qenexArgs, "start", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let output = "";
     const collect = (chunk: Buffer) => {
