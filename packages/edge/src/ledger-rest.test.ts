@@ -130,6 +130,20 @@ describe("Idempotency-Key", () => {
   });
 });
 
+describe("hostile text", () => {
+  it("refuses a NUL character in an id or a reference with 400 naming the field, never 500", async () => {
+    const account = await rest(
+      "POST",
+      "/api/v1/accounts",
+      JSON.stringify({ account_id: "NUL\u0000ACC", account_type: "CHECKING", currency: "USD" }),
+    );
+    expect(account.status).toBe(400);
+    expect(account.json).toMatchObject({ code: 3, message: expect.stringMatching(/^account_id contains a NUL character/) });
+    const balance = await rest("GET", "/api/v1/accounts/NUL%00ACC/balance");
+    expect(balance.status).toBe(400);
+  });
+});
+
 describe("operations", () => {
   it("GET /health answers without a token", async () => {
     const response = await fetch(`${edge.url}/health`);

@@ -64,7 +64,7 @@ const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 export const statementTimeoutMsDefault = 10_000;
 /**
  * Server-side backstop (statement_timeout): a statement whose client gave up and dropped the
- * connection still stops; as long as the longest call deadline (server.ts timeoutMsMax).
+ * connection still stops. A call may last longer (a stream); one statement never needs to.
  */
 export const statementTimeoutMsServer = 60_000;
 /** Longest wait for a new connection: a frozen server otherwise holds the TCP handshake. */

@@ -101,7 +101,13 @@ export function registerHealth(router: ConnectRouter, serviceNames: readonly str
     },
     async *watch(req, ctx: HandlerContext) {
       if (!known.has(req.service)) {
+        // The health protocol keeps the call open (the service may appear later); ours never
+        // do, so it stays open until the client ends it or its deadline passes.
         yield { status: ServingStatus.SERVICE_UNKNOWN };
+        await new Promise((resolve) => {
+          if (ctx.signal.aborted) resolve(undefined);
+          ctx.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+        });
         return;
       }
       let last: ServingStatus | undefined;

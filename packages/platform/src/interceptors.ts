@@ -101,3 +101,50 @@ export function toConnectError(error: unknown, logger: Logger, procedure: string
   logger.error({ err: error, errorId, procedure }, "internal error");
   return new ConnectError(`internal error (id ${errorId})`, Code.Internal);
 }
+
+/** How deep the NUL check walks a request (our contracts nest a few levels). */
+const nulCheckDepthMax = 32;
+
+/**
+ * Refuses a request with a NUL character (U+0000) in any text field: PostgreSQL cannot store
+ * one, and no id, name or reference needs it. Checked on the whole message before any
+ * handler runs, so it fails alone with the field named, never halfway through a write (or
+ * inside a group commit shared with other callers).
+ */
+export function createNulInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    if (!req.stream) {
+      const field = nulField(req.message, "", 0);
+      if (field !== undefined) {
+        throw new ConnectError(
+          `${field || "request"} contains a NUL character (\\u0000), which no text field accepts`,
+          Code.InvalidArgument,
+        );
+      }
+    }
+    return next(req);
+  };
+}
+
+function nulField(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (typeof value !== "object" || value === null || depth > nulCheckDepthMax || value instanceof Uint8Array) return undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nulField(item, `${path}[${index}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "$typeName" || key === "$unknown") continue;
+    // A oneof is { case, value }: the field is named by its case.
+    const name = key === "value" && "case" in value ? String((value as { case: unknown }).case) : key;
+    if (key === "case") continue;
+    // Named as the contract names it (account_id), not as the generated code does (accountId).
+    const protoName = name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+    const found = nulField(item, path ? `${path}.${protoName}` : protoName, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

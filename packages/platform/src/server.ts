@@ -15,13 +15,16 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Auth, createAuthInterceptor } from "./auth.js";
 import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness, registerHealth } from "./health.js";
-import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor } from "./interceptors.js";
+import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
 
 /** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
 export const messageBytesMax = 4 * 1024 * 1024;
-/** Longest deadline a client may ask for. */
+/**
+ * Longest deadline a REST caller may ask the edge for (X-Timeout-Ms). RPC clients may ask for
+ * any deadline, as gRPC servers allow: a long-lived stream must be possible.
+ */
 export const timeoutMsMax = 60_000;
 
 /**
@@ -111,12 +114,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
         options.auth,
         new Set(options.services.flatMap(({ service, publicMethods }) => procedurePaths(service, publicMethods ?? []))),
       ),
+      createNulInterceptor(),
       createValidateInterceptor({ validator: createValidator({ regexMatch }) }),
       ...(options.interceptors ?? []),
     ],
     readMaxBytes: messageBytesMax,
     writeMaxBytes: messageBytesMax,
-    maxTimeoutMs: timeoutMsMax,
     shutdownSignal: shutdown.signal,
     fallback: (req, res) => {
       if (req.method === "GET" && req.url === "/metrics") {
@@ -133,8 +136,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
         });
         return;
       }
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("not found\n");
+      // connect-node hands both HTTP versions' responses in this one shape.
+      unimplemented(req, res as http.ServerResponse);
     },
   });
 
@@ -230,6 +233,31 @@ export function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Serv
     });
     socket.on("error", () => socket.destroy());
   });
+}
+
+/**
+ * A procedure this server does not have, answered in the caller's protocol as UNIMPLEMENTED
+ * (what grpc-go and connect-go send), so foreign clients read a status, not an HTML-less 404.
+ */
+function unimplemented(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse): void {
+  const contentType = String(req.headers["content-type"] ?? "");
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  const message = `${path} is not a procedure of this server`;
+  // The request body is not read; drain it so the connection stays usable.
+  req.resume();
+  if (contentType.startsWith("application/grpc")) {
+    // gRPC and gRPC-Web: HTTP 200 and the status in (trailers-only) headers.
+    res.writeHead(200, {
+      "content-type": contentType.split(";")[0] ?? contentType,
+      "grpc-status": "12",
+      "grpc-message": encodeURIComponent(message),
+    });
+    res.end();
+    return;
+  }
+  // Connect (unary JSON or proto, streams, GET) and anything else: Connect's error JSON, HTTP 404.
+  res.writeHead(404, { "content-type": "application/json" });
+  res.end(JSON.stringify({ code: "unimplemented", message }));
 }
 
 function uniqueFiles(files: readonly DescFile[]): DescFile[] {
