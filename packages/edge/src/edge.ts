@@ -13,6 +13,7 @@ import type { Auth, Logger, RateLimiter as PlatformRateLimiter, Principal, RateL
 import { messageBytesMax, procedurePaths, timeoutMsMax, upstreamWentAway } from "@qenex/platform";
 import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
+import { createOwnRpcHandler, ownRpcPrefixes } from "./own-rpc.js";
 import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
 import { findRoute, type Route, type RouteMatch, routesOf } from "./routes.js";
 import { asConnectError, httpStatusOf, statusJson } from "./status.js";
@@ -57,6 +58,10 @@ export function createEdgeHandler(options: EdgeOptions) {
   const health = new Map(options.upstreams.map((u) => [u.service.typeName, createClient(Health, createGrpcTransport({ baseUrl: u.url }))]));
   const urlByService = new Map(options.upstreams.map((u) => [u.service.typeName, u.url]));
   const proxy = createRpcProxy();
+  const ownRpc = createOwnRpcHandler(
+    options.upstreams.map((u) => u.service),
+    health,
+  );
   const origins = new Set(options.corsOrigins);
   const { logger } = options;
   const pages = describe(options);
@@ -112,6 +117,10 @@ export function createEdgeHandler(options: EdgeOptions) {
       return;
     }
 
+    if (ownRpcPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
+      ownRpc(req, res);
+      return;
+    }
     const rpcService = /^\/([a-z0-9_.]+\.[A-Za-z0-9_]+)\/[A-Za-z0-9_]+$/.exec(url.pathname)?.[1];
     const rpcUrl = rpcService ? urlByService.get(rpcService) : undefined;
     if (rpcUrl) {

@@ -1,10 +1,14 @@
 // RPC clients through the edge: Connect-Web (browser transport, fetch), gRPC-Web and gRPC
 // reach the ledger at /qenex.ledger.v1.LedgerService/<Method>; CORS for browsers.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import * as grpc from "@grpc/grpc-js";
+import { Health, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import { AccountType, GetAccountRequestSchema, GetAccountResponseSchema, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { uniquePrefix } from "@qenex/ledger/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,5 +152,26 @@ describe("CORS", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
     const plain = await fetch(`${edge.url}/health`, { headers: { origin: "https://evil.example.net" } });
     expect(plain.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("the edge's own RPC services", () => {
+  it("lists every routed service by reflection (buf curl --list-services) and answers health for itself and each", async () => {
+    const buf = fileURLToPath(new URL("../../../node_modules/.bin/buf", import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      buf,
+      ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-services", edge.url],
+      {
+        timeout: 30_000,
+      },
+    );
+    const listed = stdout.trim().split("\n");
+    for (const service of ["qenex.ledger.v1.LedgerService", "grpc.health.v1.Health"]) expect(listed).toContain(service);
+
+    const health = createClient(Health, createGrpcTransport({ baseUrl: edge.url }));
+    expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "qenex.ledger.v1.LedgerService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    const unknown = await health.check({ service: "no.such.Service" }).catch((error: unknown) => ConnectError.from(error));
+    expect(unknown).toMatchObject({ code: Code.NotFound });
   });
 });

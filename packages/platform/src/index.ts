@@ -41,6 +41,7 @@ export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
 export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";
+export { registerReflection } from "./reflection.js";
 export {
   type BoundServices,
   type ServiceDeps,
