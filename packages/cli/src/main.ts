@@ -7,6 +7,7 @@ import type { Role } from "@qenex/platform";
 // service, in `serve`) loads its own code when it runs.
 import { ConfigError, loadConfig } from "@qenex/platform/config";
 import { createLogger } from "@qenex/platform/logger";
+import { stopOnSignals } from "@qenex/platform/signals";
 import { isMeshService, type MeshService, meshServices, type ReadyMessage } from "./mesh-services.js";
 
 /** Most processes one service may run with --workers. */
@@ -76,24 +77,10 @@ async function start(args: string[]): Promise<void> {
     workers,
     command: { execPath: process.execPath, execArgv: process.execArgv, main: process.argv[1] as string },
   });
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "stopping every service");
-    mesh.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  // A closed terminal: stop in order rather than leave each child to notice on its own.
-  process.on("SIGHUP", onSignal);
-  stopWithPackageManager(() => onSignal("SIGHUP"));
+  // SIGHUP too: a closed terminal stops the services in order rather than leave each child
+  // to notice on its own.
+  const stop = stopOnSignals([mesh], logger, ["SIGTERM", "SIGINT", "SIGHUP"]);
+  stopWithPackageManager(() => stop("SIGHUP"));
   const { urls } = mesh;
   const storage = config.databaseUrl
     ? "PostgreSQL (DATABASE_URL), a schema per service"
@@ -143,11 +130,7 @@ async function serve(args: string[]): Promise<void> {
   const config = loadConfig();
   const workers = values.workers === undefined ? 1 : (parseWorkers(`${service}=${values.workers}`)[service] ?? 1);
   checkWorkers({ [service]: workers }, config);
-  const [{ stopOnSignals }, { startMeshService }, { runWorkers }] = await Promise.all([
-    import("@qenex/platform"),
-    import("./serve.js"),
-    import("./workers.js"),
-  ]);
+  const [{ startMeshService }, { runWorkers }] = await Promise.all([import("./serve.js"), import("./workers.js")]);
   const logger = createLogger(service, config.logLevel);
   const running =
     workers > 1 && cluster.isPrimary

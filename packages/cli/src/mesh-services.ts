@@ -31,3 +31,15 @@ export type ReadyMessage = { qenexReady: { service: string; url: string } };
 export function isReady(message: unknown): message is ReadyMessage {
   return typeof message === "object" && message !== null && "qenexReady" in message;
 }
+
+/** Backoff of a process restarted after it died: the supervisor's services and a cluster's workers. */
+export type RestartBackoff = { delayMsMin: number; delayMsMax: number; healthyRunMs: number };
+
+/**
+ * How long to wait before restarting a process that ran `ranMs`, and its new failure count:
+ * one that ran `healthyRunMs` restarts after the minimum; each quick failure doubles the wait.
+ */
+export function nextRestart(backoff: RestartBackoff, failures: number, ranMs: number): { failures: number; delayMs: number } {
+  const next = ranMs >= backoff.healthyRunMs ? 0 : failures + 1;
+  return { failures: next, delayMs: Math.min(backoff.delayMsMax, backoff.delayMsMin * 2 ** Math.max(0, next - 1)) };
+}

@@ -10,16 +10,14 @@ import { type Config, serviceStorage } from "@qenex/platform/config";
 import type { Logger } from "@qenex/platform/logger";
 import { resolveJwtSecret, resolveSecret } from "@qenex/platform/secrets";
 import { splitLegacyDataDir } from "./legacy-layout.js";
-import { isReady, type MeshService, portVariable, urlVariable } from "./mesh-services.js";
+import { isReady, type MeshService, nextRestart, portVariable, type RestartBackoff, urlVariable } from "./mesh-services.js";
 
 /** Stop order: each service before those it calls. */
 const stopWaves: readonly (readonly MeshService[])[] = [["edge"], ["payments"], ["risk"], ["ledger", "auth"]];
 /** Longest a service may take to serve (migrations on a large embedded database included). */
 const startTimeoutMs = 180_000;
-const restartDelayMsMin = 250;
-const restartDelayMsMax = 30_000;
-/** A service that served this long before it died counts as healthy: its next restart is immediate. */
-const healthyRunMs = 60_000;
+/** A service that served a minute before it died counts as healthy: its next restart comes at once. */
+const serviceRestart: RestartBackoff = { delayMsMin: 250, delayMsMax: 30_000, healthyRunMs: 60_000 };
 /** Time a child gets beyond its own shutdown grace before it is killed. */
 const stopMarginMs = 5_000;
 
@@ -101,8 +99,8 @@ export async function supervise(options: SupervisorOptions): Promise<Supervisor>
         clearTimeout(timer);
         reject(new Error(`${child.name} exited (${signal ?? `code ${code}`}) before it served`));
         if (stopping || !child.served) return;
-        child.consecutiveFailures = Date.now() - startedAtMs >= healthyRunMs ? 0 : child.consecutiveFailures + 1;
-        const delayMs = Math.min(restartDelayMsMax, restartDelayMsMin * 2 ** Math.max(0, child.consecutiveFailures - 1));
+        const { failures, delayMs } = nextRestart(serviceRestart, child.consecutiveFailures, Date.now() - startedAtMs);
+        child.consecutiveFailures = failures;
         logger.warn({ service: child.name, pid: proc.pid, code, signal, restartInMs: delayMs }, `${child.name} exited; restarting it`);
         // Not unref'd: with every child dead, this timer is what keeps the supervisor alive.
         setTimeout(() => restart(child), delayMs);

@@ -4,14 +4,12 @@
 // a retry answered by another worker still finds its key.
 import cluster, { type Worker } from "node:cluster";
 import { createMemoryKv, type Kv, type Logger } from "@qenex/platform";
-import { isReady } from "./mesh-services.js";
+import { isReady, nextRestart, type RestartBackoff } from "./mesh-services.js";
 
 /** How long a worker may take to start serving before it counts as failed. */
 const workerStartTimeoutMs = 120_000;
-const restartDelayMsMin = 250;
-const restartDelayMsMax = 10_000;
-/** A worker that ran this long before it died restarts at once again. */
-const healthyRunMs = 30_000;
+/** A worker that ran half a minute before it died counts as healthy. */
+const workerRestart: RestartBackoff = { delayMsMin: 250, delayMsMax: 10_000, healthyRunMs: 30_000 };
 /** Longest a kv call to the primary may take. */
 const kvCallTimeoutMs = 2_000;
 
@@ -54,8 +52,9 @@ export async function runWorkers(options: {
         clearTimeout(timer);
         reject(new Error(`${service} worker exited (${signal ?? `code ${code}`}) before it served`));
         if (stopping || url === undefined) return;
-        consecutiveFailures = Date.now() - startedAtMs >= healthyRunMs ? 0 : consecutiveFailures + 1;
-        const delayMs = Math.min(restartDelayMsMax, restartDelayMsMin * 2 ** Math.max(0, consecutiveFailures - 1));
+        const next = nextRestart(workerRestart, consecutiveFailures, Date.now() - startedAtMs);
+        consecutiveFailures = next.failures;
+        const { delayMs } = next;
         logger.warn({ worker: worker.process.pid, code, signal, restartInMs: delayMs }, `${service} worker exited; restarting it`);
         setTimeout(() => {
           if (!stopping) fork().catch((error: unknown) => logger.error({ err: error }, `${service} worker failed to start`));

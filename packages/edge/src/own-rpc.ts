@@ -6,7 +6,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
-import { registerReflection } from "@qenex/platform";
+import { registerReflection, untilAborted } from "@qenex/platform";
 
 /** Path prefixes of the services the edge answers itself. */
 export const ownRpcPrefixes = [
@@ -49,10 +49,7 @@ export function createOwnRpcHandler(services: readonly DescService[], health: Re
           }
           yield { status: req.service === "" ? ServingStatus.SERVING : ServingStatus.SERVICE_UNKNOWN };
           // The health protocol keeps a watch open; nothing here changes while the edge runs.
-          await new Promise((resolve) => {
-            if (ctx.signal.aborted) resolve(undefined);
-            ctx.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-          });
+          await untilAborted(ctx.signal);
         },
       });
     },

@@ -4,6 +4,7 @@ import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@co
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Db } from "./db.js";
 import type { Kv } from "./kv.js";
+import { untilAborted } from "./signals.js";
 import { unavailableReason } from "./unavailable.js";
 
 /** One dependency a service needs: check() resolves while it answers. */
@@ -104,10 +105,7 @@ export function registerHealth(router: ConnectRouter, serviceNames: readonly str
         // The health protocol keeps the call open (the service may appear later); ours never
         // do, so it stays open until the client ends it or its deadline passes.
         yield { status: ServingStatus.SERVICE_UNKNOWN };
-        await new Promise((resolve) => {
-          if (ctx.signal.aborted) resolve(undefined);
-          ctx.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-        });
+        await untilAborted(ctx.signal);
         return;
       }
       let last: ServingStatus | undefined;

@@ -47,7 +47,6 @@ export {
   type ServiceDeps,
   type ServiceProcess,
   startService,
-  stopOnSignals,
 } from "./runtime.js";
 export { resolveJwtSecret, resolveSecret } from "./secrets.js";
 export {
@@ -60,5 +59,6 @@ export {
   sniffingServer,
   timeoutMsMax,
 } from "./server.js";
+export { stopOnSignals, untilAborted } from "./signals.js";
 export { isUnavailable, UnavailableError, unavailableReason } from "./unavailable.js";
 export { upstreamWentAway } from "./upstream-lost.js";

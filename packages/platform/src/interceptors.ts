@@ -114,37 +114,39 @@ const nulCheckDepthMax = 32;
 export function createNulInterceptor(): Interceptor {
   return (next) => async (req) => {
     if (!req.stream) {
-      const field = nulField(req.message, "", 0);
-      if (field !== undefined) {
-        throw new ConnectError(
-          `${field || "request"} contains a NUL character (\\u0000), which no text field accepts`,
-          Code.InvalidArgument,
-        );
+      const path = nulPath(req.message, 0);
+      if (path !== undefined) {
+        throw new ConnectError(`${fieldName(path)} contains a NUL character (\\u0000), which no text field accepts`, Code.InvalidArgument);
       }
     }
     return next(req);
   };
 }
 
-function nulField(value: unknown, path: string, depth: number): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+/** The path to the first string holding a NUL (names and [index]es); undefined when none does. */
+function nulPath(value: unknown, depth: number): string[] | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? [] : undefined;
   if (typeof value !== "object" || value === null || depth > nulCheckDepthMax || value instanceof Uint8Array) return undefined;
   if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = nulField(item, `${path}[${index}]`, depth + 1);
-      if (found !== undefined) return found;
+    for (let index = 0; index < value.length; index++) {
+      const found = nulPath(value[index], depth + 1);
+      if (found !== undefined) return [`[${index}]`, ...found];
     }
     return undefined;
   }
-  for (const [key, item] of Object.entries(value)) {
-    if (key === "$typeName" || key === "$unknown") continue;
+  for (const key in value) {
+    if (key === "$typeName" || key === "$unknown" || key === "case") continue;
+    const found = nulPath((value as Record<string, unknown>)[key], depth + 1);
+    if (found === undefined) continue;
     // A oneof is { case, value }: the field is named by its case.
     const name = key === "value" && "case" in value ? String((value as { case: unknown }).case) : key;
-    if (key === "case") continue;
-    // Named as the contract names it (account_id), not as the generated code does (accountId).
-    const protoName = name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-    const found = nulField(item, path ? `${path}.${protoName}` : protoName, depth + 1);
-    if (found !== undefined) return found;
+    return [name, ...found];
   }
   return undefined;
+}
+
+/** A path as the contract names it (transfers[2].account_id), not as the generated code does (accountId). */
+function fieldName(path: readonly string[]): string {
+  const snake = path.map((part) => part.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`));
+  return snake.map((part, i) => (i === 0 || part.startsWith("[") ? part : `.${part}`)).join("") || "request";
 }

@@ -79,19 +79,3 @@ export async function startService(options: StartOptions): Promise<ServiceProces
   };
   return { server, db, kv, auth, logger, stop };
 }
-
-/** Stops the processes on SIGTERM or SIGINT, then exits. */
-export function stopOnSignals(processes: readonly { stop(): Promise<void> }[], logger: Logger): void {
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, "draining");
-    Promise.all(processes.map((p) => p.stop())).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-}
