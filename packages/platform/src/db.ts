@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pg from "pg";
-import { remainingMs, runWithTimeout } from "./deadline.js";
+import { callEnded, remainingMs, runInCall, runWithTimeout } from "./deadline.js";
 import { asUnavailable, isUnavailable, UnavailableError } from "./unavailable.js";
 
 export type Row = Record<string, unknown>;
@@ -21,7 +21,9 @@ export interface Db extends Queryable {
   readonly schema?: string | undefined;
   /**
    * Runs fn in one READ COMMITTED transaction. Deadlocks and serialization failures are
-   * retried (at most `transactionAttemptsMax` times) so they never reach a client.
+   * retried (at most `transactionAttemptsMax` times) so they never reach a client. Once the
+   * call it runs for has ended (deadline passed, canceled) no statement starts and COMMIT
+   * is not sent: the transaction rolls back and fails DEADLINE_EXCEEDED or CANCELED.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -76,9 +78,28 @@ export const migrationTimeoutMs = 15 * 60_000;
 
 /** Time left for the next statement: the call's remaining deadline, else the default. */
 function statementTimeoutMs(): number {
-  const remaining = remainingMs() ?? statementTimeoutMsDefault;
-  if (remaining <= 0) throw new UnavailableError("postgresql", "the call's deadline passed before the statement ran");
-  return Math.ceil(remaining);
+  refuseIfCallEnded("before the statement ran");
+  return Math.ceil(remainingMs() ?? statementTimeoutMsDefault);
+}
+
+function refuseIfCallEnded(when: string): void {
+  const ended = callEnded(when);
+  if (ended) throw ended;
+}
+
+/**
+ * The last look before COMMIT: a call that ended (its deadline passed, it was canceled)
+ * gets nothing committed, since its client has stopped waiting and will retry or give up.
+ * The call may still end once COMMIT has been sent; then the write stands, the only
+ * outcome possible from there on (and the one a retry with the same ids will find).
+ */
+function refuseCommitIfCallEnded(): void {
+  refuseIfCallEnded("before its changes were committed; nothing was written");
+}
+
+/** Runs fn outside the current call: a rollback must run even once the call's deadline passed. */
+function outsideCall<T>(fn: () => T): T {
+  return runInCall({}, fn);
 }
 
 export function createPostgresDb(url: string, poolMax: number, options: { schema?: string | undefined } = {}): Db {
@@ -167,12 +188,13 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
                 await run(client, sql);
               },
             });
+            refuseCommitIfCallEnded();
             await run(client, "COMMIT");
             return result;
           } catch (error) {
             // After a timeout or a lost connection the client is discarded, which rolls back;
             // a ROLLBACK that fails so throws its own such error, which discards it too.
-            if (!isUnavailable(error)) await run(client, "ROLLBACK");
+            if (!isUnavailable(error)) await outsideCall(() => run(client, "ROLLBACK"));
             throw error;
           }
         }),
@@ -257,21 +279,30 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   };
   return {
     kind: "pglite",
-    query: (sql, params) => adapt(db.query(sql, params)),
+    query: (sql, params) => {
+      refuseIfCallEnded("before the statement ran");
+      return adapt(db.query(sql, params));
+    },
     exec: async (sql) => {
       await db.exec(sql);
     },
-    // PGlite is one connection: its transactions already run one at a time.
+    // PGlite is one connection: its transactions already run one at a time. A throw inside
+    // db.transaction rolls back.
     transaction: (fn) =>
       withRetry(() =>
-        db.transaction((tx) =>
-          fn({
-            query: (sql, params) => adapt(tx.query(sql, params)),
+        db.transaction(async (tx) => {
+          const result = await fn({
+            query: (sql, params) => {
+              refuseIfCallEnded("before the statement ran");
+              return adapt(tx.query(sql, params));
+            },
             exec: async (sql) => {
               await tx.exec(sql);
             },
-          }),
-        ),
+          });
+          refuseCommitIfCallEnded();
+          return result;
+        }),
       ),
     ping: async () => {
       await db.query("SELECT 1");

@@ -33,7 +33,16 @@ export {
   sqlState,
   statementTimeoutMsDefault,
 } from "./db.js";
-export { remainingMs, runWithDeadline, runWithTimeout } from "./deadline.js";
+export {
+  type CallScope,
+  callEnded,
+  currentCall,
+  remainingMs,
+  runInCall,
+  runWithDeadline,
+  runWithSignal,
+  runWithTimeout,
+} from "./deadline.js";
 export { DomainError, fieldViolation } from "./errors.js";
 export { type DependencyProbe, type DependencyState, storageProbes } from "./health.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";

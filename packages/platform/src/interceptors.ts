@@ -5,33 +5,63 @@ import { ValidationError } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { principalKey } from "./auth.js";
-import { requestTimeoutMs, runWithDeadline } from "./deadline.js";
+import { requestTimeoutMs, runWithDeadline, runWithSignal } from "./deadline.js";
 import { DomainError, validationToConnectError } from "./errors.js";
 import { UnavailableError, unavailableReason } from "./unavailable.js";
 
 /**
  * Makes the call's deadline (its grpc-timeout or connect-timeout-ms) the deadline of the
- * storage calls its handler makes, so none outlives the caller's patience.
+ * storage calls its handler makes, so none outlives the caller's patience, and the call's
+ * abort signal theirs, so a canceled call commits nothing (Db.transaction checks both).
  */
 export function createDeadlineInterceptor(): Interceptor {
   return (next) => async (req) => {
     const timeoutMs = requestTimeoutMs(req.header);
-    if (timeoutMs === undefined) return next(req);
-    const deadlineAtMs = Date.now() + timeoutMs;
-    const res = await runWithDeadline(deadlineAtMs, () => next(req));
+    const deadlineAtMs = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    // Connect aborts req.signal once the call is answered, too: work the handler left running
+    // in the background must not then be taken for canceled, so the link ends with the call.
+    const live = new AbortController();
+    const forward = () => live.abort(req.signal.reason);
+    if (req.signal.aborted) forward();
+    else req.signal.addEventListener("abort", forward, { once: true });
+    const unlink = () => req.signal.removeEventListener("abort", forward);
+    const within = <T>(fn: () => T): T =>
+      runWithSignal(live.signal, () => (deadlineAtMs === undefined ? fn() : runWithDeadline(deadlineAtMs, fn)));
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await within(() => next(req));
+    } catch (error) {
+      unlink();
+      throw error;
+    }
+    if (!res.stream) {
+      unlink();
+      return res;
+    }
     // A server stream's handler runs as the stream is read, outside this call: carry it there.
-    return res.stream ? { ...res, message: withDeadline(res.message, deadlineAtMs) } : res;
+    return { ...res, message: withinCall(res.message, within, unlink) };
   };
 }
 
-function withDeadline<T>(messages: AsyncIterable<T>, deadlineAtMs: number): AsyncIterable<T> {
+function withinCall<T>(messages: AsyncIterable<T>, within: <R>(fn: () => R) => R, end: () => void): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const iterator = messages[Symbol.asyncIterator]();
       return {
-        next: () => runWithDeadline(deadlineAtMs, () => iterator.next()),
-        return: (value?: unknown) =>
-          runWithDeadline(deadlineAtMs, () => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
+        next: async () => {
+          try {
+            const result = await within(() => iterator.next());
+            if (result.done) end();
+            return result;
+          } catch (error) {
+            end();
+            throw error;
+          }
+        },
+        return: (value?: unknown) => {
+          end();
+          return within(() => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }));
+        },
       };
     },
   };

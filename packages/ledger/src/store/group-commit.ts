@@ -3,7 +3,10 @@
 // contiguous and its linked chains end with it, and planTransfers decides items in order,
 // so every client sees exactly the results it would have seen alone. Under light load a
 // request is written at once; under heavy load the queue turns many round trips into one.
+// A group is written in a call scope of its own: it ends when any member's call ends, and
+// then the group rolls back and is written again without the requests whose calls ended.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { type CallScope, callEnded, currentCall, runInCall } from "@qenex/platform";
 import type { TransferCommand, TransferOutcome } from "../domain/transfer.js";
 import { transfersPerBatchMax } from "../domain/transfer.js";
 import type { BatchOptions, BatchResult, CreatedTransfer } from "./transfer-batch.js";
@@ -25,6 +28,8 @@ export const defaultGroupCommitLimits: GroupCommitLimits = { flushesInFlightMax:
 
 type Waiting = {
   commands: readonly TransferCommand[];
+  /** The call that submitted the request: its deadline and abort signal. */
+  call: CallScope;
   resolve: (result: RequestResult) => void;
   reject: (error: unknown) => void;
 };
@@ -42,6 +47,13 @@ export function createGroupCommitter(
     let size = 0;
     while (queue.length > 0) {
       const next = queue[0] as Waiting;
+      const ended = callEnded(whenEnded, next.call);
+      if (ended) {
+        queue.shift();
+        queuedTransfers -= next.commands.length;
+        next.reject(ended);
+        continue;
+      }
       if (group.length > 0 && size + next.commands.length > transfersPerBatchMax) break;
       queue.shift();
       group.push(next);
@@ -59,6 +71,8 @@ export function createGroupCommitter(
   const flush = (): void => {
     while (mayStart()) {
       const group = takeGroup();
+      // Every request waiting had its call end: nothing to write.
+      if (group.length === 0) return;
       inFlight++;
       writeGroup(group).finally(() => {
         inFlight--;
@@ -76,7 +90,7 @@ export function createGroupCommitter(
       segmentEnds.push(end);
     }
     try {
-      const result = await write(commands, { segmentEnds });
+      const result = await runInCall(groupScope(group), () => write(commands, { segmentEnds }));
       let start = 0;
       for (const w of group) {
         const outcomes = result.plan.outcomes.slice(start, start + w.commands.length);
@@ -84,7 +98,19 @@ export function createGroupCommitter(
         w.resolve({ outcomes, created: result.created, createdAt: result.createdAt });
       }
     } catch (error) {
-      for (const w of group) w.reject(error);
+      // Requests whose calls ended get why; the others go back to the front of the queue, to
+      // be written without them (each pass drops at least one, so this ends).
+      const alive = group.filter((w) => {
+        const ended = callEnded(whenEnded, w.call);
+        if (ended) w.reject(ended);
+        return !ended;
+      });
+      if (alive.length === group.length) {
+        for (const w of group) w.reject(error);
+        return;
+      }
+      queue.unshift(...alive);
+      queuedTransfers += alive.reduce((sum, w) => sum + w.commands.length, 0);
     }
   };
 
@@ -94,10 +120,31 @@ export function createGroupCommitter(
         return Promise.reject(new ConnectError("the ledger is overloaded; retry later", Code.ResourceExhausted));
       }
       return new Promise<RequestResult>((resolve, reject) => {
-        queue.push({ commands, resolve, reject });
+        queue.push({ commands, call: currentCall(), resolve, reject });
         queuedTransfers += commands.length;
         flush();
       });
     },
+  };
+}
+
+const whenEnded = "before its changes were committed; nothing was written";
+
+/**
+ * The scope a group is written in: statements may run until the latest member's deadline
+ * (none if a member has none), and the group's signal aborts as soon as any member's call
+ * ends, so that no statement starts and no COMMIT is sent for a caller that stopped waiting.
+ */
+function groupScope(group: readonly Waiting[]): CallScope {
+  const nowMs = Date.now();
+  const deadlines = group.map((w) => w.call.deadlineAtMs);
+  const ends: AbortSignal[] = [];
+  for (const { call } of group) {
+    if (call.signal) ends.push(call.signal);
+    if (call.deadlineAtMs !== undefined) ends.push(AbortSignal.timeout(Math.max(0, call.deadlineAtMs - nowMs)));
+  }
+  return {
+    deadlineAtMs: deadlines.some((d) => d === undefined) ? undefined : Math.max(...(deadlines as number[])),
+    signal: ends.length > 0 ? AbortSignal.any(ends) : undefined,
   };
 }

@@ -6,7 +6,15 @@ import * as path from "node:path";
 import { type Client, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
+import {
+  type BoundServices,
+  createAuth,
+  loadConfig,
+  type Role,
+  type ServiceDeps,
+  type ServiceProcess,
+  startService,
+} from "@qenex/platform";
 import { bindLedger, ledgerMigrations } from "../index.js";
 
 export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
@@ -22,7 +30,14 @@ export type TestLedger = {
   stop(): Promise<void>;
 };
 
-export async function startTestLedger(options: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestLedger> {
+export async function startTestLedger(
+  options: {
+    dataDir?: string;
+    databaseUrl?: string;
+    /** Binds the service instead of bindLedger: a test wraps its storage or handlers to step in at a chosen point. */
+    bind?: (deps: ServiceDeps) => BoundServices;
+  } = {},
+): Promise<TestLedger> {
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-ledger-"));
   const config = loadConfig({
@@ -37,7 +52,7 @@ export async function startTestLedger(options: { dataDir?: string; databaseUrl?:
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   });
-  const started = await startService({ name: "ledger", port: 0, config, migrations: ledgerMigrations, bind: bindLedger });
+  const started = await startService({ name: "ledger", port: 0, config, migrations: ledgerMigrations, bind: options.bind ?? bindLedger });
   const auth = createAuth(testJwtSecret);
   const token = (roles: Role[] = ["admin"]) => auth.issue({ subject: "test", roles }, 600);
   return {
