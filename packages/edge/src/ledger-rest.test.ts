@@ -68,6 +68,25 @@ describe("SEED.md's API examples", () => {
     expect(json.code).toBe(Code.InvalidArgument);
   });
 
+  it("an opening balance the ledger cannot book fails the create whole, naming the amount", async () => {
+    const p = uniquePrefix("huge");
+    // Equity must have debits for the largest amount to overflow it.
+    await rest(
+      "POST",
+      "/api/v1/accounts",
+      `{"account_id": "${p}-seed", "account_type": "CHECKING", "initial_balance": "1.00", "currency": "USD"}`,
+    );
+    const { status, json } = await rest(
+      "POST",
+      "/api/v1/accounts",
+      `{"account_id": "${p}-A", "account_type": "CHECKING", "initial_balance": "92233720368547758.07", "currency": "USD"}`,
+    );
+    expect(status).toBe(400);
+    expect(json.code).toBe(Code.OutOfRange);
+    expect(json.message).toContain("92233720368547758.07 USD");
+    expect((await rest("GET", `/api/v1/accounts/${p}-A/balance`)).status).toBe(404);
+  });
+
   it("maps the ledger's errors to HTTP statuses", async () => {
     expect((await rest("GET", "/api/v1/accounts/no-such-account-x1/balance")).status).toBe(404);
     const p = uniquePrefix("dup");

@@ -25,6 +25,36 @@ describe("accounts", () => {
     expect(got.transfer?.destinationAccount).toBe(id);
   });
 
+  it("fails whole, leaving no account, when an opening balance cannot be booked", async () => {
+    // Equity has debits (on a shared database it has many), so the largest amount overflows it.
+    await openAccount(uniquePrefix("ACC"), "1.00");
+    const id = uniquePrefix("ACC");
+    const error = await rpcError(openAccount(id, "92233720368547758.07"));
+    expect(error.code).toBe(Code.OutOfRange);
+    expect(error.rawMessage).toContain("initial_balance 92233720368547758.07 USD cannot be booked");
+    expect((await rpcError(ledger.client().getAccount({ accountId: id }))).code).toBe(Code.NotFound);
+
+    const [fine, huge] = [uniquePrefix("ACC"), uniquePrefix("ACC")];
+    const batch = await rpcError(
+      ledger.client().createAccounts({
+        accounts: [
+          { accountId: fine, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "5.00" },
+          { accountId: huge, accountType: AccountType.CHECKING, currency: "USD", initialBalance: "92233720368547758.07" },
+        ],
+      }),
+    );
+    expect(batch.code).toBe(Code.OutOfRange);
+    expect(batch.rawMessage).toContain("accounts[1].initial_balance 92233720368547758.07 USD");
+    for (const gone of [fine, huge]) {
+      expect((await rpcError(ledger.client().getAccount({ accountId: gone }))).code).toBe(Code.NotFound);
+    }
+    const { rows } = await ledger.process.db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM ledger_transfer_failures WHERE id = ANY($1::text[])",
+      [[id, fine, huge].map((a) => `opening:${a}`)],
+    );
+    expect(rows[0]?.n).toBe("0");
+  });
+
   it("returns the original account when the same create is repeated", async () => {
     const id = uniquePrefix("ACC");
     const first = await openAccount(id, "10.00");

@@ -18,14 +18,15 @@ import {
   ListAccountsRequestSchema,
   ListTransfersRequestSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { DomainError, decodePageToken, encodePageToken } from "@qenex/platform";
+import { amountMinorMax, DomainError, decodePageToken, encodePageToken, formatMoney } from "@qenex/platform";
 import { authorize, type Caller, ownerFilter, requireOwner, requireOwnSources, requireParty, requireWatchable } from "./access.js";
 import { accountMessage, balanceMessage, transferMessage } from "./convert.js";
+import { type AccountCommand, equityAccountId } from "./domain/account.js";
 import type { TransferOutcome } from "./domain/transfer.js";
 import { parseAccount, parseAll, parseAmount, parseTransfer } from "./requests.js";
 import type { GroupCommitter, RequestResult } from "./store/group-commit.js";
 import type { AccountOutcome, LedgerStore } from "./store/ledger-store.js";
-import { simpleTransfer } from "./store/ledger-store.js";
+import { OpeningRefusedError, simpleTransfer } from "./store/ledger-store.js";
 import type { Notifier } from "./store/watch.js";
 
 const pageSizeDefault = 100;
@@ -104,6 +105,28 @@ function accountResult(outcome: AccountOutcome, index: number) {
   return create(CreateAccountResultSchema, { index, status, account });
 }
 
+/**
+ * Creates accounts, or fails whole when an opening balance cannot be booked: OUT_OF_RANGE
+ * when equity's balance would pass what a BIGINT holds (the amount is valid, the ledger
+ * cannot add it; the same code a transfer that overflows gets), else the transfer's code.
+ * `field` names the request's field: "initial_balance" or "accounts[2].initial_balance".
+ */
+async function createAccountsWhole(store: LedgerStore, commands: AccountCommand[], field: (index: number) => string) {
+  try {
+    return await store.createAccounts(commands);
+  } catch (error) {
+    if (!(error instanceof OpeningRefusedError)) throw error;
+    const { command, status, reason } = error;
+    const asked = `${formatMoney(command.initialBalanceMinor, command.currency)} ${command.currency}`;
+    const why =
+      status === CreateTransferStatus.OVERFLOW
+        ? `${equityAccountId(command.currency)} would pass the largest balance an account holds (${formatMoney(amountMinorMax, command.currency)} ${command.currency})`
+        : reason;
+    const code = transferErrorCodes[status]?.code ?? Code.FailedPrecondition;
+    throw new DomainError(code, `${field(error.index)} ${asked} cannot be booked: ${why}; no account was created`, field(error.index));
+  }
+}
+
 export type LedgerHandlerDeps = { store: LedgerStore; committer: GroupCommitter; notifier: Notifier };
 
 export function createLedgerHandlers({ store, committer, notifier }: LedgerHandlerDeps): Partial<ServiceImpl<typeof LedgerService>> {
@@ -133,7 +156,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
       const parsed = parseAccount(req);
       rejectIfInvalid(parsed.violations);
       if (!parsed.command) throw new Error("unreachable: parsed without command");
-      const [outcome] = await store.createAccounts([parsed.command]);
+      const [outcome] = await createAccountsWhole(store, [parsed.command], () => "initial_balance");
       if (!outcome) throw new Error("a single create produced no outcome");
       if (outcome.status === "different") {
         throw new DomainError(Code.AlreadyExists, accountResult(outcome, 0).message, outcome.field);
@@ -151,7 +174,7 @@ export function createLedgerHandlers({ store, committer, notifier }: LedgerHandl
       if (!field) throw new Error("schema without accounts field");
       const { commands, violations } = parseAll(req.accounts, field, parseAccount);
       rejectIfInvalid(violations);
-      const outcomes = await store.createAccounts(commands);
+      const outcomes = await createAccountsWhole(store, commands, (index) => `accounts[${index}].initial_balance`);
       return { results: outcomes.map(accountResult) };
     },
 

@@ -273,6 +273,10 @@ function releaseAndPost(
     const status = closed === debit ? Status.SOURCE_ACCOUNT_CLOSED : Status.DESTINATION_ACCOUNT_CLOSED;
     return { status, message: `account ${closed.id} is closed` };
   }
+  // Posting moves the amount into the posted columns, which may be near their limit already.
+  if (posting && (debit.debitsPostedMinor + amountMinor > amountMinorMax || credit.creditsPostedMinor + amountMinor > amountMinorMax)) {
+    return { status: Status.OVERFLOW, message: "the transfer would overflow an account's 64-bit balance" };
+  }
   debit.debitsPendingMinor -= pending.amountMinor;
   credit.creditsPendingMinor -= pending.amountMinor;
   if (posting) {

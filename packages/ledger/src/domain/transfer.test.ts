@@ -137,4 +137,24 @@ describe("planTransfers", () => {
     ]);
     expect(decideBatch([transfer("1", 1n)], state).outcomes[0]?.status).toBe(Status.OVERFLOW);
   });
+
+  it("refuses to post a pending transfer into a posted balance that would overflow", () => {
+    const max = 9_223_372_036_854_775_807n;
+    const pending = { ...transfer("p", 10n), kind: TransferKind.PENDING, createdAt: new Date(), expiresAt: undefined, sequence: 1n };
+    const state = new Map([
+      ["a", account("a", 100n, { debitsPendingMinor: 10n })],
+      ["b", account("b", max - 5n, { creditsPendingMinor: 10n })],
+    ]);
+    const post = { ...transfer("post", 0n), kind: TransferKind.POST_PENDING, pendingId: "p" };
+    const plan = planTransfers([post], {
+      accounts: state,
+      known: new Map(),
+      failedBefore: new Map(),
+      pendings: new Map([["p", { transfer: pending, state: "PENDING" as const }]]),
+      reversibles: new Map(),
+      now: new Date(),
+    });
+    expect(plan.outcomes[0]?.status).toBe(Status.OVERFLOW);
+    expect(state.get("b")?.creditsPendingMinor).toBe(10n);
+  });
 });

@@ -1,6 +1,6 @@
 // The ledger's SQL, behind one object. Transfer batches live in transfer-batch.ts, tamper
 // evidence in audit.ts; this file holds accounts, reads, and the retry on id races.
-import { AccountType, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { AccountType, CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type Db, type Queryable, sqlState } from "@qenex/platform";
 import { type AccountCommand, equityAccountId, firstAccountDifference, openingTransferId } from "../domain/account.js";
 import { postedTransferKinds, type StoredTransfer, type TransferCommand } from "../domain/transfer.js";
@@ -14,6 +14,20 @@ export type { BatchResult } from "./transfer-batch.js";
 export type AccountOutcome =
   | { status: "created" | "exists"; account: StoredAccount; opening: StoredTransfer | undefined }
   | { status: "different"; field: string; account: StoredAccount };
+
+/** An account's opening balance could not be booked (equity would overflow, or is closed): nothing was created. */
+export class OpeningRefusedError extends Error {
+  override name = "OpeningRefusedError";
+  constructor(
+    /** The account's position in the create request. */
+    readonly index: number,
+    readonly command: AccountCommand,
+    readonly status: CreateTransferStatus,
+    readonly reason: string,
+  ) {
+    super(`the opening balance of account ${command.id} cannot be booked: ${reason}`);
+  }
+}
 
 /** Retries of a batch that lost a race on a new id (another writer inserted it first). */
 const idRaceAttemptsMax = 4;
@@ -169,6 +183,15 @@ async function createAccounts(tx: Queryable, key: AuditKey, commands: readonly A
     }),
   );
   const opened = await applyTransfers(tx, key, funded.map(openingTransfer), { audit });
+  // An account without the balance it was asked for is not the account asked for: throwing
+  // rolls the whole create back (accounts, audit, the failure row), so nothing is left behind.
+  opened.plan.outcomes.forEach((outcome, i) => {
+    const command = funded[i];
+    const failed = outcome.status !== CreateTransferStatus.CREATED && outcome.status !== CreateTransferStatus.EXISTS;
+    if (failed && command && "message" in outcome) {
+      throw new OpeningRefusedError(commands.indexOf(command), command, outcome.status, outcome.message);
+    }
+  });
   for (const transfer of opened.created.values()) openingById.set(transfer.id, transfer);
   const { rows: after } = await tx.query<AccountRow>(`SELECT ${accountColumns} FROM ledger_accounts WHERE id = ANY($1::text[])`, [ids]);
   const stored = new Map(after.map((row) => [row.id, toAccount(row)]));
