@@ -12,6 +12,7 @@ Usage: python3 grpc_conformance.py CONFIG_JSON
 
 import json
 import sys
+import threading
 import time
 import traceback
 
@@ -272,7 +273,10 @@ def run(config):
             create_account(CreateAccount(account_id=destination, account_type=1, currency="USD"), metadata=auth, timeout=CALL_TIMEOUT_S)
             # Opened before the transfer exists; from sequence 0 it also replays, so no race.
             watch, WatchTransfers = target.call(SERVICES["ledger"], "WatchTransfers")
-            stream = watch(WatchTransfers(account_id=destination), metadata=auth, timeout=CALL_TIMEOUT_S)
+            # The 300 s deadline a long-lived watch needs (issue 12, item 1); this check gives up sooner.
+            stream = watch(WatchTransfers(account_id=destination), metadata=auth, timeout=LONG_DEADLINE_S)
+            give_up = threading.Timer(CALL_TIMEOUT_S, stream.cancel)
+            give_up.start()
             create_transfer, CreateTransfer = target.call(SERVICES["ledger"], "CreateTransfer")
             transfer_id = f"PY-{run_id}-{target.name}-T"
             created = create_transfer(
@@ -281,11 +285,18 @@ def run(config):
                 timeout=CALL_TIMEOUT_S,
             )
             expect(created.transfer.transfer_id == transfer_id, f"created {created.transfer.transfer_id}")
-            for event in stream:
-                if event.transfer.transfer_id == transfer_id:
-                    stream.cancel()
-                    expect(event.transfer.amount.amount in ("12.34", "12.340"), f"amount {event.transfer.amount}")
-                    return f"created {source}, {destination}, {transfer_id}; watched it arrive"
+            try:
+                for event in stream:
+                    if event.transfer.transfer_id == transfer_id:
+                        expect(event.transfer.amount.amount == "12.34", f"amount {event.transfer.amount}")
+                        return f"created {source}, {destination}, {transfer_id}; watched it arrive under a {int(LONG_DEADLINE_S)} s deadline"
+            except grpc.RpcError as e:
+                if e.code() == grpc.StatusCode.CANCELLED and not give_up.is_alive():
+                    raise AssertionError(f"no event for {transfer_id} within {CALL_TIMEOUT_S} s") from e
+                raise
+            finally:
+                give_up.cancel()
+                stream.cancel()
             raise AssertionError("stream ended without the transfer")
 
         return go
