@@ -4,8 +4,9 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import {
@@ -155,5 +156,14 @@ describe("reflection protocol", () => {
       "grpc.reflection.v1.ServerReflection",
       "grpc.reflection.v1alpha.ServerReflection",
     ]);
+  });
+
+  it("resolves buf.validate.Violations, the error detail, as the same file the runtime encodes it with", async () => {
+    const [response] = await exchange({ case: "fileContainingSymbol", value: "buf.validate.Violations" });
+    if (response?.messageResponse.case !== "fileDescriptorResponse") throw new Error(`no file: ${JSON.stringify(response)}`);
+    const [served] = response.messageResponse.value.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+    expect(served?.name).toBe("buf/validate/validate.proto");
+    // A trimmed copy would still parse; only the whole upstream file equals the runtime's descriptor.
+    expect(served && equals(FileDescriptorProtoSchema, served, ViolationsSchema.file.proto)).toBe(true);
   });
 });
