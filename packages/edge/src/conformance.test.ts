@@ -105,6 +105,34 @@ describe("path variables and query parameters", () => {
     expect((await call("GET", "/v1/echo/abc?big=1.5")).status).toBe(400);
   });
 
+  it("takes an enum value by its full name or without its type prefix, in the query and the body; answers with the full name", async () => {
+    const query = await call("GET", "/v1/echo/abc?kind=PLAIN&nested.kind=FANCY&kinds=FANCY&kinds=KIND_PLAIN&kinds=2");
+    expect(query.status).toBe(200);
+    expect(query.json.request).toMatchObject({
+      kind: "KIND_PLAIN",
+      nested: { kind: "KIND_FANCY" },
+      kinds: ["KIND_FANCY", "KIND_PLAIN", "KIND_FANCY"],
+    });
+    const body = await call("POST", "/v1/echo:post", {
+      id: "e1",
+      kind: "FANCY",
+      nested: { kind: "PLAIN" },
+      kinds: ["PLAIN", "KIND_FANCY"],
+    });
+    expect(body.status).toBe(200);
+    expect(body.json.request).toMatchObject({ kind: "KIND_FANCY", nested: { kind: "KIND_PLAIN" }, kinds: ["KIND_PLAIN", "KIND_FANCY"] });
+  });
+
+  it("names the accepted values of an enum it cannot read", async () => {
+    for (const bad of ["/v1/echo/abc?kind=NOPE", "/v1/echo/abc?kind=plain"]) {
+      const { status, json } = await call("GET", bad);
+      expect(status).toBe(400);
+      expect(json.message).toMatch(
+        /^kind: "(NOPE|plain)" is not a qenex\.conformance\.v1\.Kind value; use one of KIND_PLAIN, PLAIN, KIND_FANCY, FANCY$/,
+      );
+    }
+  });
+
   it("does not take map fields from the query string", async () => {
     expect((await call("GET", "/v1/echo/abc?labels.a=b")).status).toBe(400);
   });

@@ -124,6 +124,128 @@ describe("SEED.md's API examples", () => {
   });
 });
 
+describe("one API, one way", () => {
+  async function openPair(p: string, initialBalance: string, currency = "USD") {
+    const open = (id: string, balance: string) =>
+      rest("POST", "/api/v1/accounts", JSON.stringify({ account_id: id, account_type: "CHECKING", currency, initial_balance: balance }));
+    expect((await open(`${p}-A`, initialBalance)).status).toBe(200);
+    expect((await open(`${p}-B`, "0")).status).toBe(200);
+    return { a: `${p}-A`, b: `${p}-B` };
+  }
+  const transfer = (body: Record<string, unknown>) => rest("POST", "/api/v1/transactions", JSON.stringify(body));
+
+  it("takes kind as PENDING or TRANSFER_KIND_PENDING and answers with the full name", async () => {
+    const p = uniquePrefix("kinds");
+    const { a, b } = await openPair(p, "100.00");
+    const base = { source_account: a, destination_account: b, amount: "1.00", currency: "USD" };
+    for (const [id, kind, expected] of [
+      ["short", "PENDING", "TRANSFER_KIND_PENDING"],
+      ["full", "TRANSFER_KIND_PENDING", "TRANSFER_KIND_PENDING"],
+      ["plain", "TRANSFER", "TRANSFER_KIND_TRANSFER"],
+      ["number", 3, "TRANSFER_KIND_PENDING"],
+    ] as const) {
+      const { status, json } = await transfer({ ...base, transfer_id: `${p}-${id}`, kind });
+      expect(status, `${kind}`).toBe(200);
+      expect(json.transfer.kind).toBe(expected);
+    }
+    const bad = await transfer({ ...base, kind: "HOLD" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain(
+      'kind: "HOLD" is not a qenex.ledger.v1.TransferKind value; use one of TRANSFER_KIND_TRANSFER, TRANSFER,',
+    );
+  });
+
+  it("posts part of a pending transfer given an amount and no currency, reading it in the pending transfer's currency", async () => {
+    const p = uniquePrefix("post");
+    const { a, b } = await openPair(p, "100.00");
+    const pending = await transfer({
+      transfer_id: `${p}-p1`,
+      source_account: a,
+      destination_account: b,
+      amount: "40.00",
+      currency: "USD",
+      kind: "PENDING",
+    });
+    expect(pending.status).toBe(200);
+    const post = { transfer_id: `${p}-p1post`, kind: "POST_PENDING", pending_transfer_id: `${p}-p1`, amount: "15.00" };
+
+    const tooPrecise = await transfer({ ...post, transfer_id: `${p}-p1fine`, amount: "15.001" });
+    expect(tooPrecise.status).toBe(400);
+    expect(tooPrecise.json.message).toContain('"15.001" has 3 decimal places; USD allows 2');
+    const tooMuch = await transfer({ ...post, transfer_id: `${p}-p1big`, amount: "50.00" });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.json.message).toContain(`a post of 50.00 USD exceeds pending transfer ${p}-p1's 40.00 USD`);
+    const otherCurrency = await transfer({ ...post, transfer_id: `${p}-p1eur`, currency: "EUR" });
+    expect(otherCurrency.status).toBe(400);
+    expect(otherCurrency.json.message).toContain("in USD");
+
+    const posted = await transfer(post);
+    expect(posted.status).toBe(200);
+    expect(posted.json.transfer).toMatchObject({ kind: "TRANSFER_KIND_POST_PENDING", amount: { currency: "USD", amount: "15.00" } });
+    expect((await transfer(post)).json.existed).toBe(true);
+    const differentRetry = await transfer({ ...post, amount: "16.00" });
+    expect(differentRetry.status).toBe(409);
+    expect(differentRetry.json.message).toContain("different amount");
+    expect(JSON.stringify((await rest("GET", `/api/v1/accounts/${b}/balance`)).json)).toContain('"15.00"');
+  });
+
+  it("voids given the pending amount without a currency, and says the amount in USD when it differs", async () => {
+    const p = uniquePrefix("void");
+    const { a, b } = await openPair(p, "20.00");
+    await transfer({ transfer_id: `${p}-p`, source_account: a, destination_account: b, amount: "10.00", currency: "USD", kind: "PENDING" });
+    const wrong = await transfer({ transfer_id: `${p}-v1`, kind: "VOID_PENDING", pending_transfer_id: `${p}-p`, amount: "5.00" });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.message).toContain(`a void must release all of pending transfer ${p}-p: 10.00 USD, not 5.00 USD`);
+    const voided = await transfer({ transfer_id: `${p}-v2`, kind: "VOID_PENDING", pending_transfer_id: `${p}-p`, amount: "10.00" });
+    expect(voided.status).toBe(200);
+    expect(voided.json.transfer.kind).toBe("TRANSFER_KIND_VOID_PENDING");
+  });
+
+  it("says what is left to reverse in the caller's units, never minor units", async () => {
+    const p = uniquePrefix("rev");
+    const { a, b } = await openPair(p, "100.00");
+    const moved = await transfer({ transfer_id: `${p}-t`, source_account: a, destination_account: b, amount: "15.00", currency: "USD" });
+    expect(moved.status).toBe(200);
+    const { status, json } = await rest(
+      "POST",
+      `/api/v1/transactions/${p}-t:reverse`,
+      JSON.stringify({ reversal_id: `${p}-r`, amount: "20.00" }),
+    );
+    expect(status).toBe(400);
+    expect(json.message).toContain(`transfer ${p}-t has 15.00 USD left to reverse`);
+    expect(json.message).not.toContain("minor units");
+  });
+
+  it("takes an FX transfer's amount as a decimal string beside its currency, like every other transfer", async () => {
+    const p = uniquePrefix("fx");
+    const untilIso = new Date(Date.now() + 3_600_000).toISOString();
+    const rate = await rest(
+      "POST",
+      "/api/v1/exchange-rates",
+      JSON.stringify({ base_currency: "SEK", quote_currency: "NOK", rate: "0.98", valid_until: untilIso }),
+    );
+    expect(rate.status).toBe(200);
+    const open = (id: string, currency: string, balance: string) =>
+      rest("POST", "/api/v1/accounts", JSON.stringify({ account_id: id, account_type: "CHECKING", currency, initial_balance: balance }));
+    await open(`${p}-sek`, "SEK", "50.00");
+    await open(`${p}-nok`, "NOK", "0");
+    const body = { transfer_id: `${p}-x`, source_account: `${p}-sek`, destination_account: `${p}-nok`, destination_currency: "NOK" };
+    const moved = await rest("POST", "/api/v1/transactions:fx", JSON.stringify({ ...body, amount: 10.0, currency: "SEK" }));
+    expect(moved.status).toBe(200);
+    expect(moved.json.debitLeg.amount).toEqual({ currency: "SEK", amount: "10.00" });
+    expect(moved.json.creditLeg.amount).toEqual({ currency: "NOK", amount: "9.80" });
+    const noCurrency = await rest("POST", "/api/v1/transactions:fx", JSON.stringify({ ...body, transfer_id: `${p}-y`, amount: "10.00" }));
+    expect(noCurrency.status).toBe(400);
+    expect(noCurrency.json.message).toContain("currency");
+    const moneyObject = await rest(
+      "POST",
+      "/api/v1/transactions:fx",
+      JSON.stringify({ ...body, transfer_id: `${p}-z`, amount: { currency: "SEK", amount: "1.00" } }),
+    );
+    expect(moneyObject.status).toBe(400);
+  });
+});
+
 describe("Idempotency-Key", () => {
   it("replays the stored response for the same key and body, refuses a different body", async () => {
     const p = uniquePrefix("idem");

@@ -3,6 +3,7 @@
 // https://protobuf.dev/programming-guides/json/
 import { type DescEnum, type DescField, type DescMessage, getOption, hasOption, ScalarType } from "@bufbuild/protobuf";
 import { type FieldRules, field as fieldRulesOption, Ignore } from "@qenex/gen/buf/validate/validate_pb.js";
+import { acceptedEnumNames, enumTypePrefix, shortEnumName } from "./enum-names.js";
 
 /** The subset of JSON Schema the generator writes; a plain JSON value. */
 export type SchemaObject = {
@@ -159,7 +160,15 @@ export function createSchemaCatalog(): SchemaCatalog {
     // JSON null is the only form of NullValue.
     if (desc.typeName === "google.protobuf.NullValue") return { type: "null" };
     if (!(desc.typeName in components)) {
-      components[desc.typeName] = { type: "string", enum: desc.values.map((v) => v.name) };
+      const names = acceptedEnumNames(desc);
+      const schema: SchemaObject = { type: "string", enum: names };
+      const example = desc.values.find((v) => v.number !== 0 && shortEnumName(v) !== v.name && names.includes(shortEnumName(v)));
+      if (example) {
+        schema.description =
+          `Responses name a value in full (\`${example.name}\`); requests take the full name or the name ` +
+          `without the \`${enumTypePrefix(desc)}\` prefix (\`${shortEnumName(example)}\`).`;
+      }
+      components[desc.typeName] = schema;
     }
     return ref(desc.typeName);
   }
@@ -302,7 +311,7 @@ function applyRules(schema: SchemaObject, rules: FieldRules, f: DescField, notes
       let values = desc.values;
       if (r.in.length > 0) values = values.filter((v) => r.in.includes(v.number));
       if (r.notIn.length > 0) values = values.filter((v) => !r.notIn.includes(v.number));
-      if (r.in.length > 0 || r.notIn.length > 0) schema.enum = values.map((v) => v.name);
+      if (r.in.length > 0 || r.notIn.length > 0) schema.enum = acceptedEnumNames(desc, values);
       return;
     }
     case "repeated": {

@@ -191,6 +191,7 @@ describe("openApiDocument for LedgerService", () => {
     expect(accountType?.type).toBe("string");
     expect(accountType?.enum).toEqual([
       "ACCOUNT_TYPE_UNSPECIFIED",
+      "UNSPECIFIED",
       "CHECKING",
       "SAVINGS",
       "BUSINESS",
@@ -205,6 +206,36 @@ describe("openApiDocument for LedgerService", () => {
       $ref: "#/components/schemas/qenex.ledger.v1.AccountType",
       enum: ["CHECKING", "SAVINGS", "BUSINESS", "LOAN", "SETTLEMENT", "REVENUE"],
     });
+  });
+
+  it("lists each enum value by its full name and by its name without the type prefix, as requests may send it", () => {
+    const kind = ledger.components.schemas["qenex.ledger.v1.TransferKind"];
+    expect(kind?.enum).toContain("TRANSFER_KIND_PENDING");
+    expect(kind?.enum).toContain("PENDING");
+    expect(kind?.description).toContain("requests take the full name or the name without the `TRANSFER_KIND_` prefix");
+    const createTransfer = ledger.components.schemas["qenex.ledger.v1.CreateTransferRequest"];
+    expect(createTransfer?.properties?.kind?.enum).toEqual([
+      "TRANSFER_KIND_UNSPECIFIED",
+      "UNSPECIFIED",
+      "TRANSFER_KIND_TRANSFER",
+      "TRANSFER",
+      "TRANSFER_KIND_PENDING",
+      "PENDING",
+      "TRANSFER_KIND_POST_PENDING",
+      "POST_PENDING",
+      "TRANSFER_KIND_VOID_PENDING",
+      "VOID_PENDING",
+    ]);
+  });
+
+  it("asks for money as a decimal amount beside its currency in every request that moves money", () => {
+    const schemas = ledger.components.schemas;
+    for (const name of ["CreateTransferRequest", "CreateFxTransferRequest"]) {
+      const properties = schemas[`qenex.ledger.v1.${name}`]?.properties;
+      expect(properties?.amount, name).toMatchObject({ type: "string" });
+      expect(properties?.currency, name).toMatchObject({ type: "string", pattern: "^[A-Z]{3}$" });
+    }
+    expect(schemas["qenex.ledger.v1.CreateFxTransferRequest"]?.properties?.amountMoney?.deprecated).toBe(true);
   });
 
   it("carries protovalidate limits, well-known types and oneofs into the schemas", () => {

@@ -2,9 +2,20 @@
 // the proto3 JSON mapping: path variables and query parameters fill fields by (nested)
 // name; the body fills the whole message (`body: "*"`) or one field; everything goes
 // through protobuf-es' fromJson once, so int64 strings, enums by name, well-known types and
-// both lowerCamel and original field names are read as the mapping says.
-import { type DescField, type DescMessage, fromJson, type JsonValue, type Message, ScalarType, toJson } from "@bufbuild/protobuf";
+// both lowerCamel and original field names are read as the mapping says. Beyond the mapping,
+// an enum may also be named without its type prefix ("PENDING"), in the body, path or query.
+import {
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  fromJson,
+  type JsonValue,
+  type Message,
+  ScalarType,
+  toJson,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { acceptedEnumNames, enumValuesByName } from "./enum-names.js";
 import { fieldAt, type RouteMatch } from "./routes.js";
 
 /** Query parameters read per request; more is an error, not a silent cut. */
@@ -206,14 +217,14 @@ function normalizeField(value: Parsed, field: DescField): JsonValue {
     case "scalar":
       return scalarText(value);
     case "enum":
-      return normalizeNumbers(value, undefined);
+      return enumValue(value, field.enum, field.name);
     case "message":
       return wrapperOrMessage(value, field.message);
     case "list":
       if (!Array.isArray(value)) return normalizeNumbers(value, undefined);
       if (field.listKind === "scalar") return value.map(scalarText);
       if (field.listKind === "message") return value.map((v) => wrapperOrMessage(v, field.message));
-      return value.map((v) => normalizeNumbers(v, undefined));
+      return value.map((v) => enumValue(v, field.enum, field.name));
     case "map":
       if (!isObject(value)) return normalizeNumbers(value, undefined);
       return Object.fromEntries(
@@ -223,10 +234,24 @@ function normalizeField(value: Parsed, field: DescField): JsonValue {
             ? scalarText(v)
             : field.mapKind === "message"
               ? wrapperOrMessage(v, field.message)
-              : normalizeNumbers(v, undefined),
+              : enumValue(v, field.enum, field.name),
         ]),
       );
   }
+}
+
+/** Enum names most listed in an error; the OpenAPI document has them all. */
+const enumNamesListedMax = 24;
+
+/** An enum value by its proto name or short name (enum-names.ts) as fromJson takes it: the proto name. */
+function enumValue(value: Parsed, desc: DescEnum, fieldName: string): JsonValue {
+  if (typeof value !== "string") return normalizeNumbers(value, undefined);
+  const known = enumValuesByName(desc).get(value);
+  if (known) return known.name;
+  if (desc.typeName === "google.protobuf.NullValue") return value;
+  const names = acceptedEnumNames(desc).filter((n) => !n.endsWith("UNSPECIFIED"));
+  const listed = names.slice(0, enumNamesListedMax).join(", ") + (names.length > enumNamesListedMax ? ", …" : "");
+  throw invalid(`${fieldName}: "${value.slice(0, 64)}" is not a ${desc.typeName} value; use one of ${listed}`, fieldName);
 }
 
 function wrapperOrMessage(value: Parsed, message: DescMessage): JsonValue {

@@ -133,7 +133,8 @@ const callOf: Record<LedgerMethod, (client: Ledger, role: string) => Promise<unk
       transferId: `${p}-fx-${role}`,
       sourceAccount: `${p}-a1`,
       destinationAccount: `${p}-a-eur`,
-      amount: { currency: "USD", amount: "0.01" },
+      currency: "USD",
+      amount: "0.01",
       destinationCurrency: "EUR",
     }),
   getTrialBalance: (c) => c.getTrialBalance({}),
@@ -240,7 +241,8 @@ describe("a customer", () => {
       transferId: `${p}-fx-steal`,
       sourceAccount: `${p}-b1`,
       destinationAccount: `${p}-a-eur`,
-      amount: { currency: "USD", amount: "1.00" },
+      currency: "USD",
+      amount: "1.00",
       destinationCurrency: "EUR",
     });
     expect((await rpcError(fx)).code).toBe(Code.PermissionDenied);

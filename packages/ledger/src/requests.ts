@@ -32,7 +32,15 @@ export function parseTransfer(req: CreateTransferRequest, prefix: Path = []): Pa
   const missing = resolving ? [] : requiredMissing(req, prefix);
   if (missing.length > 0) return { command: undefined, violations: missing };
   let amountMinor = 0n;
-  if (req.currency !== "" || req.amount !== "") {
+  // A post or void may name an amount without a currency: the pending transfer's is read then.
+  const amountDecimal = resolving && req.currency === "" && req.amount !== "" ? req.amount : undefined;
+  if (amountDecimal !== undefined && !/[1-9]/.test(amountDecimal)) {
+    return {
+      command: undefined,
+      violations: [violation(prefix, transferFields.amount, "must be greater than zero", "qenex.money.amount")],
+    };
+  }
+  if (amountDecimal === undefined && (req.currency !== "" || req.amount !== "")) {
     const amount = parseAmount(req.amount, req.currency, prefix, resolving);
     if ("violations" in amount) return { command: undefined, violations: amount.violations };
     amountMinor = amount.amountMinor;
@@ -43,6 +51,7 @@ export function parseTransfer(req: CreateTransferRequest, prefix: Path = []): Pa
       debitAccountId: req.sourceAccount,
       creditAccountId: req.destinationAccount,
       amountMinor,
+      ...(amountDecimal === undefined ? {} : { amountDecimal }),
       currency: req.currency,
       reference: req.reference,
       kind,

@@ -1,6 +1,6 @@
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { AccountType, CreateTransferStatus } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { AccountType, CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rpcError, startTestLedger, type TestLedger, uniquePrefix } from "./testing/harness.js";
 
@@ -194,6 +194,50 @@ describe("transfers", () => {
     expect(res.results[5]?.field).toBe("amount");
     expect(res.results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect((await ledger.client().getBalance({ accountId: a })).balance?.balance?.amount).toBe("0.00");
+  });
+
+  it("posts and voids with an amount and no currency, reading it in the pending transfer's currency", async () => {
+    const [a, b] = [uniquePrefix("A"), uniquePrefix("B")];
+    await openAccount(a, "1000", "JPY");
+    await openAccount(b, "0", "JPY");
+    const pending = (id: string) => ({
+      transferId: `${a}-${id}`,
+      sourceAccount: a,
+      destinationAccount: b,
+      amount: "300",
+      currency: "JPY",
+      kind: TransferKind.PENDING,
+    });
+    const resolve = (id: string, of: string, kind: TransferKind, amount: string) => ({
+      transferId: `${a}-${id}`,
+      pendingTransferId: `${a}-${of}`,
+      kind,
+      amount,
+    });
+    const pendings = await ledger.client().createTransfers({ transfers: [pending("p1"), pending("p2")] });
+    expect(pendings.results.map((r) => r.status)).toEqual([CreateTransferStatus.CREATED, CreateTransferStatus.CREATED]);
+    const res = await ledger.client().createTransfers({
+      transfers: [
+        resolve("post-fraction", "p1", TransferKind.POST_PENDING, "1.5"),
+        resolve("post", "p1", TransferKind.POST_PENDING, "120"),
+        resolve("void", "p2", TransferKind.VOID_PENDING, "300"),
+      ],
+    });
+    expect(res.results.map((r) => r.status)).toEqual([
+      CreateTransferStatus.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT,
+      CreateTransferStatus.CREATED,
+      CreateTransferStatus.CREATED,
+    ]);
+    expect(res.results[0]?.message).toBe(
+      `amount "1.5" has 1 decimal places; JPY allows 0 (read in JPY, the currency of pending transfer ${a}-p1)`,
+    );
+    expect(res.results[1]?.transfer?.amount).toEqual(expect.objectContaining({ currency: "JPY", amount: "120" }));
+    expect((await ledger.client().getBalance({ accountId: b })).balance?.balance?.amount).toBe("120");
+    const retried = await ledger.client().createTransfer(resolve("post", "p1", TransferKind.POST_PENDING, "120"));
+    expect(retried.existed).toBe(true);
+    const zero = await rpcError(ledger.client().createTransfer(resolve("post-zero", "p1", TransferKind.POST_PENDING, "0.00")));
+    expect(zero.code).toBe(Code.InvalidArgument);
+    expect(zero.rawMessage).toContain("greater than zero");
   });
 
   it("reports the balance as of a past time", async () => {

@@ -210,7 +210,7 @@ describe("payments end to end", () => {
     // ledger, gets this result back instead of counting the money a second time.
     const screening = await risk
       .client()
-      .scoreTransaction({ transactionId: `${paymentId}.hold`, accountId: debtorAccount, amount: { currency, amount: "1.00" } });
+      .scoreTransaction({ transactionId: `${paymentId}.hold`, accountId: debtorAccount, currency, amount: "1.00" });
     expect(screening.existed).toBe(true);
     expect(screening.score).toBe(payment?.riskScore);
     const { messages } = await payments.client().getPaymentMessage({ paymentId });

@@ -51,6 +51,7 @@ export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money
 export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";
 export { registerReflection } from "./reflection.js";
+export { type RequestedMoney, requestedMoney } from "./request-money.js";
 export {
   type BoundServices,
   type ServiceDeps,

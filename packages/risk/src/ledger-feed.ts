@@ -28,7 +28,8 @@ export function scoreRequestOf(transfer: Transfer): ScoreTransactionRequest | un
     transactionId: transfer.transferId,
     accountId: transfer.sourceAccount,
     counterpartyId: transfer.destinationAccount,
-    amount: transfer.amount,
+    amount: transfer.amount.amount,
+    currency: transfer.amount.currency,
     ...(transfer.createdAt ? { occurredAt: transfer.createdAt } : {}),
   });
 }

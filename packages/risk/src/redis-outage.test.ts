@@ -26,9 +26,7 @@ afterAll(async () => {
 });
 
 const score = (accountId: string) =>
-  risk
-    .client()
-    .scoreTransaction({ transactionId: id("t"), accountId, counterpartyId: id("cp"), amount: { currency: "USD", amount: "42.00" } });
+  risk.client().scoreTransaction({ transactionId: id("t"), accountId, counterpartyId: id("cp"), currency: "USD", amount: "42.00" });
 
 describe("risk scoring when Redis fails", () => {
   it("scores without velocity features, stating why, and counts again when Redis returns", async () => {

@@ -11,7 +11,7 @@ import {
   type ScoreTransactionResponse,
   ScoreTransactionResponseSchema,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { DomainError, type Kv, type Logger } from "@qenex/platform";
+import { DomainError, type Kv, type Logger, requestedMoney } from "@qenex/platform";
 import { recordTransferIfReachable } from "./features/history.js";
 import type { RiskMetrics } from "./metrics.js";
 import { kvOutageLogIntervalMs, type Scorer, throttle } from "./scorer.js";
@@ -30,14 +30,15 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
   // No lookup before scoring: a transaction id is new far more often than retried, and the
   // insert below is the check (a retry loses it and gets the first result).
   return async (req) => {
-    if (!req.amount) throw new DomainError(Code.InvalidArgument, "amount is required", "amount");
+    const money = requestedMoney(req, req.amountMoney);
+    if (!money.ok) throw new DomainError(Code.InvalidArgument, `${money.field} ${money.reason}`, money.field);
     const end = metrics.startScoring();
     const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
     const input = {
       accountId: req.accountId,
       counterpartyId: req.counterpartyId,
-      amount: req.amount.amount,
-      currency: req.amount.currency,
+      amount: money.amount,
+      currency: money.currency,
       counterpartyCountry: req.counterpartyCountry,
       counterpartyName: req.counterpartyName,
       atMs,

@@ -39,7 +39,7 @@ describe("ScoreTransaction", () => {
     const account = id("acct");
     const scored = await risk
       .client()
-      .scoreTransaction({ transactionId: id("t"), accountId: account, counterpartyId: id("cp"), amount: usd("42.00") });
+      .scoreTransaction({ transactionId: id("t"), accountId: account, counterpartyId: id("cp"), ...usd("42.00") });
     expect(scored.decision).toBe(Decision.ALLOW);
     expect(scored.alertId).toBe("");
     expect(scored.features).toMatchObject({ amount_usd: "42", count_1h: "1", country_risk: "low", counterparty_is_new: "true" });
@@ -49,12 +49,12 @@ describe("ScoreTransaction", () => {
   it("returns the first result for a transaction scored twice, and counts it once", async () => {
     const account = id("acct");
     const transactionId = id("t");
-    const first = await risk.client().scoreTransaction({ transactionId, accountId: account, amount: usd("10.00") });
-    const again = await risk.client().scoreTransaction({ transactionId, accountId: account, amount: usd("99999.00") });
+    const first = await risk.client().scoreTransaction({ transactionId, accountId: account, ...usd("10.00") });
+    const again = await risk.client().scoreTransaction({ transactionId, accountId: account, ...usd("99999.00") });
     expect(again.existed).toBe(true);
     expect(again.decision).toBe(first.decision);
     expect(again.features).toEqual(first.features);
-    const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("10.00") });
+    const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("10.00") });
     expect(next.features.count_1h).toBe("2");
   });
 
@@ -62,7 +62,7 @@ describe("ScoreTransaction", () => {
     const account = id("acct");
     const scored = await risk
       .client()
-      .scoreTransaction({ transactionId: id("t"), accountId: account, amount: { currency: "EUR", amount: "12000.00" } });
+      .scoreTransaction({ transactionId: id("t"), accountId: account, currency: "EUR", amount: "12000.00" });
     expect(scored.decision).toBe(Decision.REVIEW);
     expect(scored.reasons.map((r) => r.code)).toContain("aml.ctr");
     expect(scored.alertId).not.toBe("");
@@ -91,7 +91,7 @@ describe("ScoreTransaction", () => {
     let last: Decision | undefined;
     const codes: string[][] = [];
     for (let i = 0; i < 10; i++) {
-      const scored = await risk.client().scoreTransaction({ transactionId: id("v"), accountId: account, amount: usd("5.00") });
+      const scored = await risk.client().scoreTransaction({ transactionId: id("v"), accountId: account, ...usd("5.00") });
       last = scored.decision;
       codes.push(scored.reasons.map((r) => r.code));
     }
@@ -104,7 +104,7 @@ describe("ScoreTransaction", () => {
     const scored = await risk.client().scoreTransaction({
       transactionId: id("t"),
       accountId: id("acct"),
-      amount: usd("100.00"),
+      ...usd("100.00"),
       counterpartyName: "Vladímir Pútin",
     });
     expect(scored.decision).toBe(Decision.BLOCK);
@@ -112,18 +112,47 @@ describe("ScoreTransaction", () => {
   });
 
   it("refuses bad input and callers without the role", async () => {
-    expect(await codeOf(risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("1.001") }))).toBe(
+    expect(await codeOf(risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("1.001") }))).toBe(
       Code.InvalidArgument,
     );
-    expect(await codeOf(risk.client().scoreTransaction({ transactionId: "bad id!", accountId: id("a"), amount: usd("1.00") }))).toBe(
+    expect(await codeOf(risk.client().scoreTransaction({ transactionId: "bad id!", accountId: id("a"), ...usd("1.00") }))).toBe(
       Code.InvalidArgument,
     );
-    expect(
-      await codeOf(risk.client(["customer"]).scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("1.00") })),
-    ).toBe(Code.PermissionDenied);
-    expect(
-      await codeOf(risk.client(["auditor"]).scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("1.00") })),
-    ).toBe(Code.PermissionDenied);
+    expect(await codeOf(risk.client(["customer"]).scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("1.00") }))).toBe(
+      Code.PermissionDenied,
+    );
+    expect(await codeOf(risk.client(["auditor"]).scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("1.00") }))).toBe(
+      Code.PermissionDenied,
+    );
+  });
+
+  it("takes the amount as a decimal string beside its currency, still reads the deprecated Money, and never both", async () => {
+    const asMoney = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), amountMoney: usd("42.00") });
+    expect(asMoney.features).toMatchObject({ amount_usd: "42" });
+    const failure = async (request: Parameters<ReturnType<TestRisk["client"]>["scoreTransaction"]>[0]) => {
+      const error = ConnectError.from(
+        await risk
+          .client()
+          .scoreTransaction(request)
+          .then(
+            () => new Error("scored"),
+            (e: unknown) => e,
+          ),
+      );
+      return { code: error.code, message: error.rawMessage };
+    };
+    expect(await failure({ transactionId: id("t"), accountId: id("a"), ...usd("1.00"), amountMoney: usd("1.00") })).toEqual({
+      code: Code.InvalidArgument,
+      message: "amount_money is deprecated; give amount and currency without it",
+    });
+    expect(await failure({ transactionId: id("t"), accountId: id("a"), amount: "1.00" })).toEqual({
+      code: Code.InvalidArgument,
+      message: "currency is required with amount",
+    });
+    expect(await failure({ transactionId: id("t"), accountId: id("a") })).toEqual({
+      code: Code.InvalidArgument,
+      message: "amount is required",
+    });
   });
 
   it("refuses a currency it has no USD reference rate for, naming it, rather than counting it at par", async () => {
@@ -131,7 +160,7 @@ describe("ScoreTransaction", () => {
     const transactionId = id("t");
     const error = await risk
       .client()
-      .scoreTransaction({ transactionId, accountId: account, amount: { currency: "KRW", amount: "1000000" } })
+      .scoreTransaction({ transactionId, accountId: account, currency: "KRW", amount: "1000000" })
       .then(
         () => undefined,
         (e: unknown) => ConnectError.from(e),
@@ -139,7 +168,7 @@ describe("ScoreTransaction", () => {
     expect(error?.code).toBe(Code.InvalidArgument);
     expect(error?.rawMessage).toContain("KRW");
     // Nothing was stored or counted: the account's next transfer is its first.
-    const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("10.00") });
+    const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("10.00") });
     expect(next.features.count_1h).toBe("1");
     expect((await risk.client(["auditor"]).listAlerts({ accountId: account })).alerts).toEqual([]);
   });
@@ -184,11 +213,11 @@ describe("rules through the API", () => {
     };
     const created = await risk.client().putRule({ rule });
     expect(created.rule?.version).toBe(1n);
-    const hit = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("123.45") });
+    const hit = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("123.45") });
     expect(hit.reasons.map((r) => r.code)).toContain(ruleId);
     const edited = await risk.client().putRule({ rule: { ...rule, expression: "amount_usd == 543.21" } });
     expect(edited.rule?.version).toBe(2n);
-    const after = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("123.45") });
+    const after = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("123.45") });
     expect(after.reasons.map((r) => r.code)).not.toContain(ruleId);
     await risk.client().putRule({ rule: { ...rule, expression: "amount_usd == 543.21", enabled: false } });
     const listed = await risk.client(["auditor"]).listRules({ includeDisabled: true });
@@ -216,10 +245,10 @@ describe("models", () => {
     expect(evaluated.truePositives).toBe(20n);
 
     expect((await client.activateModel({ modelId })).model?.active).toBe(true);
-    const outlier = await client.scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("4999.00") });
+    const outlier = await client.scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("4999.00") });
     expect(outlier.modelId).toBe(modelId);
     expect(outlier.reasons.map((r) => r.code)).toContain("fraud.model");
-    const ordinary = await client.scoreTransaction({ transactionId: id("t"), accountId: id("a"), amount: usd("50.00") });
+    const ordinary = await client.scoreTransaction({ transactionId: id("t"), accountId: id("a"), ...usd("50.00") });
     expect(ordinary.reasons.map((r) => r.code)).not.toContain("fraud.model");
     expect((await client.listModels({})).models.filter((m) => m.active).map((m) => m.modelId)).toEqual([modelId]);
   });
@@ -251,16 +280,16 @@ describe("KYC parties", () => {
       .client()
       .createParty({ partyId, name: "Jane Q Example", type: PartyType.INDIVIDUAL, country: "GB", accountIds: [account] });
     expect(created.party).toMatchObject({ level: KycLevel.NONE, status: PartyStatus.ACTIVE, screening: [], transactionLimitUsd: "1000" });
-    const small = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("900.00") });
+    const small = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("900.00") });
     // (Other findings, such as the model another test activated, may hold it for review.)
     expect(small.decision).not.toBe(Decision.BLOCK);
     expect(small.reasons.filter((r) => r.code.startsWith("kyc."))).toEqual([]);
-    const above = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("1500.00") });
+    const above = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("1500.00") });
     expect(above.decision).toBe(Decision.BLOCK);
     expect(above.reasons.find((r) => r.code === "kyc.transaction_limit")?.message).toContain("NONE");
     const raised = await risk.client(["operator"]).setPartyLevel({ partyId, level: KycLevel.BASIC });
     expect(raised.party).toMatchObject({ level: KycLevel.BASIC, transactionLimitUsd: "10000", dailyLimitUsd: "20000" });
-    const now = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("1500.00") });
+    const now = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("1500.00") });
     expect(now.reasons.map((r) => r.code)).not.toContain("kyc.transaction_limit");
     expect(
       await codeOf(risk.client().createParty({ partyId: id("party"), name: "Other", type: PartyType.INDIVIDUAL, accountIds: [account] })),
@@ -279,7 +308,7 @@ describe("KYC parties", () => {
     });
     expect(created.party?.status).toBe(PartyStatus.BLOCKED);
     expect(created.party?.screening.map((c) => c.entryId)).toContain("90001");
-    const scored = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, amount: usd("1.00") });
+    const scored = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("1.00") });
     expect(scored.decision).toBe(Decision.BLOCK);
     expect(scored.reasons.map((r) => r.code)).toContain("kyc.party_blocked");
   });

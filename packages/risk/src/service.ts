@@ -347,16 +347,16 @@ async function trainingRows(req: TrainModelRequest, ledger: LedgerSource | undef
   const rows: number[][] = [];
   for (const transfer of transfers) {
     const request = scoreRequestOf(transfer);
-    if (!request?.amount) continue;
-    const money = parseMoney(request.amount.amount, request.amount.currency);
+    if (!request) continue;
+    const money = parseMoney(request.amount, request.currency);
     // Passed over as the monitor passes them over: live scoring refuses these too.
-    if (!money.ok || !hasUsdRate(request.amount.currency)) continue;
-    const usd = usdValue(money.amountMinor, request.amount.currency);
+    if (!money.ok || !hasUsdRate(request.currency)) continue;
+    const usd = usdValue(money.amountMinor, request.currency);
     const atMs = transfer.createdAt ? timestampDate(transfer.createdAt).getTime() : Date.now();
     const t = { accountId: request.accountId, counterpartyId: request.counterpartyId, amountUsd: usd, atMs, accountOpenedAtMs: undefined };
     const history = await readHistory(replay, t);
     await recordTransfer(replay, t);
-    const features = buildFeatures(history, { amountMinor: money.amountMinor, usd, currency: request.amount.currency, atMs, country: "" });
+    const features = buildFeatures(history, { amountMinor: money.amountMinor, usd, currency: request.currency, atMs, country: "" });
     rows.push(featureRow(features, req.features));
   }
   if (rows.length < 2) {

@@ -2,7 +2,7 @@
 // Linked chains succeed or fail as one: on a failure the chain's effects are undone and
 // its other members report LINKED_EVENT_FAILED.
 import { CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { amountMinorMax } from "@qenex/platform";
+import { amountMinorMax, formatMoney, parseMoney } from "@qenex/platform";
 import { type AccountState, availableMinor } from "./account.js";
 import {
   type BatchState,
@@ -235,14 +235,36 @@ function resolvePending(command: TransferCommand, state: BatchState, plan: Plan)
   }
   const mismatch = mismatchWithPending(command, pending);
   if (mismatch) return mismatch;
-  const amountMinor = command.amountMinor === 0n ? pending.amountMinor : command.amountMinor;
+  const asked = askedAmountMinor(command, pending);
+  if (typeof asked !== "bigint") return asked;
+  const amountMinor = asked === 0n ? pending.amountMinor : asked;
+  const pendingAmount = money(pending.amountMinor, pending.currency);
   if (command.kind === TransferKind.POST_PENDING && amountMinor > pending.amountMinor) {
-    return { status: Status.EXCEEDS_PENDING_TRANSFER_AMOUNT, message: `post exceeds pending transfer ${id}'s amount` };
+    const message = `a post of ${money(amountMinor, pending.currency)} exceeds pending transfer ${id}'s ${pendingAmount}`;
+    return { status: Status.EXCEEDS_PENDING_TRANSFER_AMOUNT, message };
   }
   if (command.kind !== TransferKind.POST_PENDING && amountMinor !== pending.amountMinor) {
-    return { status: Status.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT, message: `a void must release all of pending transfer ${id}` };
+    const message = `a void must release all of pending transfer ${id}: ${pendingAmount}, not ${money(amountMinor, pending.currency)}`;
+    return { status: Status.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT, message };
   }
   return releaseAndPost(command, pending, amountMinor, state, plan);
+}
+
+/** An amount as the caller reads it: "15.00 USD", never minor units. */
+function money(amountMinor: bigint, currency: string): string {
+  return `${formatMoney(amountMinor, currency)} ${currency}`;
+}
+
+/** A post or void's amount (0n: all): sent in minor units, or as text in the pending transfer's currency. */
+function askedAmountMinor(command: TransferCommand, pending: TransferCommand): bigint | Rejection {
+  if (command.amountDecimal === undefined) return command.amountMinor;
+  const parsed = parseMoney(command.amountDecimal, pending.currency);
+  if (parsed.ok && parsed.amountMinor > 0n) return parsed.amountMinor;
+  const reason = parsed.ok ? `"${command.amountDecimal}" is not greater than zero` : parsed.reason;
+  return {
+    status: Status.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT,
+    message: `amount ${reason} (read in ${pending.currency}, the currency of pending transfer ${pending.id})`,
+  };
 }
 
 function mismatchWithPending(command: TransferCommand, pending: TransferCommand): Rejection | undefined {
@@ -286,8 +308,9 @@ function releaseAndPost(
   assertNotOverdrawn(debit);
   const resolved = posting ? "POSTED" : command.kind === TransferKind.VOID_PENDING ? "VOIDED" : "EXPIRED";
   plan.pendingChanges.set(pending.id, { state: resolved, expiresAt: pending.expiresAt, resolvedBy: command.id });
+  const { amountDecimal: _readAbove, ...sent } = command;
   return {
-    ...command,
+    ...sent,
     debitAccountId: pending.debitAccountId,
     creditAccountId: pending.creditAccountId,
     currency: pending.currency,
@@ -304,7 +327,8 @@ function reverse(command: TransferCommand, state: BatchState): NewTransfer | Rej
   const remainingMinor = original.amountMinor - entry.reversedMinor;
   const amountMinor = command.amountMinor === 0n ? remainingMinor : command.amountMinor;
   if (!isPosted(original.kind) || amountMinor <= 0n || amountMinor > remainingMinor) {
-    return { status: Status.EXCEEDS_REVERSIBLE_AMOUNT, message: `transfer ${id} has ${remainingMinor} minor units left to reverse` };
+    const message = `transfer ${id} has ${money(remainingMinor, original.currency)} left to reverse`;
+    return { status: Status.EXCEEDS_REVERSIBLE_AMOUNT, message };
   }
   const reversal: TransferCommand = {
     ...command,

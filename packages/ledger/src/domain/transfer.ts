@@ -2,6 +2,7 @@
 // effects of the ones before it. No I/O: the store locks what a batch touches, calls
 // planTransfers, and writes what it returns.
 import { type CreateTransferStatus as Status, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { parseMoney } from "@qenex/platform";
 import type { AccountState } from "./account.js";
 
 /** Most transfers in one request, as TigerBeetle's batch (8,190 events). */
@@ -14,6 +15,11 @@ export type TransferCommand = {
   creditAccountId: string;
   /** 0n means "all" for POST_PENDING, VOID_PENDING and REVERSAL. */
   amountMinor: bigint;
+  /**
+   * A POST/VOID's amount as sent when it named no currency: only the pending transfer's
+   * currency says how many minor units it is, so the batch reads it (amountMinor is 0n).
+   */
+  amountDecimal?: string;
   currency: string;
   reference: string;
   kind: TransferKind;
@@ -87,6 +93,10 @@ export function firstTransferDifference(stored: TransferCommand, retried: Transf
   // A balancing transfer may have moved less than it asked for.
   const amountFits = retried.balancing ? stored.amountMinor <= retried.amountMinor : stored.amountMinor === retried.amountMinor;
   if (retried.amountMinor !== 0n && !amountFits) return "amount";
+  if (retried.amountDecimal !== undefined) {
+    const asked = parseMoney(retried.amountDecimal, stored.currency);
+    if (!asked.ok || asked.amountMinor !== stored.amountMinor) return "amount";
+  }
   if (retried.currency !== "" && stored.currency !== retried.currency) return "currency";
   if (stored.reference !== retried.reference) return "reference";
   if (stored.pendingId !== retried.pendingId) return "pending_transfer_id";

@@ -4,14 +4,13 @@
 import type { Path } from "@bufbuild/protobuf/reflect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Violation } from "@bufbuild/protovalidate";
-import { MoneySchema } from "@qenex/gen/qenex/common/v1/money_pb.js";
 import {
   type CreateFxTransferRequest,
   CreateFxTransferRequestSchema,
   type SetExchangeRateRequest,
   SetExchangeRateRequestSchema,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { currencyDigits, parseMoney } from "@qenex/platform";
+import { currencyDigits, parseMoney, type RequestedMoney, requestedMoney } from "@qenex/platform";
 import { parseRateUnits } from "./convert-amount.js";
 import type { NewRate } from "./fx-store.js";
 
@@ -30,7 +29,6 @@ export type FxCommand = {
 
 const rateFields = SetExchangeRateRequestSchema.field;
 const fxFields = CreateFxTransferRequestSchema.field;
-const moneyFields = MoneySchema.field;
 
 function violation(path: Path, message: string, ruleId: string): Violation {
   return new Violation(message, ruleId, path, [], false);
@@ -71,13 +69,14 @@ export function parseSetRate(req: SetExchangeRateRequest, now: Date): Parsed<New
 
 export function parseFxTransfer(req: CreateFxTransferRequest): Parsed<FxCommand> {
   const violations: Violation[] = [];
-  const sourceCurrency = req.amount?.currency ?? "";
-  const amountMinor = parseAmount(req, violations);
+  const money = requestedMoney(req, req.amountMoney);
+  const sourceCurrency = money.ok ? money.currency : req.currency;
+  const amountMinor = parseAmount(money, violations);
   const destinationProblem = unknownCurrency(req.destinationCurrency);
   if (destinationProblem) {
     violations.push(violation([fxFields.destinationCurrency], destinationProblem, "qenex.currency.known"));
   } else if (req.destinationCurrency === sourceCurrency) {
-    const message = "must differ from amount.currency: an exchange is between two currencies";
+    const message = "must differ from currency: an exchange is between two currencies";
     violations.push(violation([fxFields.destinationCurrency], message, "qenex.fx.currencies_differ"));
   }
   return done(
@@ -95,20 +94,21 @@ export function parseFxTransfer(req: CreateFxTransferRequest): Parsed<FxCommand>
 }
 
 /** The amount in minor units of its own currency; 0n after pushing a violation. */
-function parseAmount(req: CreateFxTransferRequest, violations: Violation[]): bigint {
-  if (!req.amount) {
-    violations.push(violation([fxFields.amount], "is required", "required"));
+function parseAmount(money: RequestedMoney, violations: Violation[]): bigint {
+  if (!money.ok) {
+    const field = { amount: fxFields.amount, currency: fxFields.currency, amount_money: fxFields.amountMoney }[money.field];
+    violations.push(violation([field], money.reason, money.field === "amount_money" ? "qenex.money.deprecated" : "required"));
     return 0n;
   }
-  const currencyProblem = unknownCurrency(req.amount.currency);
+  const currencyProblem = unknownCurrency(money.currency);
   if (currencyProblem) {
-    violations.push(violation([fxFields.amount, moneyFields.currency], currencyProblem, "qenex.currency.known"));
+    violations.push(violation([fxFields.currency], currencyProblem, "qenex.currency.known"));
     return 0n;
   }
-  const amount = parseMoney(req.amount.amount, req.amount.currency);
+  const amount = parseMoney(money.amount, money.currency);
   if (!amount.ok || amount.amountMinor <= 0n) {
     const message = amount.ok ? "must be greater than zero" : amount.reason;
-    violations.push(violation([fxFields.amount, moneyFields.amount], message, "qenex.money.amount"));
+    violations.push(violation([fxFields.amount], message, "qenex.money.amount"));
     return 0n;
   }
   return amount.amountMinor;

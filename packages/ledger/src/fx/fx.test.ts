@@ -63,7 +63,8 @@ function fxTransfer(
     transferId: fields.id,
     sourceAccount: fields.from,
     destinationAccount: fields.to,
-    amount: { currency: fields.currency, amount: fields.amount },
+    currency: fields.currency,
+    amount: fields.amount,
     destinationCurrency: fields.toCurrency,
     reference: "fx test",
   });
@@ -267,10 +268,28 @@ describe("FX transfers", () => {
     expect(await balanceMinor(from, "USD")).toBe(9000n);
   });
 
+  it("still reads the deprecated amount_money of older clients, and refuses it beside amount and currency", async () => {
+    await setRate("USD", "JPY", "149.5");
+    const [from, to] = [await openAccount("USD", "10.00"), await openAccount("JPY")];
+    const request = {
+      sourceAccount: from,
+      destinationAccount: to,
+      destinationCurrency: "JPY",
+      amountMoney: { currency: "USD", amount: "1.00" },
+    };
+    const res = await ledger.client().createFxTransfer({ ...request, transferId: uniquePrefix("fx-old") });
+    expect(res.creditLeg?.amount).toEqual(expect.objectContaining({ currency: "JPY", amount: "150" }));
+    const both = await rpcError(
+      ledger.client().createFxTransfer({ ...request, transferId: uniquePrefix("fx-both"), amount: "1.00", currency: "USD" }),
+    );
+    expect(both.code).toBe(Code.InvalidArgument);
+    expect(fieldOf(both)).toBe("amount_money");
+  });
+
   it.each([
-    ["1.234", "USD", "JPY", "amount.amount", "USD allows 2"],
-    ["0", "USD", "JPY", "amount.amount", "greater than zero"],
-    ["1.00", "ABC", "JPY", "amount.currency", "not an ISO 4217 currency"],
+    ["1.234", "USD", "JPY", "amount", "USD allows 2"],
+    ["0", "USD", "JPY", "amount", "greater than zero"],
+    ["1.00", "ABC", "JPY", "currency", "not an ISO 4217 currency"],
     ["1.00", "USD", "XYZ", "destination_currency", "not an ISO 4217 currency"],
     ["1.00", "USD", "USD", "destination_currency", "must differ"],
   ])("rejects %s %s → %s naming the field", async (amount, currency, toCurrency, field, text) => {

@@ -192,10 +192,10 @@ function legView(outcome: TransferOutcome, result: BatchResult): TransferView | 
 
 /**
  * A leg's fields, named as the FX request names what they came from: the debit leg's
- * credit account is fx:<amount.currency>, the credit leg's debit account fx:<destination_currency>.
+ * credit account is fx:<currency>, the credit leg's debit account fx:<destination_currency>.
  */
 const requestFieldOfLeg: readonly Readonly<Record<string, string>>[] = [
-  { source_account: "source_account", destination_account: "amount.currency", currency: "amount.currency", amount: "amount" },
+  { source_account: "source_account", destination_account: "currency", currency: "currency", amount: "amount" },
   {
     source_account: "destination_currency",
     destination_account: "destination_account",

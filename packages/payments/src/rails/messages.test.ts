@@ -166,7 +166,9 @@ describe("NACHA files", () => {
     const batches = nacha.parseNachaFile(buildAchFile(big, achCtx).content).batches;
     expect(batches.map((b) => b.entries.length)).toEqual([100]);
     const tooBig = [...big, achPayment("b100", { amountMinor: 9_999_999_999n })];
-    expect(() => buildAchFile(tooBig, achCtx)).toThrow(/exceeds the 999999999999 a NACHA file control holds/);
+    expect(() => buildAchFile(tooBig, achCtx)).toThrow(
+      /total of 10099999998\.99 USD exceeds the 9999999999\.99 USD a NACHA file control holds/,
+    );
   });
 
   it("refuses a payment id twice and a name longer than NACHA holds", () => {

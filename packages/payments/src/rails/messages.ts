@@ -340,7 +340,7 @@ export function buildAchFile(payments: readonly PaymentRecord[], ctx: AchFileCon
   const fileTotalMinor = payments.reduce((sum, p) => sum + p.amountMinor, 0n);
   if (fileTotalMinor > nacha.totalAmountMinorMax) {
     throw new MessageBuildError(
-      `the file's total of ${fileTotalMinor} cents exceeds the ${nacha.totalAmountMinorMax} a NACHA file control holds`,
+      `the file's total of ${formatMoney(fileTotalMinor, "USD")} USD exceeds the ${formatMoney(nacha.totalAmountMinorMax, "USD")} USD a NACHA file control holds`,
     );
   }
   const ids = new Set(traceNumbers.values());
