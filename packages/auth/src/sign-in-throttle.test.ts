@@ -28,9 +28,7 @@ let server: TestAuth;
 const clients = new Map<string, ReturnType<typeof createClient<typeof AuthService>>>();
 
 beforeAll(async () => {
-  // A namespace of this run's own: Redis outlives test runs, and counters must start at zero.
-  const keyPrefix = `qenex:test:signin:${randomBytes(6).toString("hex")}:`;
-  server = await startTestAuth({ throttle: { nowMs: () => nowMs, keyPrefix }, env });
+  server = await startTestAuth({ throttle: { nowMs: () => nowMs }, env });
 });
 afterAll(() => server.stop());
 

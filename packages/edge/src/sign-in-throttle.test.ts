@@ -12,7 +12,7 @@ const password = "correct horse battery";
 
 beforeAll(async () => {
   edge = await startTestEdge({
-    authThrottle: { nowMs: () => nowMs, keyPrefix: `qenex:test:signin:${randomBytes(6).toString("hex")}:` },
+    authThrottle: { nowMs: () => nowMs },
     authEnv: { QENEX_SIGNIN_ACCOUNT_LIMIT: "5/86400", QENEX_SIGNIN_IP_LIMIT: "6/3600", QENEX_SIGNIN_BACKOFF_MS: "1000/900000" },
   });
 });

@@ -53,7 +53,9 @@ export async function startTestAuth(
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...options.env,
   });
-  const bind = (deps: ServiceDeps) => bindAuth(deps, options.throttle === undefined ? {} : { throttle: options.throttle });
+  // Counters of this server's own: Redis outlives test runs, and parallel runs share it.
+  const throttle = { keyPrefix: `qenex:test:signin:${randomBytes(6).toString("hex")}:`, ...options.throttle };
+  const bind = (deps: ServiceDeps) => bindAuth(deps, { throttle });
   const started = await startService({ name: "auth", port: 0, config, migrations: authMigrations, bind });
   const auth = createAuth(testJwtSecret);
   const clientWithToken = (accessToken?: string) => {

@@ -1,6 +1,7 @@
 // An edge in front of real services for tests: a ledger (PostgreSQL when DATABASE_URL is
 // set, PGlite otherwise) and the conformance service, each a real server on its own port.
 
+import { randomBytes } from "node:crypto";
 import * as os from "node:os";
 import { authMigrations, authPublicMethods, bindAuth, type SignInThrottleOptions } from "@qenex/auth";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
@@ -76,7 +77,9 @@ export async function startTestEdge(
       { forServer: false },
     ),
     migrations: authMigrations,
-    bind: (deps) => bindAuth(deps, options.authThrottle === undefined ? {} : { throttle: options.authThrottle }),
+    // Counters of this edge's own: Redis outlives test runs, and parallel runs share it.
+    bind: (deps) =>
+      bindAuth(deps, { throttle: { keyPrefix: `qenex:test:signin:${randomBytes(6).toString("hex")}:`, ...options.authThrottle } }),
     shared: { db: ledger.process.db, kv: ledger.process.kv },
   });
   const kv = createKv(process.env.REDIS_URL);
