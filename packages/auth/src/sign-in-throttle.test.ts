@@ -245,6 +245,7 @@ describe("limits and addresses", () => {
     expect(addressKeyOf("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
     expect(addressKeyOf("2001:db8:1:3::1")).not.toBe(addressKeyOf("2001:db8:1:2::1"));
     expect(addressKeyOf("::1")).toBe("0:0:0:0::/64");
+    expect(addressKeyOf("64:ff9b:1:2::192.0.2.1")).toBe("64:ff9b:1:2::/64");
     expect(addressKeyOf("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
     expect(addressKeyOf(undefined)).toBe("unknown");
     expect(addressKeyOf("not an address")).toBe("unknown");

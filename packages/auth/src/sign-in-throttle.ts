@@ -48,8 +48,8 @@ export function lockMsAfter(
  */
 export function addressKeyOf(address: string | undefined): string {
   if (address === undefined || address === "") return "unknown";
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1];
-  if (mapped !== undefined) return mapped;
+  const mapped = /^::ffff:([0-9.]+)$/i.exec(address)?.[1];
+  if (mapped !== undefined && isIP(mapped) === 4) return mapped;
   const version = isIP(address);
   if (version === 4) return address;
   if (version !== 6) return "unknown";
@@ -58,12 +58,13 @@ export function addressKeyOf(address: string | undefined): string {
 
 /** The eight groups of an IPv6 address, without leading zeros ("2001:db8::1" → 2001,db8,0,…,1). */
 function ipv6Groups(address: string): string[] {
-  const [head = "", tail] = (address.split("%")[0] ?? "").toLowerCase().split("::");
+  const plain = (address.split("%")[0] ?? "").toLowerCase();
+  const [head = "", tail] = plain.split("::");
   const groupsOf = (text: string) => (text === "" ? [] : text.split(":"));
   const headGroups = groupsOf(head);
   const tailGroups = groupsOf(tail ?? "");
   // A trailing dotted IPv4 part ("64:ff9b::192.0.2.1") stands for two groups.
-  const written = headGroups.length + tailGroups.length + (address.includes(".") ? 1 : 0);
+  const written = headGroups.length + tailGroups.length + (plain.includes(".") ? 1 : 0);
   const zeros = tail === undefined ? [] : Array<string>(8 - written).fill("0");
   return [...headGroups, ...zeros, ...tailGroups].map((group) => (group.includes(".") ? group : Number.parseInt(group, 16).toString(16)));
 }
