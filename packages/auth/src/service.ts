@@ -3,7 +3,7 @@
 import { create, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ValidationError } from "@bufbuild/protovalidate";
-import { Code, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
   type AuthService,
   ChangePasswordRequestSchema,
@@ -15,6 +15,7 @@ import {
 } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import {
   type Auth,
+  type ClientAddresses,
   type Db,
   DomainError,
   decodePageToken,
@@ -27,6 +28,8 @@ import {
 import { canonicalRoles, roleSetProblem, tokenSubject, type User } from "./domain/users.js";
 import { hasCurrentParams, type PasswordHasher } from "./passwords.js";
 import { newRefreshToken, refreshTokenHash } from "./refresh-token.js";
+import type { SignInMetrics } from "./sign-in-metrics.js";
+import type { SignInThrottle } from "./sign-in-throttle.js";
 import { type RotateOutcome, revokeSessionOfToken, rotateRefreshToken, type SessionUser, startSession } from "./store/session-store.js";
 import {
   disableUser,
@@ -48,6 +51,9 @@ export type AuthHandlerDeps = {
   db: Db;
   auth: Auth;
   hasher: PasswordHasher;
+  throttle: SignInThrottle;
+  clientAddresses: ClientAddresses;
+  metrics: SignInMetrics;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
 };
@@ -63,6 +69,15 @@ const refreshFailures: Record<Exclude<RotateOutcome["kind"], "rotated">, string>
 
 function invalidCredentials(): DomainError {
   return new DomainError(Code.Unauthenticated, "invalid username or password");
+}
+
+/**
+ * The same answer whether the account exists or not, and whether the account or the client
+ * address is locked: the throttle tells a guesser nothing but when to come back.
+ */
+function throttled(retryAfterMs: number): ConnectError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new ConnectError(`too many failed sign-ins; retry in ${seconds} s`, Code.ResourceExhausted, { "retry-after": String(seconds) });
 }
 
 function violation(schema: DescMessage, path: readonly string[], message: string, ruleId: string): ValidationError {
@@ -122,11 +137,24 @@ export function createAuthHandlers(deps: AuthHandlerDeps): Partial<ServiceImpl<t
   };
 
   return {
-    async issueToken(req) {
+    async issueToken(req, ctx) {
+      const address = deps.clientAddresses.of(ctx);
+      // Before the user is read or a hash spent: a locked guess costs next to nothing.
+      const retryAfterMs = await deps.throttle.retryAfterMs(req.username, address);
+      if (retryAfterMs > 0) {
+        deps.metrics.signIn("throttled");
+        throw throttled(retryAfterMs);
+      }
       const user = await findUser(db, req.username);
       // An unknown user costs a hash too, so the answer's timing does not tell which it was.
       const matches = user ? await hasher.verify(req.password, user.password) : await hasher.verifyNothing(req.password);
-      if (!user || !matches || user.disabled) throw invalidCredentials();
+      if (!user || !matches || user.disabled) {
+        await deps.throttle.failed(req.username, address);
+        deps.metrics.signIn("failed");
+        throw invalidCredentials();
+      }
+      await deps.throttle.succeeded(user.username);
+      deps.metrics.signIn("ok");
       if (!hasCurrentParams(user.password.params)) {
         await upgradePassword(db, user.username, user.password, await hasher.hash(req.password));
       }

@@ -18,8 +18,14 @@ export async function startMeshService(name: MeshService, config: Config): Promi
     }
     case "auth": {
       await checkLegacyPostgresLayout(config, name);
-      const { authMigrations, bindAuth, ensureFirstAdmin } = await import("@qenex/auth");
-      const started = await startService({ name, port: config.authPort, config, migrations: authMigrations, bind: bindAuth });
+      const [{ authMigrations, bindAuth, ensureFirstAdmin }, { createWorkerKv }] = await Promise.all([
+        import("@qenex/auth"),
+        import("./workers.js"),
+      ]);
+      // Under node:cluster without Redis, the sign-in throttle's counters live in the primary,
+      // so a guesser cannot spread guesses over the workers.
+      const kv = createWorkerKv();
+      const started = await startService({ name, port: config.authPort, config, migrations: authMigrations, bind: bindAuth, kv });
       await ensureFirstAdmin(started.db, config);
       return asRunning(started);
     }

@@ -9,7 +9,7 @@ import type { JsonValue, Message } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
-import type { Auth, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
+import type { Auth, ClientAddresses, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
 import { messageBytesMax, procedurePaths, timeoutMsMax, upstreamWentAway } from "@qenex/platform";
 import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
@@ -32,6 +32,8 @@ export type Probe = { name: string; check(): Promise<void> };
 export type EdgeOptions = {
   upstreams: readonly Upstream[];
   auth: Auth;
+  /** Signs the client address the edge saw into every call it makes (the auth service throttles sign-ins by it). */
+  clientAddresses: ClientAddresses;
   logger: Logger;
   corsOrigins: readonly string[];
   rateLimiter: RateLimiter;
@@ -124,7 +126,7 @@ export function createEdgeHandler(options: EdgeOptions) {
     const rpcService = /^\/([a-z0-9_.]+\.[A-Za-z0-9_]+)\/[A-Za-z0-9_]+$/.exec(url.pathname)?.[1];
     const rpcUrl = rpcService ? urlByService.get(rpcService) : undefined;
     if (rpcUrl) {
-      proxy.forward(rpcUrl, req, res, forwardedHeaders(req), (error) => {
+      proxy.forward(rpcUrl, req, res, forwardedHeaders(req, options.clientAddresses), (error) => {
         if (!res.headersSent) sendStatus(res, new ConnectError(`${rpcService} is unavailable: ${error.message}`, Code.Unavailable));
         else res.destroy(error);
       });
@@ -167,7 +169,11 @@ export function createEdgeHandler(options: EdgeOptions) {
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     const timeoutMs = requestedTimeoutMs(req, match.route.method.methodKind === "unary" ? restTimeoutMsDefault : undefined);
-    const callOptions = { headers: forwardedHeaders(req), signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    const callOptions = {
+      headers: forwardedHeaders(req, options.clientAddresses),
+      signal: abort.signal,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    };
     if (match.route.method.methodKind === "server_streaming") {
       await stream(
         match,
@@ -401,7 +407,7 @@ async function dependenciesOf(url: string): Promise<ServiceDependency[]> {
   return (body.dependencies ?? []).slice(0, 16).map((d) => ({ name: String(d.name).slice(0, 64), reachable: d.ok === true }));
 }
 
-function forwardedHeaders(req: Request): Record<string, string> {
+function forwardedHeaders(req: Request, clientAddresses: ClientAddresses): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ["authorization", "traceparent", "tracestate", "x-request-id"]) {
     const value = header(req, name);
@@ -410,7 +416,8 @@ function forwardedHeaders(req: Request): Record<string, string> {
   const previous = header(req, "x-forwarded-for");
   const ip = req.socket?.remoteAddress ?? "";
   out["x-forwarded-for"] = previous ? `${previous}, ${ip}` : ip;
-  return out;
+  // Always set, so a client's own copy of these headers never reaches a service.
+  return { ...out, ...clientAddresses.sign(ip || "unknown") };
 }
 
 function requestedTimeoutMs(req: Request, fallback: number | undefined): number | undefined {
@@ -447,6 +454,9 @@ function sendJson(res: Response, status: number, body: JsonValue | object): void
 const unavailableRetryAfterSeconds = 1;
 
 function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusOf(error.code)): void {
+  // A service that says when to come back (the auth service's sign-in throttle) is passed on.
+  const retryAfter = error.metadata.get("retry-after");
+  if (retryAfter !== null && /^[0-9]{1,9}$/.test(retryAfter) && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", retryAfter);
   if (error.code === Code.Unavailable && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", String(unavailableRetryAfterSeconds));
   sendJson(res, httpStatus, statusJson(error));
 }

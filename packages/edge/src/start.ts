@@ -1,7 +1,16 @@
 // The edge as `qenex start` runs it: settings from the mesh's Config, the rate limiter on
 // Redis when REDIS_URL is set (in-process otherwise), idempotency records in the mesh's kv.
 
-import { type Config, createAuth, createLogger, createRateLimiter, type Kv, type Logger, resolveJwtSecret } from "@qenex/platform";
+import {
+  type Config,
+  createAuth,
+  createClientAddresses,
+  createLogger,
+  createRateLimiter,
+  type Kv,
+  type Logger,
+  resolveJwtSecret,
+} from "@qenex/platform";
 import edgePackage from "../package.json" with { type: "json" };
 import type { Probe } from "./edge.js";
 import { createIdempotencyStore } from "./idempotency.js";
@@ -19,12 +28,14 @@ export async function startEdge(
   },
 ): Promise<EdgeProcess> {
   const logger = createLogger("edge", config.logLevel);
+  const secret = resolveJwtSecret(config.jwtSecret, config.dataDir);
   const rateLimiter = createRateLimiter(config.redisUrl, { whenStoreDown: config.rateLimits.whenStoreDown, logger });
   const server = await serveEdge({
     host: config.host,
     port: config.edgePort,
     upstreams: options.upstreams,
-    auth: createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir)),
+    auth: createAuth(secret),
+    clientAddresses: createClientAddresses(secret),
     logger,
     corsOrigins: config.corsOrigins,
     rateLimiter,

@@ -29,6 +29,7 @@ export type Config = {
   adminPassword: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  signInThrottle: SignInThrottleConfig;
   /** Origins allowed to call the edge from a browser (CORS); empty allows none. */
   corsOrigins: string[];
   rateLimits: { perPrincipal: RateLimitRule; perIp: RateLimitRule; whenStoreDown: "open" | "closed" };
@@ -63,6 +64,19 @@ export type PaymentsConfig = {
 export const serviceNames = ["ledger", "payments", "risk", "auth"] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
+/**
+ * Sign-in throttling in the auth service: after `failuresMax` failed sign-ins (counted for
+ * `windowSeconds` from the first), an account or a client address is locked for `backoffMs`,
+ * doubling with each further failure up to `backoffMaxMs`.
+ */
+export type SignInThrottleConfig = {
+  account: SignInFailureLimit;
+  address: SignInFailureLimit;
+  backoffMs: number;
+  backoffMaxMs: number;
+};
+export type SignInFailureLimit = { failuresMax: number; windowSeconds: number };
+
 /** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
 export type RateLimitRule = { capacity: number; refillPerSecond: number };
 
@@ -96,6 +110,12 @@ export const configVariables = {
     "password of the first admin user, created at first start when no user exists (default: generated and printed once)",
   QENEX_ACCESS_TOKEN_TTL_SECONDS: "lifetime of access tokens from /api/v1/auth/token (default 900)",
   QENEX_REFRESH_TOKEN_TTL_SECONDS: "lifetime of refresh tokens (default 2592000, 30 days)",
+  QENEX_SIGNIN_ACCOUNT_LIMIT:
+    "failed sign-ins that lock an account, FAILURES/WINDOW_SECONDS: counted from the first failure, reset by a success (default 5/86400)",
+  QENEX_SIGNIN_IP_LIMIT:
+    "failed sign-ins, to any accounts, that lock a client address (an IPv6 /64), FAILURES/WINDOW_SECONDS (default 100/3600)",
+  QENEX_SIGNIN_BACKOFF_MS:
+    "how long a sign-in lock lasts, FIRST_MS/MAX_MS: doubling with each further failure up to the maximum (default 1000/900000)",
   QENEX_CORS_ORIGINS: "comma-separated origins allowed to call the edge from browsers, e.g. https://app.example.com (default none)",
   QENEX_RATE_LIMIT_PRINCIPAL: "token bucket per principal at the edge, CAPACITY/REFILL_PER_SECOND (default 200/100)",
   QENEX_RATE_LIMIT_IP: "token bucket per client IP at the edge, CAPACITY/REFILL_PER_SECOND (default 400/200)",
@@ -198,6 +218,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     }
     return { capacity, refillPerSecond };
   };
+  const pair = (name: string, fallback: [number, number], max: [number, number], meaning: string): [number, number] => {
+    const text = env[name];
+    if (text === undefined || text === "") return fallback;
+    const match = /^([0-9]{1,9})\/([0-9]{1,9})$/.exec(text);
+    const first = Number(match?.[1]);
+    const second = Number(match?.[2]);
+    if (!match || first < 1 || second < 1 || first > max[0] || second > max[1]) {
+      problems.push(`${name}="${text}" must be ${meaning}, whole numbers from 1 to ${max[0]} and from 1 to ${max[1]}`);
+      return fallback;
+    }
+    return [first, second];
+  };
+  const failureLimit = (name: string, fallback: [number, number]): SignInFailureLimit => {
+    const [failuresMax, windowSeconds] = pair(name, fallback, [1_000_000, 31_536_000], "FAILURES/WINDOW_SECONDS");
+    return { failuresMax, windowSeconds };
+  };
+  const [backoffMs, backoffMaxMs] = pair("QENEX_SIGNIN_BACKOFF_MS", [1_000, 900_000], [86_400_000, 86_400_000], "FIRST_MS/MAX_MS");
+  if (backoffMaxMs < backoffMs) problems.push(`QENEX_SIGNIN_BACKOFF_MS: the maximum ${backoffMaxMs} is below the first ${backoffMs}`);
+  const signInThrottle: SignInThrottleConfig = {
+    account: failureLimit("QENEX_SIGNIN_ACCOUNT_LIMIT", [5, 86_400]),
+    address: failureLimit("QENEX_SIGNIN_IP_LIMIT", [100, 3_600]),
+    backoffMs,
+    backoffMaxMs,
+  };
   const whenStoreDownText = env.QENEX_RATE_LIMIT_WHEN_STORE_DOWN || "closed";
   if (whenStoreDownText !== "open" && whenStoreDownText !== "closed") {
     problems.push("QENEX_RATE_LIMIT_WHEN_STORE_DOWN must be open or closed");
@@ -261,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     adminPassword,
     accessTokenTtlSeconds: int("QENEX_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
     refreshTokenTtlSeconds: int("QENEX_REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 60, 31_536_000),
+    signInThrottle,
     corsOrigins,
     rateLimits: {
       perPrincipal: rateRule("QENEX_RATE_LIMIT_PRINCIPAL", { capacity: 200, refillPerSecond: 100 }),

@@ -10,6 +10,13 @@ export {
   serviceTokens,
 } from "./auth.js";
 export {
+  type ClientAddresses,
+  clientAddressHeader,
+  clientAddressSignatureHeader,
+  createClientAddresses,
+  peerAddressKey,
+} from "./client-address.js";
+export {
   anyFreePortsEnv,
   type Config,
   ConfigError,
@@ -18,6 +25,8 @@ export {
   type PaymentsConfig,
   type RateLimitRule,
   type ServiceName,
+  type SignInFailureLimit,
+  type SignInThrottleConfig,
   serviceNames,
   serviceStorage,
 } from "./config.js";

@@ -35,13 +35,15 @@ export type StartOptions = {
   bind: (deps: ServiceDeps) => BoundServices;
   /** Shares storage with another service in the same process instead of opening its own. */
   shared?: { db: Db; kv: Kv };
+  /** A kv to use instead of opening one: a cluster worker's, held by its primary for every worker. */
+  kv?: Kv | undefined;
 };
 
 export async function startService(options: StartOptions): Promise<ServiceProcess> {
   const { config } = options;
   const logger = createLogger(options.name, config.logLevel);
   const db = options.shared?.db ?? (await createDb({ ...serviceStorage(config, options.name), poolMax: config.dbPoolMax }));
-  const kv = options.shared?.kv ?? createKv(config.redisUrl);
+  const kv = options.shared?.kv ?? options.kv ?? createKv(config.redisUrl);
   const applied = await migrate(db, options.name, options.migrations);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));

@@ -7,13 +7,14 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Auth, createAuthInterceptor } from "./auth.js";
+import { peerAddressKey } from "./client-address.js";
 import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness, registerHealth } from "./health.js";
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
@@ -118,6 +119,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
       createValidateInterceptor({ validator: createValidator({ regexMatch }) }),
       ...(options.interceptors ?? []),
     ],
+    // Handlers that throttle per client (signing in) need the peer; Connect's context lacks it.
+    contextValues: (req) => createContextValues().set(peerAddressKey, req.socket?.remoteAddress),
     readMaxBytes: messageBytesMax,
     writeMaxBytes: messageBytesMax,
     shutdownSignal: shutdown.signal,

@@ -15,10 +15,11 @@ import {
   loadConfig,
   migrate,
   type Role,
+  type ServiceDeps,
   type ServiceProcess,
   startService,
 } from "@qenex/platform";
-import { authMigrations, bindAuth } from "../index.js";
+import { authMigrations, bindAuth, type SignInThrottleOptions } from "../index.js";
 
 export const testJwtSecret = "test-secret-test-secret-test-secret-0123";
 export const usesPostgres = Boolean(process.env.DATABASE_URL);
@@ -32,7 +33,14 @@ export type TestAuth = {
   stop(): Promise<void>;
 };
 
-export async function startTestAuth(): Promise<TestAuth> {
+export async function startTestAuth(
+  options: {
+    /** The sign-in throttle's clock and kv namespace. */
+    throttle?: SignInThrottleOptions;
+    /** More settings (QENEX_SIGNIN_*). */
+    env?: Record<string, string>;
+  } = {},
+): Promise<TestAuth> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "qenex-auth-"));
   const config = loadConfig({
     QENEX_HOST: "127.0.0.1",
@@ -43,8 +51,12 @@ export async function startTestAuth(): Promise<TestAuth> {
     QENEX_SHUTDOWN_GRACE_MS: "2000",
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...options.env,
   });
-  const started = await startService({ name: "auth", port: 0, config, migrations: authMigrations, bind: bindAuth });
+  // Counters of this server's own: Redis outlives test runs, and parallel runs share it.
+  const throttle = { keyPrefix: `qenex:test:signin:${randomBytes(6).toString("hex")}:`, ...options.throttle };
+  const bind = (deps: ServiceDeps) => bindAuth(deps, { throttle });
+  const started = await startService({ name: "auth", port: 0, config, migrations: authMigrations, bind });
   const auth = createAuth(testJwtSecret);
   const clientWithToken = (accessToken?: string) => {
     const bearer: Interceptor = (next) => async (req) => {

@@ -1,14 +1,16 @@
 // An edge in front of real services for tests: a ledger (PostgreSQL when DATABASE_URL is
 // set, PGlite otherwise) and the conformance service, each a real server on its own port.
 
+import { randomBytes } from "node:crypto";
 import * as os from "node:os";
-import { authMigrations, authPublicMethods, bindAuth } from "@qenex/auth";
+import { authMigrations, authPublicMethods, bindAuth, type SignInThrottleOptions } from "@qenex/auth";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { ConformanceService } from "@qenex/gen/qenex/conformance/v1/conformance_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { startTestLedger, type TestLedger, testJwtSecret } from "@qenex/ledger/testing";
 import {
   createAuth,
+  createClientAddresses,
   createKv,
   createLogger,
   createMemoryRateLimiter,
@@ -38,7 +40,15 @@ export type TestEdge = {
 const generous: RateLimitRule = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
 
 export async function startTestEdge(
-  options: { rateLimiter?: RateLimiter; rateLimits?: { perPrincipal: RateLimitRule; perIp: RateLimitRule }; corsOrigins?: string[] } = {},
+  options: {
+    rateLimiter?: RateLimiter;
+    rateLimits?: { perPrincipal: RateLimitRule; perIp: RateLimitRule };
+    corsOrigins?: string[];
+    /** The auth service's sign-in throttle: its clock and kv namespace. */
+    authThrottle?: SignInThrottleOptions;
+    /** More settings for the auth service (QENEX_SIGNIN_*). */
+    authEnv?: Record<string, string>;
+  } = {},
 ): Promise<TestEdge> {
   const ledger = await startTestLedger();
   const auth = createAuth(testJwtSecret);
@@ -62,11 +72,14 @@ export async function startTestEdge(
         QENEX_JWT_SECRET: testJwtSecret,
         QENEX_LOG_LEVEL: "silent",
         QENEX_SHUTDOWN_GRACE_MS: "1000",
+        ...options.authEnv,
       },
       { forServer: false },
     ),
     migrations: authMigrations,
-    bind: bindAuth,
+    // Counters of this edge's own: Redis outlives test runs, and parallel runs share it.
+    bind: (deps) =>
+      bindAuth(deps, { throttle: { keyPrefix: `qenex:test:signin:${randomBytes(6).toString("hex")}:`, ...options.authThrottle } }),
     shared: { db: ledger.process.db, kv: ledger.process.kv },
   });
   const kv = createKv(process.env.REDIS_URL);
@@ -79,6 +92,7 @@ export async function startTestEdge(
       { service: AuthService, url: authService.server.url, publicMethods: authPublicMethods },
     ],
     auth,
+    clientAddresses: createClientAddresses(testJwtSecret),
     logger,
     corsOrigins: options.corsOrigins ?? ["https://app.example.com"],
     rateLimiter: options.rateLimiter ?? createMemoryRateLimiter(),
