@@ -47,9 +47,13 @@ export function sendRpcError(
   connectHttpStatus = codeToHttpStatus(error.code),
 ): void {
   const type = (header(req, "content-type") ?? "").trim().toLowerCase();
+  // Where a protocol has trailers, Retry-After goes there only: clients merge headers and
+  // trailers into one set of metadata, and one value must not read as "1, 1".
+  const trailing = retryAfterOf(res);
+  if (protocol !== "connect-unary") res.removeHeader("retry-after");
   switch (protocol) {
     case "grpc": {
-      const status = Object.fromEntries(grpcStatus(error, res));
+      const status = Object.fromEntries(grpcStatus(error, trailing));
       const contentType = type.includes("+json") ? "application/grpc+json" : "application/grpc";
       // Over HTTP/2 the status goes in trailers after the headers, as connect-node's own gRPC
       // handler sends it: Node's compatibility API cannot end the stream on the headers frame,
@@ -64,7 +68,7 @@ export function sendRpcError(
       return;
     }
     case "grpc-web": {
-      const trailer = encodeEnvelope(trailerFlag, trailerSerialize(grpcStatus(error, res)));
+      const trailer = encodeEnvelope(trailerFlag, trailerSerialize(grpcStatus(error, trailing)));
       const text = type.startsWith("application/grpc-web-text");
       const json = type.includes("+json");
       res.writeHead(200, { "content-type": `application/grpc-web${text ? "-text" : ""}${json ? "+json" : "+proto"}` });
@@ -72,7 +76,7 @@ export function sendRpcError(
       return;
     }
     case "connect-stream": {
-      const endStream = new TextEncoder().encode(JSON.stringify(endStreamToJson(retryAfterOf(res), error, undefined)));
+      const endStream = new TextEncoder().encode(JSON.stringify(endStreamToJson(trailing, error, undefined)));
       res.writeHead(200, { "content-type": type.includes("+proto") ? "application/connect+proto" : "application/connect+json" });
       res.end(encodeEnvelope(endStreamFlag, endStream));
       return;
@@ -90,16 +94,13 @@ export function sendRpcError(
  * rather than by encodeURIComponent: grpc-js decodes with decodeURI, which would leave `;` or
  * `,` in a message as `%3B` and `%2C`.
  */
-function grpcStatus(error: ConnectError, res: http.ServerResponse): Headers {
-  const status = setTrailerStatus(retryAfterOf(res), error);
+function grpcStatus(error: ConnectError, trailing: Headers): Headers {
+  const status = setTrailerStatus(trailing, error);
   status.set("grpc-message", grpcPercentEncode(error.rawMessage));
   return status;
 }
 
-/**
- * Retry-After also travels with the status: gRPC clients (grpc-js, connect-es) give an
- * error the trailers' metadata, not the headers'.
- */
+/** Retry-After as trailer metadata: grpc-js gives an error the trailers' metadata only. */
 function retryAfterOf(res: http.ServerResponse): Headers {
   const value = res.getHeader("retry-after");
   return new Headers(value === undefined ? {} : { "retry-after": String(value) });

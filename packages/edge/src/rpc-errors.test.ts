@@ -5,6 +5,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { ConformanceService } from "@qenex/gen/qenex/conformance/v1/conformance_pb.js";
 import { GetAccountRequestSchema, GetAccountResponseSchema, LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { createMemoryRateLimiter, messageBytesMax } from "@qenex/platform";
@@ -78,6 +79,31 @@ describe("connect-es clients read the edge's own errors", () => {
       expect((error as ConnectError).rawMessage).toBe("/qenex.risk.v1.RiskService/ScreenParty is not a procedure this edge routes");
     });
   }
+});
+
+describe("a service that is down", () => {
+  it("is UNAVAILABLE naming the service, with Retry-After, in every RPC protocol", async () => {
+    const down = await startTestEdge();
+    try {
+      await down.conformance.close(0);
+      const token = await down.token();
+      const clients: [string, Transport][] = [
+        ["gRPC", createGrpcTransport({ baseUrl: down.url, interceptors: [bearer(token)] })],
+        ["gRPC-Web", createGrpcWebTransport({ baseUrl: down.url, httpVersion: "1.1", interceptors: [bearer(token)] })],
+        ["Connect", createConnectTransport({ baseUrl: down.url, httpVersion: "1.1", interceptors: [bearer(token)] })],
+      ];
+      for (const [name, transport] of clients) {
+        const error = await createClient(ConformanceService, transport)
+          .echo({ id: "x" })
+          .catch((e: unknown) => ConnectError.from(e));
+        expect(error, name).toMatchObject({ code: Code.Unavailable });
+        expect((error as ConnectError).rawMessage, name).toMatch(/^qenex\.conformance\.v1\.ConformanceService is unavailable: /);
+        expect((error as ConnectError).metadata.get("retry-after"), name).toBe("1");
+      }
+    } finally {
+      await down.stop();
+    }
+  });
 });
 
 describe("a @grpc/grpc-js client reads the edge's own errors", () => {
