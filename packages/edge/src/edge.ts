@@ -5,7 +5,7 @@
 // it carries a valid token) and answered with CORS headers for the configured origins.
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import type { JsonValue, Message } from "@bufbuild/protobuf";
+import type { DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
@@ -59,10 +59,8 @@ export function createEdgeHandler(options: EdgeOptions) {
   const health = new Map(options.upstreams.map((u) => [u.service.typeName, createClient(Health, createGrpcTransport({ baseUrl: u.url }))]));
   const urlByService = new Map(options.upstreams.map((u) => [u.service.typeName, u.url]));
   const proxy = createRpcProxy();
-  const unaryPaths = new Set(
-    options.upstreams.flatMap((u) =>
-      u.service.methods.filter((m) => m.methodKind === "unary").map((m) => `/${u.service.typeName}/${m.name}`),
-    ),
+  const methodKinds = new Map<string, DescMethod["methodKind"]>(
+    options.upstreams.flatMap((u) => u.service.methods.map((m) => [`/${u.service.typeName}/${m.name}`, m.methodKind] as const)),
   );
   const ownRpc = createOwnRpcHandler(
     options.upstreams.map((u) => u.service),
@@ -129,9 +127,10 @@ export function createEdgeHandler(options: EdgeOptions) {
       return;
     }
     const rpcService = rpcServiceOf(url.pathname);
-    const rpcUrl = rpcService ? urlByService.get(rpcService) : undefined;
+    // Only procedures in the routed services' descriptors go upstream.
+    const rpcUrl = rpcService && methodKinds.has(url.pathname) ? urlByService.get(rpcService) : undefined;
     if (rpcUrl) {
-      const bodyBytesMax = unaryPaths.has(url.pathname) ? unaryBodyBytesMax(header(req, "content-type")) : undefined;
+      const bodyBytesMax = methodKinds.get(url.pathname) === "unary" ? unaryBodyBytesMax(header(req, "content-type")) : undefined;
       if (bodyBytesMax !== undefined && Number(req.headers["content-length"] ?? 0) > bodyBytesMax) {
         return sendError(req, res, new ConnectError(`request body exceeds ${bodyBytesMax} bytes (one message)`, Code.ResourceExhausted));
       }

@@ -121,7 +121,7 @@ describe("a @grpc/grpc-js client reads the edge's own errors", () => {
       );
     });
 
-  it("bad token: UNAUTHENTICATED; rate-limited: RESOURCE_EXHAUSTED with Retry-After; unknown service: UNIMPLEMENTED", async () => {
+  it("bad token: UNAUTHENTICATED; rate-limited: RESOURCE_EXHAUSTED with Retry-After; unknown method or service: UNIMPLEMENTED", async () => {
     const client = new grpc.Client(edge.url.replace("http://", ""), grpc.credentials.createInsecure());
     try {
       const path = "/qenex.ledger.v1.LedgerService/GetAccount";
@@ -136,6 +136,11 @@ describe("a @grpc/grpc-js client reads the edge's own errors", () => {
       });
       expect(Number(limited?.metadata.get("retry-after")[0])).toBeGreaterThanOrEqual(1);
 
+      const unknownMethod = await getAccount(client, "/qenex.ledger.v1.LedgerService/NoSuchMethod", await freshToken());
+      expect(unknownMethod).toMatchObject({
+        code: grpc.status.UNIMPLEMENTED,
+        details: "/qenex.ledger.v1.LedgerService/NoSuchMethod is not a procedure this edge routes",
+      });
       const unknown = await getAccount(client, "/qenex.nothing.v1.NoService/Call", await freshToken());
       expect(unknown).toMatchObject({
         code: grpc.status.UNIMPLEMENTED,
