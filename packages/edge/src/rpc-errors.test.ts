@@ -219,6 +219,18 @@ describe("the wire shapes", () => {
     expect(trailer.sort()).toEqual(["grpc-message: invalid or expired bearer token", "grpc-status: 16"]);
   });
 
+  it("gRPC-Web text: the same trailer frame, base64-encoded", async () => {
+    const response = await fetch(`${edge.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web-text", authorization: "Bearer nope" },
+      body: "AAAAAAA=",
+    });
+    expect(response.headers.get("content-type")).toBe("application/grpc-web-text+proto");
+    const frame = Buffer.from(await response.text(), "base64");
+    expect(frame[0]).toBe(0x80);
+    expect(frame.subarray(5).toString("utf8")).toContain("grpc-status: 16\r\n");
+  });
+
   it("Connect streaming: HTTP 200 and an end-of-stream message with the error", async () => {
     const response = await fetch(`${edge.url}/qenex.ledger.v1.LedgerService/WatchTransfers`, {
       method: "POST",
