@@ -131,10 +131,8 @@ describe.skipIf(!chromiumFound)("connect-web in Chromium through the edge", () =
       expect(checks().unauthenticated).toMatchObject({ error: { code: Code.Unauthenticated } });
     });
 
-    // Issue 12, item 5: the edge refuses a bad token with a 401 JSON body and no grpc-status,
-    // so gRPC-Web sees only "HTTP 401". Marked as failing until the edge answers in the
-    // caller's protocol; then this fails and must become a plain `it`.
-    (transport === "grpc-web" ? it.fails : it)("gets the edge's message for a bad bearer token", () => {
+    // The edge answers in the caller's protocol (issue 12, item 5): before, gRPC-Web saw only "HTTP 401".
+    it("gets the edge's message for a bad bearer token", () => {
       expect(checks().unauthenticated).toMatchObject({ error: { rawMessage: "invalid or expired bearer token" } });
     });
 

@@ -5,7 +5,7 @@
 // it carries a valid token) and answered with CORS headers for the configured origins.
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import type { JsonValue, Message } from "@bufbuild/protobuf";
+import type { DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
@@ -16,9 +16,10 @@ import { openApiDocument } from "./openapi.js";
 import { createOwnRpcHandler, ownRpcPrefixes } from "./own-rpc.js";
 import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
 import { findRoute, type Route, type RouteMatch, routesOf } from "./routes.js";
+import { callerProtocolOf, rpcServiceOf, sendRpcError } from "./rpc-error.js";
 import { asConnectError, httpStatusOf, statusJson } from "./status.js";
 import { buildRequest, renderResponse } from "./transcode.js";
-import { callMethod, createRpcProxy, createUpstreamClients, type Upstream } from "./upstream.js";
+import { BodyTooLarge, callMethod, createRpcProxy, createUpstreamClients, type Upstream } from "./upstream.js";
 
 // Node's HTTP/2 compatibility API has the same shape where the edge uses it.
 type Request = http.IncomingMessage;
@@ -60,6 +61,9 @@ export function createEdgeHandler(options: EdgeOptions) {
   const health = new Map(options.upstreams.map((u) => [u.service.typeName, createClient(Health, createGrpcTransport({ baseUrl: u.url }))]));
   const urlByService = new Map(options.upstreams.map((u) => [u.service.typeName, u.url]));
   const proxy = createRpcProxy();
+  const methodKinds = new Map<string, DescMethod["methodKind"]>(
+    options.upstreams.flatMap((u) => u.service.methods.map((m) => [`/${u.service.typeName}/${m.name}`, m.methodKind] as const)),
+  );
   const ownRpc = createOwnRpcHandler(
     options.upstreams.map((u) => u.service),
     health,
@@ -68,10 +72,10 @@ export function createEdgeHandler(options: EdgeOptions) {
   const { logger } = options;
   const pages = describe(options);
 
-  const internal = (error: unknown, res: Response) => {
+  const internal = (error: unknown, req: Request, res: Response) => {
     const id = randomUUID();
     logger.error({ err: error, errorId: id }, "edge request failed");
-    sendStatus(res, new ConnectError(`internal error (id ${id})`, Code.Internal));
+    sendError(req, res, new ConnectError(`internal error (id ${id})`, Code.Internal));
   };
 
   const handle = async (req: Request, res: Response): Promise<void> => {
@@ -79,7 +83,8 @@ export function createEdgeHandler(options: EdgeOptions) {
     const origin = req.headers.origin;
     if (origin !== undefined) {
       if (!origins.has(origin)) {
-        if (req.method === "OPTIONS") return sendStatus(res, new ConnectError(`origin ${origin} is not allowed`, Code.PermissionDenied));
+        if (req.method === "OPTIONS")
+          return sendError(req, res, new ConnectError(`origin ${origin} is not allowed`, Code.PermissionDenied));
       } else {
         res.setHeader("Access-Control-Allow-Origin", origin);
         res.setHeader("Vary", "Origin");
@@ -105,11 +110,11 @@ export function createEdgeHandler(options: EdgeOptions) {
     if (req.method === "GET" && url.pathname === "/api/v1/system/status") return sendJson(res, 200, await systemStatus(options, health));
 
     const principal = await principalOf(req, options.auth);
-    if (principal === "invalid") return sendStatus(res, new ConnectError("invalid or expired bearer token", Code.Unauthenticated));
+    if (principal === "invalid") return sendError(req, res, new ConnectError("invalid or expired bearer token", Code.Unauthenticated));
     const limited = await rateLimit(req, principal, options);
     if (limited) {
       res.setHeader("Retry-After", String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
-      return sendStatus(res, new ConnectError(limited.message, limited.code));
+      return sendError(req, res, new ConnectError(limited.message, limited.code));
     }
 
     const page = req.method === "GET" ? pages.get(url.pathname) : undefined;
@@ -123,28 +128,43 @@ export function createEdgeHandler(options: EdgeOptions) {
       ownRpc(req, res);
       return;
     }
-    const rpcService = /^\/([a-z0-9_.]+\.[A-Za-z0-9_]+)\/[A-Za-z0-9_]+$/.exec(url.pathname)?.[1];
-    const rpcUrl = rpcService ? urlByService.get(rpcService) : undefined;
+    const rpcService = rpcServiceOf(url.pathname);
+    // Only procedures in the routed services' descriptors go upstream.
+    const rpcUrl = rpcService && methodKinds.has(url.pathname) ? urlByService.get(rpcService) : undefined;
     if (rpcUrl) {
-      proxy.forward(rpcUrl, req, res, forwardedHeaders(req, options.clientAddresses), (error) => {
-        if (!res.headersSent) sendStatus(res, new ConnectError(`${rpcService} is unavailable: ${error.message}`, Code.Unavailable));
-        else res.destroy(error);
+      const bodyBytesMax = methodKinds.get(url.pathname) === "unary" ? unaryBodyBytesMax(header(req, "content-type")) : undefined;
+      if (bodyBytesMax !== undefined && Number(req.headers["content-length"] ?? 0) > bodyBytesMax) {
+        return sendError(req, res, new ConnectError(`request body exceeds ${bodyBytesMax} bytes (one message)`, Code.ResourceExhausted));
+      }
+      proxy.forward(rpcUrl, req, res, { extraHeaders: forwardedHeaders(req, options.clientAddresses), bodyBytesMax }, (error) => {
+        if (res.writableEnded) return; // the upstream's answer is complete; nothing to correct
+        if (res.headersSent) res.destroy(error);
+        else if (error instanceof BodyTooLarge) sendError(req, res, new ConnectError(error.message, Code.ResourceExhausted));
+        else sendError(req, res, new ConnectError(`${rpcService} is unavailable: ${error.message}`, Code.Unavailable));
       });
       return;
     }
+    // An RPC to a service the edge does not route, or an RPC protocol on a REST path: what a
+    // gRPC or Connect server answers for a procedure it does not have.
+    if (rpcService || !["rest", "connect-unary"].includes(callerProtocolOf(url.pathname, header(req, "content-type")))) {
+      const unimplemented = new ConnectError(`${url.pathname} is not a procedure this edge routes`, Code.Unimplemented);
+      return sendError(req, res, unimplemented, httpStatusOf(Code.Unimplemented), 404);
+    }
 
     const found = findRoute(routes, req.method ?? "GET", rawPathOf(req.url ?? "/"));
-    if (!found) return sendStatus(res, new ConnectError(`no route for ${req.method} ${url.pathname}`, Code.NotFound));
+    if (!found) return sendError(req, res, new ConnectError(`no route for ${req.method} ${url.pathname}`, Code.NotFound));
     if ("allowed" in found) {
       res.setHeader("Allow", found.allowed.join(", "));
       res.statusCode = 405;
-      return sendStatus(
+      return sendError(
+        req,
         res,
         new ConnectError(`${req.method} is not allowed on ${url.pathname}; use ${found.allowed.join(" or ")}`, Code.Unimplemented),
         405,
       );
     }
     const bodyText = await readBody(req);
+    if (bodyText.trim() !== "") requireJsonContentType(header(req, "content-type"));
     const key = header(req, "idempotency-key");
     if (key !== undefined && req.method === "POST") {
       return idempotent(options.idempotency, { key, principal, route: found.match.route, bodyText }, res, () =>
@@ -199,9 +219,10 @@ export function createEdgeHandler(options: EdgeOptions) {
           res.destroy();
           return;
         }
-        if (error instanceof ConnectError) sendStatus(res, error);
-        else if (error instanceof BodyTooLarge) sendStatus(res, new ConnectError(error.message, Code.ResourceExhausted), 413);
-        else internal(error, res);
+        if (error instanceof ConnectError) sendError(req, res, error);
+        else if (error instanceof BodyTooLarge) sendError(req, res, new ConnectError(error.message, Code.ResourceExhausted), 413);
+        else if (error instanceof UnsupportedMediaType) sendError(req, res, new ConnectError(error.message, Code.InvalidArgument), 415);
+        else internal(error, req, res);
       });
     },
     close(): void {
@@ -230,7 +251,28 @@ function describe(options: EdgeOptions): Map<string, { headers: Record<string, s
   ]);
 }
 
-class BodyTooLarge extends Error {}
+class UnsupportedMediaType extends Error {}
+
+/** gRPC and gRPC-Web put a 5-byte envelope before each message. */
+const envelopeBytes = 5;
+
+/** The most a unary RPC's body can hold: one message, enveloped, base64 for gRPC-Web text. */
+function unaryBodyBytesMax(contentType: string | undefined): number {
+  const enveloped = messageBytesMax + envelopeBytes;
+  return /^application\/grpc-web-text/i.test(contentType ?? "") ? Math.ceil(enveloped / 3) * 4 : enveloped;
+}
+
+/**
+ * A REST body is JSON and says so: `application/json`, with `charset=utf-8` or no parameter.
+ * Anything else is refused rather than guessed at (a form or text body read as JSON by chance).
+ */
+function requireJsonContentType(contentType: string | undefined): void {
+  const [type = "", ...parameters] = (contentType ?? "").split(";").map((part) => part.trim().toLowerCase());
+  const charsetOk = parameters.every((p) => /^charset="?utf-8"?$/.test(p));
+  if (type === "application/json" && charsetOk) return;
+  const got = contentType === undefined ? "none" : `"${contentType.slice(0, 100)}"`;
+  throw new UnsupportedMediaType(`a request body must be sent as Content-Type: application/json (charset utf-8 if named); got ${got}`);
+}
 
 async function readBody(req: Request): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? 0);
@@ -242,9 +284,12 @@ async function readBody(req: Request): Promise<string> {
     if (bytes > messageBytesMax) throw new BodyTooLarge(`request body exceeds ${messageBytesMax} bytes`);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.includes("\uFFFD")) throw new ConnectError("request body is not valid UTF-8", Code.InvalidArgument);
-  return text;
+  try {
+    // Fatal: a body that is not UTF-8 is refused, not stored with U+FFFD in place of its bytes.
+    return utf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new ConnectError("request body is not valid UTF-8", Code.InvalidArgument);
+  }
 }
 
 async function idempotent(
@@ -453,12 +498,32 @@ function sendJson(res: Response, status: number, body: JsonValue | object): void
 /** How long a client is told to wait before retrying a service that is down or restarting. */
 const unavailableRetryAfterSeconds = 1;
 
-function sendStatus(res: Response, error: ConnectError, httpStatus = httpStatusOf(error.code)): void {
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Every error the edge answers itself goes out here: google.rpc.Status JSON with `restHttpStatus`
+ * to REST callers, the caller's own protocol to gRPC, gRPC-Web and Connect clients.
+ */
+function sendError(
+  req: Request,
+  res: Response,
+  error: ConnectError,
+  restHttpStatus = httpStatusOf(error.code),
+  connectHttpStatus: number | undefined = undefined,
+): void {
   // A service that says when to come back (the auth service's sign-in throttle) is passed on.
   const retryAfter = error.metadata.get("retry-after");
   if (retryAfter !== null && /^[0-9]{1,9}$/.test(retryAfter) && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", retryAfter);
   if (error.code === Code.Unavailable && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", String(unavailableRetryAfterSeconds));
-  sendJson(res, httpStatus, statusJson(error));
+  const protocol = callerProtocolOf(rawPathOf(req.url ?? "/"), header(req, "content-type"));
+  if (protocol === "rest") {
+    sendJson(res, restHttpStatus, statusJson(error));
+    return;
+  }
+  // The edge answers before reading the body (it went to no upstream); drain it so the
+  // connection stays usable.
+  if (req.readableFlowing === null) req.resume();
+  sendRpcError(req, res, protocol, error, connectHttpStatus);
 }
 
 /**

@@ -17,16 +17,10 @@ import {
 import { Code, ConnectError } from "@connectrpc/connect";
 import { acceptedEnumNames, enumValuesByName } from "./enum-names.js";
 import { fieldAt, type RouteMatch } from "./routes.js";
+import { JsonError, type Parsed, parseStrictJson, RawNumber } from "./strict-json.js";
 
 /** Query parameters read per request; more is an error, not a silent cut. */
 export const queryParametersMax = 256;
-
-/** A JSON number's exact text, kept so money in a JSON number is never rounded by a double. */
-class RawNumber {
-  constructor(readonly source: string) {}
-}
-
-type Parsed = JsonValue | RawNumber | Parsed[] | { [key: string]: Parsed };
 
 export function invalid(message: string, field?: string): ConnectError {
   const error = new ConnectError(message, Code.InvalidArgument);
@@ -39,11 +33,10 @@ export const fieldOf = new WeakMap<ConnectError, string>();
 
 function parseBody(text: string): Parsed {
   try {
-    return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-      typeof value === "number" && context?.source !== undefined ? new RawNumber(context.source) : value,
-    ) as Parsed;
+    return parseStrictJson(text);
   } catch (error) {
-    throw invalid(`request body is not valid JSON: ${(error as Error).message}`);
+    if (!(error instanceof JsonError)) throw error;
+    throw invalid(`request body: ${error.message}`, error.path);
   }
 }
 
@@ -146,7 +139,11 @@ function fromText(field: DescField, text: string, name: string): Parsed {
   }
   const isEnum = field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum");
   if (isEnum && /^-?[0-9]+$/.test(text)) return Number(text);
-  return text;
+  const isInteger =
+    isIntegerValued(field) ||
+    (field.fieldKind === "message" && integerWrappers.has(field.message.typeName)) ||
+    (field.fieldKind === "list" && field.listKind === "message" && integerWrappers.has(field.message.typeName));
+  return isInteger ? integral(text, name) : text;
 }
 
 function isObject(value: Parsed | undefined): value is { [key: string]: Parsed } {
@@ -204,26 +201,33 @@ function normalizeNumbers(value: Parsed, message: DescMessage | undefined): Json
   if (Array.isArray(value)) return value.map((v) => normalizeNumbers(v, message));
   if (!isObject(value)) return value as JsonValue;
   const out: { [key: string]: JsonValue } = {};
+  const seen = new Map<DescField, string>();
   for (const [key, item] of Object.entries(value)) {
     const field = message?.fields.find((f) => f.name === key || f.jsonName === key);
+    // Go's protojson (grpc-gateway) refuses this too: two spellings of one field are a duplicate key.
+    const other = field ? seen.get(field) : undefined;
+    if (field && other !== undefined)
+      throw invalid(`field ${field.name} is given twice, as "${other}" and as "${key}"; send it once`, field.name);
+    if (field) seen.set(field, key);
     out[key] = field ? normalizeField(item, field) : normalizeNumbers(item, undefined);
   }
   return out;
 }
 
 function normalizeField(value: Parsed, field: DescField): JsonValue {
-  const scalarText = (v: Parsed): JsonValue => (v instanceof RawNumber ? v.source : normalizeNumbers(v, undefined));
+  const scalarText = (v: Parsed): JsonValue =>
+    isIntegerValued(field) ? integral(v, field.name) : v instanceof RawNumber ? v.source : normalizeNumbers(v, undefined);
   switch (field.fieldKind) {
     case "scalar":
       return scalarText(value);
     case "enum":
       return enumValue(value, field.enum, field.name);
     case "message":
-      return wrapperOrMessage(value, field.message);
+      return wrapperOrMessage(value, field.message, field.name);
     case "list":
       if (!Array.isArray(value)) return normalizeNumbers(value, undefined);
       if (field.listKind === "scalar") return value.map(scalarText);
-      if (field.listKind === "message") return value.map((v) => wrapperOrMessage(v, field.message));
+      if (field.listKind === "message") return value.map((v) => wrapperOrMessage(v, field.message, field.name));
       return value.map((v) => enumValue(v, field.enum, field.name));
     case "map":
       if (!isObject(value)) return normalizeNumbers(value, undefined);
@@ -233,7 +237,7 @@ function normalizeField(value: Parsed, field: DescField): JsonValue {
           field.mapKind === "scalar"
             ? scalarText(v)
             : field.mapKind === "message"
-              ? wrapperOrMessage(v, field.message)
+              ? wrapperOrMessage(v, field.message, field.name)
               : enumValue(v, field.enum, field.name),
         ]),
       );
@@ -254,11 +258,70 @@ function enumValue(value: Parsed, desc: DescEnum, fieldName: string): JsonValue 
   throw invalid(`${fieldName}: "${value.slice(0, 64)}" is not a ${desc.typeName} value; use one of ${listed}`, fieldName);
 }
 
-function wrapperOrMessage(value: Parsed, message: DescMessage): JsonValue {
+function wrapperOrMessage(value: Parsed, message: DescMessage, name: string): JsonValue {
+  if (integerWrappers.has(message.typeName)) return integral(value, name);
   if (value instanceof RawNumber && message.typeName.startsWith("google.protobuf.") && message.typeName.endsWith("Value")) {
     return message.typeName === "google.protobuf.Value" ? Number(value.source) : value.source;
   }
   return normalizeNumbers(value, message.typeName.startsWith("google.protobuf.") ? undefined : message);
+}
+
+const integerScalars = new Set([
+  ScalarType.INT32,
+  ScalarType.UINT32,
+  ScalarType.SINT32,
+  ScalarType.FIXED32,
+  ScalarType.SFIXED32,
+  ScalarType.INT64,
+  ScalarType.UINT64,
+  ScalarType.SINT64,
+  ScalarType.FIXED64,
+  ScalarType.SFIXED64,
+]);
+const integerWrappers = new Set([
+  "google.protobuf.Int32Value",
+  "google.protobuf.UInt32Value",
+  "google.protobuf.Int64Value",
+  "google.protobuf.UInt64Value",
+]);
+/** Whether the field holds integers: singular, repeated, or as map values. */
+function isIntegerValued(field: DescField): boolean {
+  switch (field.fieldKind) {
+    case "scalar":
+      return integerScalars.has(field.scalar);
+    case "list":
+      return field.listKind === "scalar" && integerScalars.has(field.scalar);
+    case "map":
+      return field.mapKind === "scalar" && integerScalars.has(field.scalar);
+    default:
+      return false;
+  }
+}
+
+/** More digits than any 64-bit integer has: such a value is out of range whatever the field. */
+const integerDigitsMax = 20;
+
+/**
+ * An integer field's value in exponent or fraction notation (`1e2`, `"1.50e1"`, `100.0`) as
+ * its plain digits: proto3 JSON accepts it as a number or a string when the value is whole.
+ * Worked on the decimal text, so no double rounds it; anything else passes to fromJson as sent.
+ */
+function integral(value: Parsed, name: string): JsonValue {
+  const text = value instanceof RawNumber ? value.source : value;
+  if (typeof text !== "string") return normalizeNumbers(text, undefined);
+  const match = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
+  if (!match || (match[3] === undefined && match[4] === undefined)) return text;
+  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
+  const digits = (whole + fraction).replace(/^0+/, "");
+  const shift = Number(exponent) - fraction.length;
+  if (digits === "") return "0";
+  if (shift >= 0) {
+    if (digits.length + shift > integerDigitsMax) throw invalid(`${name}: ${text} is out of range for an integer field`, name);
+    return `${sign}${digits}${"0".repeat(shift)}`;
+  }
+  const cut = digits.length + shift;
+  if (/[^0]/.test(cut > 0 ? digits.slice(cut) : digits)) throw invalid(`${name} must be a whole number; ${text} is not`, name);
+  return cut > 0 ? `${sign}${digits.slice(0, cut)}` : "0";
 }
 
 /** The response as proto3 JSON: every field present (zeros too), or only `response_body`. */

@@ -41,6 +41,9 @@ export function callMethod(client: Client<DescService>, localName: string, reque
   return call(request, options);
 }
 
+/** A request body over its limit: the caller is told before (or instead of) the upstream. */
+export class BodyTooLarge extends Error {}
+
 // Headers that describe one hop, not the request: never forwarded.
 const hopHeaders = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "http2-settings"]);
 
@@ -68,9 +71,17 @@ export function createRpcProxy() {
       url: string,
       req: import("node:http").IncomingMessage,
       res: import("node:http").ServerResponse,
-      extraHeaders: Record<string, string>,
+      options: { extraHeaders: Record<string, string>; bodyBytesMax: number | undefined },
       onError: (error: Error) => void,
     ): void {
+      const { extraHeaders, bodyBytesMax } = options;
+      // One failure is reported once, whichever of the stream's events tells of it first.
+      let failed = false;
+      const fail = (error: Error) => {
+        if (failed) return;
+        failed = true;
+        onError(error);
+      };
       const headers: http2.OutgoingHttpHeaders = { ":method": req.method ?? "POST", ":path": req.url ?? "/" };
       for (const [name, value] of Object.entries(req.headers)) {
         if (name.startsWith(":") || hopHeaders.has(name) || value === undefined) continue;
@@ -81,7 +92,7 @@ export function createRpcProxy() {
       try {
         upstream = sessionFor(url).request(headers);
       } catch (error) {
-        onError(error as Error);
+        fail(error as Error);
         return;
       }
       upstream.on("response", (responseHeaders) => {
@@ -100,10 +111,22 @@ export function createRpcProxy() {
       });
       upstream.on("data", (chunk: Buffer) => res.write(chunk));
       upstream.on("end", () => res.end());
-      upstream.on("error", (error) => onError(error));
+      upstream.on("error", (error) => fail(error));
       res.on("close", () => {
         if (!upstream.closed) upstream.close(http2.constants.NGHTTP2_CANCEL);
       });
+      if (bodyBytesMax !== undefined) {
+        // A body without Content-Length is counted as it streams: past one message's worth
+        // the upstream is told to stop and the caller gets RESOURCE_EXHAUSTED.
+        let bytes = 0;
+        req.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes <= bodyBytesMax || upstream.closed) return;
+          req.unpipe(upstream);
+          upstream.close(http2.constants.NGHTTP2_CANCEL);
+          fail(new BodyTooLarge(`request body exceeds ${bodyBytesMax} bytes (one message)`));
+        });
+      }
       req.pipe(upstream);
     },
     close(): void {
