@@ -8,7 +8,6 @@ import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
@@ -18,6 +17,7 @@ import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
+import { createRpcHandler } from "./wire.js";
 
 /** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
 export const messageBytesMax = 4 * 1024 * 1024;
@@ -95,7 +95,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const readiness: Readiness = { check: options.ready, dependencies: () => probeAll(probes), draining: false };
   const metrics = createMetrics(options.registry);
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const handler = createRpcHandler({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of options.services) router.service(service, impl);
       registerHealth(
