@@ -17,6 +17,7 @@ import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
+import { strictJsonDecoder } from "./strict-json.js";
 import { createRpcHandler } from "./wire.js";
 
 /** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
@@ -42,6 +43,13 @@ function regexMatch(pattern: string, against: string): boolean {
   }
   return compiled.test(against);
 }
+
+/**
+ * connect-es reads a JSON request body with `jsonOptions.textDecoder` (protocol/serialization.ts),
+ * though its option type does not name it.
+ */
+// Unknown fields stay ignored, as connect-es does by default.
+const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: strictJsonDecoder };
 
 export type ServiceBinding = {
   service: DescService;
@@ -120,6 +128,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     ],
     readMaxBytes: messageBytesMax,
     writeMaxBytes: messageBytesMax,
+    jsonOptions: strictJsonOptions,
     shutdownSignal: shutdown.signal,
     fallback: (req, res) => {
       if (req.method === "GET" && req.url === "/metrics") {

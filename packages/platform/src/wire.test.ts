@@ -154,3 +154,33 @@ describe("a request message that cannot be decoded is INVALID_ARGUMENT", () => {
     expect(await response.json()).toMatchObject({ code: "invalid_argument" });
   });
 });
+
+describe("text that is not what it claims", () => {
+  it("a protobuf string field that is not UTF-8 is INVALID_ARGUMENT", async () => {
+    const answer = await h2(screen, "application/grpc", enveloped(0, Buffer.from([0x0a, 0x02, 0xc3, 0x28])));
+    expect(answer.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+    expect(decodeURIComponent(String(answer.trailers["grpc-message"]))).toMatch(/^request is not a valid protobuf message: .*utf-8/i);
+  });
+
+  it("a Connect JSON body that is not UTF-8 is refused, not stored with U+FFFD", async () => {
+    const answer = await h2(
+      screen,
+      "application/json",
+      Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+    );
+    expect(answer.headers[":status"]).toBe(400);
+    expect(JSON.parse(answer.body.toString())).toEqual({ code: "invalid_argument", message: "request body is not valid UTF-8" });
+  });
+
+  it("a JSON object naming a key twice is refused with the key named, in Connect and gRPC-JSON", async () => {
+    const body = Buffer.from('{"name": "a", "nested": {"x": [1, {"name": 2}]}, "name": "b"}');
+    const connect = await h2(screen, "application/json", body);
+    expect(connect.headers[":status"]).toBe(400);
+    expect(JSON.parse(connect.body.toString())).toEqual({
+      code: "invalid_argument",
+      message: 'request body names the key "name" twice in one object',
+    });
+    const grpc = await h2(screen, "application/grpc+json", enveloped(0, body));
+    expect(grpc.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+  });
+});
