@@ -81,3 +81,4 @@ export {
 export { stopOnSignals, untilAborted } from "./signals.js";
 export { isUnavailable, UnavailableError, unavailableReason } from "./unavailable.js";
 export { upstreamWentAway } from "./upstream-lost.js";
+export { stopUnreadUpload } from "./wire.js";

@@ -8,7 +8,6 @@ import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { type ConnectRouter, createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
@@ -19,6 +18,8 @@ import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
+import { strictJsonDecoder } from "./strict-json.js";
+import { createRpcHandler } from "./wire.js";
 
 /** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
 export const messageBytesMax = 4 * 1024 * 1024;
@@ -43,6 +44,13 @@ function regexMatch(pattern: string, against: string): boolean {
   }
   return compiled.test(against);
 }
+
+/**
+ * connect-es reads a JSON request body with `jsonOptions.textDecoder` (protocol/serialization.ts),
+ * though its option type does not name it.
+ */
+// Unknown fields stay ignored, as connect-es does by default.
+const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: strictJsonDecoder };
 
 export type ServiceBinding = {
   service: DescService;
@@ -96,7 +104,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const readiness: Readiness = { check: options.ready, dependencies: () => probeAll(probes), draining: false };
   const metrics = createMetrics(options.registry);
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const handler = createRpcHandler({
     routes: (router: ConnectRouter) => {
       for (const { service, impl } of options.services) router.service(service, impl);
       registerHealth(
@@ -123,6 +131,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     contextValues: (req) => createContextValues().set(peerAddressKey, req.socket?.remoteAddress),
     readMaxBytes: messageBytesMax,
     writeMaxBytes: messageBytesMax,
+    jsonOptions: strictJsonOptions,
     shutdownSignal: shutdown.signal,
     fallback: (req, res) => {
       if (req.method === "GET" && req.url === "/metrics") {

@@ -1,0 +1,87 @@
+// connect-node's adapter, with two fixes to what foreign clients see on the wire: an answer
+// sent before the request body was read ends the upload cleanly, and a request the server
+// could not decode is the caller's fault (INVALID_ARGUMENT), not the server's (INTERNAL).
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import {
+  type ConnectNodeAdapterOptions,
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { callerFaults } from "./caller-faults.js";
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
+  return (req, res) => {
+    const handler = handlers.get(req.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
+      options.fallback?.(req, res);
+      return;
+    }
+    const badQuery = req.method === "GET" ? badGetMessage(req.url ?? "") : undefined;
+    if (badQuery !== undefined) {
+      (res as http.ServerResponse).writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "invalid_argument", message: badQuery }));
+      return;
+    }
+    // The core stream finishes once the answer has been written.
+    if ("stream" in req) req.stream.once("finish", () => stopUnreadUpload(req));
+    const universal = universalRequestFromNodeRequest(
+      req as http.IncomingMessage,
+      res as http.ServerResponse,
+      undefined,
+      options.contextValues?.(req),
+    );
+    // connect-node's own body iterator destroys the request when the handler stops reading
+    // early, and Node then queues an RST_STREAM CANCEL it never sends: the client's upload hangs.
+    const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+    handler({ ...universal, body })
+      .then(callerFaults)
+      .then((response) => universalResponseToNodeResponse(response, res as http.ServerResponse))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        // The response is already under way: all that is left is to end it.
+        res.destroy();
+      });
+  };
+}
+
+/**
+ * A Connect GET's message= that is not base64 (with base64=1): connect-es fails decoding it
+ * with a TypeError, which it answers as a 500.
+ */
+function badGetMessage(url: string): string | undefined {
+  const query = new URLSearchParams(url.split("?", 2)[1] ?? "");
+  if (query.get("base64") !== "1") return undefined;
+  const message = query.get("message") ?? "";
+  return /^[A-Za-z0-9+/_-]*={0,2}$/.test(message) ? undefined : "query parameter message is not base64 (base64=1 was given)";
+}
+
+/** The most of an unread request body drained after the answer; past it the request is destroyed. */
+export const drainBytesMax = 16 * 4 * 1024 * 1024;
+
+/**
+ * Once the answer is sent, the rest of a request body nobody will read (an over-large message,
+ * say) is read and dropped, as Node's HTTP/1.1 server does, up to drainBytesMax. Without it the
+ * client's upload stalls on flow control, and a client that finishes sending before it reads
+ * (curl, nghttp, h2load, Node's http2) never sees the status; a Node client with several such
+ * uploads queued resets them itself with ENHANCE_YOUR_CALM (its session memory is full).
+ * Resetting the stream instead does not work on Node 24: the RST_STREAM is queued, not sent.
+ */
+export function stopUnreadUpload(req: NodeRequest): void {
+  if (req.readableEnded) return;
+  let drainedBytes = 0;
+  req.on("data", (chunk: Buffer) => {
+    drainedBytes += chunk.byteLength;
+    if (drainedBytes > drainBytesMax) req.destroy();
+  });
+  req.resume();
+}
