@@ -10,13 +10,20 @@ import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Auth, ClientAddresses, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
-import { messageBytesMax, procedurePaths, timeoutMsMax, upstreamWentAway } from "@qenex/platform";
+import {
+  callerProtocolOf,
+  messageBytesMax,
+  procedurePaths,
+  rpcServiceOf,
+  sendRpcError,
+  timeoutMsMax,
+  upstreamWentAway,
+} from "@qenex/platform";
 import { type IdempotencyStore, idempotencyKeyBytesMax, type StoredResponse } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { createOwnRpcHandler, ownRpcPrefixes } from "./own-rpc.js";
 import { referencePage, referencePageContentSecurityPolicy } from "./reference-page.js";
 import { findRoute, type Route, type RouteMatch, routesOf } from "./routes.js";
-import { callerProtocolOf, rpcServiceOf, sendRpcError } from "./rpc-error.js";
 import { asConnectError, httpStatusOf, statusJson } from "./status.js";
 import { buildRequest, renderResponse } from "./transcode.js";
 import { BodyTooLarge, callMethod, createRpcProxy, createUpstreamClients, type Upstream } from "./upstream.js";

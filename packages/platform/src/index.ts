@@ -61,6 +61,7 @@ export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";
 export { registerReflection } from "./reflection.js";
 export { type RequestedMoney, requestedMoney } from "./request-money.js";
+export { type CallerProtocol, callerProtocolOf, rpcServiceOf, sendRpcError } from "./rpc-error.js";
 export {
   type BoundServices,
   type ServiceDeps,

@@ -7,7 +7,7 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import { type ConnectRouter, createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
@@ -18,6 +18,7 @@ import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
+import { callerProtocolOf, sendRpcError } from "./rpc-error.js";
 import { strictJsonDecoder } from "./strict-json.js";
 import { createRpcHandler } from "./wire.js";
 
@@ -252,24 +253,13 @@ export function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Serv
  * (what grpc-go and connect-go send), so foreign clients read a status, not an HTML-less 404.
  */
 function unimplemented(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse): void {
-  const contentType = String(req.headers["content-type"] ?? "");
   const path = (req.url ?? "/").split("?")[0] ?? "/";
-  const message = `${path} is not a procedure of this server`;
+  const error = new ConnectError(`${path} is not a procedure of this server`, Code.Unimplemented);
   // The request body is not read; drain it so the connection stays usable.
   req.resume();
-  if (contentType.startsWith("application/grpc")) {
-    // gRPC and gRPC-Web: HTTP 200 and the status in (trailers-only) headers.
-    res.writeHead(200, {
-      "content-type": contentType.split(";")[0] ?? contentType,
-      "grpc-status": "12",
-      "grpc-message": encodeURIComponent(message),
-    });
-    res.end();
-    return;
-  }
-  // Connect (unary JSON or proto, streams, GET) and anything else: Connect's error JSON, HTTP 404.
-  res.writeHead(404, { "content-type": "application/json" });
-  res.end(JSON.stringify({ code: "unimplemented", message }));
+  const protocol = callerProtocolOf(path, req.headers["content-type"]);
+  // Connect (unary JSON or proto, GET) and anything else: Connect's error JSON, HTTP 404.
+  sendRpcError(req as http.IncomingMessage, res, protocol === "rest" ? "connect-unary" : protocol, error, 404);
 }
 
 function uniqueFiles(files: readonly DescFile[]): DescFile[] {

@@ -1,5 +1,6 @@
-// Errors the edge answers itself (a bad token, a rate limit, a body too large, an unknown
-// service, a service that is down) in the protocol the caller speaks, so every client reads a
+// Errors a server answers itself, outside any handler (the edge: a bad token, a rate limit, a
+// body too large, an unknown service, a service that is down; every server: an unknown
+// procedure), in the protocol the caller speaks, so every client reads a
 // status code and its message: gRPC as a trailers-only response (HTTP 200, grpc-status in the
 // headers), gRPC-Web as a trailer frame in the body, Connect unary as Connect's error JSON with
 // the HTTP status Connect maps the code to, Connect streaming as an end-of-stream message.
