@@ -324,7 +324,7 @@ def run(config):
     invalid = {
         "ledger": ("CreateAccount", {"account_id": "bad id!", "account_type": 1, "currency": "USD"}, "account_id"),
         "auth": ("IssueToken", {"username": "bad user!", "password": "x"}, "username"),
-        "risk": ("ScoreTransaction", {"transaction_id": "t1", "account_id": "a1"}, "amount"),
+        "risk": ("ScoreTransaction", {"transaction_id": "t1", "account_id": "a1", "amount": "-1.00", "currency": "USD"}, "amount"),
         "payments": ("GetPayment", {"payment_id": ""}, "payment_id"),
     }
 
