@@ -195,7 +195,9 @@ describe.skipIf(missing !== undefined)("buf curl", () => {
         expect(ok, ok.stderr).toMatchObject({ exitCode: 0 });
         expect(() => JSON.parse(ok.stdout)).not.toThrow();
         const [errorPath, errorBody, code] = calls[service].error;
-        const failed = await bufCurl(protocol, `${base}/${errorPath}`, errorBody);
+        // A user of its own per call: five failed sign-ins for one name lock it (sign-in throttling).
+        const body = "username" in errorBody ? { ...errorBody, username: `nobody-${target}-${protocol}` } : errorBody;
+        const failed = await bufCurl(protocol, `${base}/${errorPath}`, body);
         // buf curl exits with the RPC's code shifted left by 3 and prints the error as JSON.
         expect(failed.exitCode, failed.stderr).toBe(codes[code] << 3);
         expect(JSON.parse(failed.stderr)).toMatchObject({ code });

@@ -65,7 +65,7 @@ async function startEdgeAlone(config: Config): Promise<Running> {
   const { createWorkerKv, workerCount } = await import("./workers.js");
   // Under node:cluster without Redis, the workers share one in-process store in the primary,
   // and each keeps 1/N of every rate limit (the primary deals connections out in turn).
-  const kv = createWorkerKv() ?? createKv(config.redisUrl);
+  const kv = createWorkerKv() ?? createKv(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const share = config.redisUrl ? 1 : workerCount();
   const perWorker = (rule: RateLimitRule): RateLimitRule => ({
     capacity: Math.max(1, Math.ceil(rule.capacity / share)),

@@ -9,6 +9,11 @@ describe("loadConfig", () => {
     expect(config.redisUrl).toBeUndefined();
   });
 
+  it("takes a Redis key prefix of safe characters only", () => {
+    expect(loadConfig({ QENEX_REDIS_KEY_PREFIX: "staging:" }).redisKeyPrefix).toBe("staging:");
+    expect(() => loadConfig({ QENEX_REDIS_KEY_PREFIX: "has space" })).toThrow(/QENEX_REDIS_KEY_PREFIX must be 1 to 64/);
+  });
+
   it("lists every problem at once", () => {
     const env = { QENEX_LEDGER_PORT: "70000", DATABASE_URL: "mysql://x", QENEX_JWT_SECRET: "short" };
     try {

@@ -9,6 +9,8 @@ export type Config = {
   /** A service's own PostgreSQL URL (QENEX_<SERVICE>_DATABASE_URL), overriding DATABASE_URL for it. */
   serviceDatabaseUrls: Partial<Record<ServiceName, string>>;
   redisUrl: string | undefined;
+  /** Put before every Redis key, so that several meshes (or test runs) can share one Redis. */
+  redisKeyPrefix: string | undefined;
   /** HS256 secret for bearer tokens; undefined means "generate one in dataDir". */
   jwtSecret: string | undefined;
   /** HMAC key for transfer signatures and the audit chain; undefined means "generate one". */
@@ -171,6 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
     }
     return value;
   };
+  const keyPrefix = (name: string): string | undefined => {
+    const text = env[name];
+    if (text === undefined || text === "") return undefined;
+    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(text)) problems.push(`${name} must be 1 to 64 letters, digits, ":", ".", "_" or "-"`);
+    return text;
+  };
   const url = (name: string, protocols: string[]): string | undefined => {
     const text = env[name];
     if (text === undefined || text === "") return undefined;
@@ -290,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
       }),
     ),
     redisUrl: url("REDIS_URL", ["redis:", "rediss:"]),
+    redisKeyPrefix: keyPrefix("QENEX_REDIS_KEY_PREFIX"),
     jwtSecret,
     auditKey,
     auditKeyId,

@@ -53,3 +53,20 @@ describe(`Kv (${kv.kind})`, () => {
     await expect(kv.get("")).rejects.toThrow(/kv key/);
   });
 });
+
+describe.skipIf(!process.env.REDIS_URL)("Redis key prefix (QENEX_REDIS_KEY_PREFIX)", () => {
+  it("keeps two meshes sharing one Redis apart", async () => {
+    const url = process.env.REDIS_URL as string;
+    const [staging, production] = [createKv(url, { keyPrefix: `${prefix}:staging:` }), createKv(url, { keyPrefix: `${prefix}:prod:` })];
+    try {
+      await staging.set("signin:alice", "5");
+      await production.incrBy("signin:alice", 1);
+      expect(await staging.get("signin:alice")).toBe("5");
+      expect(await production.get("signin:alice")).toBe("1");
+      // Unprefixed, the keys are where the prefixes say.
+      expect(await kv.mget([`${prefix}:staging:signin:alice`, `${prefix}:prod:signin:alice`])).toEqual(["5", "1"]);
+    } finally {
+      await Promise.all([staging.close(), production.close()]);
+    }
+  });
+});

@@ -41,8 +41,10 @@ export const kvConnectTimeoutMs = 1_000;
 /** Reconnection attempts back off to this delay between tries, and keep trying. */
 export const kvReconnectDelayMsMax = 1_000;
 
-export function createRedisKv(url: string): Kv {
+export function createRedisKv(url: string, options: { keyPrefix?: string | undefined } = {}): Kv {
   const redis = new Redis(url, {
+    // ioredis puts it before every key a command names (scripts' KEYS too).
+    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     connectTimeout: kvConnectTimeoutMs,
     commandTimeout: kvCommandTimeoutMs,
     // Fail fast while disconnected instead of queueing commands until Redis returns.
@@ -198,6 +200,6 @@ export function createMemoryKv(): Kv {
   };
 }
 
-export function createKv(redisUrl: string | undefined): Kv {
-  return redisUrl ? createRedisKv(redisUrl) : createMemoryKv();
+export function createKv(redisUrl: string | undefined, options: { keyPrefix?: string | undefined } = {}): Kv {
+  return redisUrl ? createRedisKv(redisUrl, options) : createMemoryKv();
 }

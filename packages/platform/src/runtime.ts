@@ -43,7 +43,7 @@ export async function startService(options: StartOptions): Promise<ServiceProces
   const { config } = options;
   const logger = createLogger(options.name, config.logLevel);
   const db = options.shared?.db ?? (await createDb({ ...serviceStorage(config, options.name), poolMax: config.dbPoolMax }));
-  const kv = options.shared?.kv ?? options.kv ?? createKv(config.redisUrl);
+  const kv = options.shared?.kv ?? options.kv ?? createKv(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
   const applied = await migrate(db, options.name, options.migrations);
   if (applied.length > 0) logger.info({ applied }, "migrations applied");
   const auth = createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir));

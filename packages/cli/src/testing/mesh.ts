@@ -1,5 +1,6 @@
 // `qenex start` as a user runs it, for tests: a real supervisor, real service processes.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,8 @@ export function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
     ...anyFreePortsEnv,
     QENEX_HOST: "127.0.0.1",
     QENEX_LOG_LEVEL: "warn",
+    // Redis outlives test runs: a mesh's counters (sign-in failures, rate limits) are its own.
+    QENEX_REDIS_KEY_PREFIX: `qenex-test:${randomBytes(6).toString("hex")}:`,
   };
 }
 
