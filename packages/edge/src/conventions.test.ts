@@ -3,9 +3,8 @@
 // tested in rpc-errors.test.ts.
 import * as http from "node:http";
 import { Code } from "@connectrpc/connect";
-import { messageBytesMax } from "@qenex/platform";
+import { jsonDepthMax, messageBytesMax } from "@qenex/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonDepthMax } from "./strict-json.js";
 import { startTestEdge, type TestEdge } from "./testing/harness.js";
 
 let edge: TestEdge;

@@ -15,9 +15,9 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { JsonError, type Parsed, parseStrictJson, RawNumber } from "@qenex/platform";
 import { acceptedEnumNames, enumValuesByName } from "./enum-names.js";
 import { fieldAt, type RouteMatch } from "./routes.js";
-import { JsonError, type Parsed, parseStrictJson, RawNumber } from "./strict-json.js";
 
 /** Query parameters read per request; more is an error, not a silent cut. */
 export const queryParametersMax = 256;

@@ -80,6 +80,7 @@ export {
   timeoutMsMax,
 } from "./server.js";
 export { stopOnSignals, untilAborted } from "./signals.js";
+export { JsonError, jsonDepthMax, type Parsed, parseStrictJson, RawNumber } from "./strict-json.js";
 export { isUnavailable, UnavailableError, unavailableReason } from "./unavailable.js";
 export { upstreamWentAway } from "./upstream-lost.js";
 export { stopUnreadUpload } from "./wire.js";

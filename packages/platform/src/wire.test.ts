@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth } from "./auth.js";
 import { createLogger } from "./logger.js";
 import { binding, messageBytesMax, type Server, serve } from "./server.js";
+import { jsonDepthMax } from "./strict-json.js";
 
 let server: Server;
 beforeAll(async () => {
@@ -178,9 +179,18 @@ describe("text that is not what it claims", () => {
     expect(connect.headers[":status"]).toBe(400);
     expect(JSON.parse(connect.body.toString())).toEqual({
       code: "invalid_argument",
-      message: 'request body names the key "name" twice in one object',
+      message: 'request body: key "name" appears twice in the same object (at name); send each key once',
     });
     const grpc = await h2(screen, "application/grpc+json", enveloped(0, body));
     expect(grpc.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+  });
+
+  it(`a JSON body nested deeper than ${jsonDepthMax} levels is refused before it is parsed`, async () => {
+    const answer = await h2(screen, "application/json", Buffer.from(`{"name":${"[".repeat(100_000)}${"]".repeat(100_000)}}`));
+    expect(answer.headers[":status"]).toBe(400);
+    expect(JSON.parse(answer.body.toString())).toEqual({
+      code: "invalid_argument",
+      message: `request body: JSON nests deeper than ${jsonDepthMax} levels of objects and arrays`,
+    });
   });
 });
