@@ -114,6 +114,13 @@ export function createSender(baseUrl: string, concurrency: number) {
           resolve({ kind: "response", httpStatus: status, headers, trailers, body: Buffer.concat(chunks) });
         }
       };
+      // The answer is complete when the server ends its side, even while our request body is
+      // still unsent: a server may answer early and stop reading (RFC 9113 §8.1); the client
+      // then cancels the rest, as gRPC clients do once they have the status.
+      stream.on("end", () => {
+        done();
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      });
       stream.on("close", done);
       stream.on("error", () => {});
       stream.end(request.body);
