@@ -36,7 +36,7 @@ const requestsTotal = Number(process.env.QENEX_FUZZ_RUNS ?? 100_000);
 /** Requests in flight at once: each fast-check run is one batch of this many. */
 const concurrency = 32;
 /** Distinct violations shown in full; the rest are counted. */
-const violationsShownMax = 60;
+const violationsShownMax = 200;
 
 const own = process.env.DATABASE_URL ? `qenex_fuzz_${process.pid}_${Date.now().toString(36)}` : undefined;
 let mesh: Mesh | undefined;
