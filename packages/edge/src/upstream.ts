@@ -106,8 +106,9 @@ export function createRpcProxy() {
       upstream.on("trailers", (trailers) => {
         const out: Record<string, string> = {};
         for (const [name, value] of Object.entries(trailers)) if (!name.startsWith(":") && value !== undefined) out[name] = String(value);
-        // Only HTTP/2 responses carry trailers as such (gRPC's status lives there).
-        if (req.httpVersionMajor === 2) res.addTrailers(out);
+        // gRPC's status lives in trailers: HTTP/2 sends them as such, HTTP/1.1 after the last
+        // chunk, as the services do (Connect and gRPC-Web carry theirs in the body).
+        res.addTrailers(out);
       });
       upstream.on("data", (chunk: Buffer) => res.write(chunk));
       upstream.on("end", () => res.end());

@@ -606,5 +606,8 @@ describe("payments end to end", () => {
     expect(second.payments.map((p) => p.paymentId)).not.toContain(first.payments[0]?.paymentId);
     const forged = await failure(payments.client().listPayments({ page: { pageToken: "bm9wZQ" } }));
     expect(forged.code).toBe(Code.InvalidArgument);
+    // Past year 9999 PostgreSQL refuses the time: the caller hears which field, not INTERNAL.
+    const far = await failure(payments.client().listPayments({ createdAfter: { seconds: 524_000_000_000n } }));
+    expect([far.code, far.rawMessage]).toEqual([Code.InvalidArgument, expect.stringMatching(/^created_after must be from/)]);
   });
 });

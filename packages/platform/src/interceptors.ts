@@ -144,13 +144,28 @@ const nulCheckDepthMax = 32;
 export function createNulInterceptor(): Interceptor {
   return (next) => async (req) => {
     if (!req.stream) {
-      const path = nulPath(req.message, 0);
-      if (path !== undefined) {
-        throw new ConnectError(`${fieldName(path)} contains a NUL character (\\u0000), which no text field accepts`, Code.InvalidArgument);
-      }
+      refuseNul(req.message);
+      return next(req);
     }
-    return next(req);
+    // A stream's messages (a server stream's one request too) are checked as the handler reads them.
+    const messages = req.message;
+    return next({
+      ...req,
+      message: (async function* () {
+        for await (const message of messages) {
+          refuseNul(message);
+          yield message;
+        }
+      })(),
+    });
   };
+}
+
+function refuseNul(message: unknown): void {
+  const path = nulPath(message, 0);
+  if (path !== undefined) {
+    throw new ConnectError(`${fieldName(path)} contains a NUL character (\\u0000), which no text field accepts`, Code.InvalidArgument);
+  }
 }
 
 /** The path to the first string holding a NUL (names and [index]es); undefined when none does. */

@@ -1,7 +1,7 @@
 // The PaymentsService RPCs, thin: each authorizes, then reads or writes through the store;
 // CreatePayment answers at VALIDATED and everything after happens in the workers.
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { DeadLetterSchema, PaymentState, type PaymentsService, Rail } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { Disposition } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
@@ -24,6 +24,23 @@ import { createIngest } from "./ingest.js";
 import { badInput, readPaymentRequest } from "./payment-request.js";
 import { transferIds } from "./processor.js";
 import type { Upstreams } from "./upstreams.js";
+
+// The range google.protobuf.Timestamp defines (and PostgreSQL's timestamptz holds): 0001-01-01 to 9999-12-31.
+const timestampSecondsMin = -62_135_596_800n;
+const timestampSecondsMax = 253_402_300_799n;
+
+/** A filter's time as a Date, or INVALID_ARGUMENT naming the field when it is outside the Timestamp range. */
+function dateWithinRange(timestamp: Timestamp, field: string): Date {
+  if (
+    timestamp.seconds < timestampSecondsMin ||
+    timestamp.seconds > timestampSecondsMax ||
+    timestamp.nanos < 0 ||
+    timestamp.nanos > 999_999_999
+  ) {
+    throw badInput(`${field} must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z`, field);
+  }
+  return timestampDate(timestamp);
+}
 
 const staff: readonly Role[] = ["admin", "operator", "service"];
 const readers: readonly Role[] = ["admin", "operator", "auditor", "service"];
@@ -140,8 +157,8 @@ export function createPaymentsHandlers(deps: HandlerDeps): ServiceImpl<typeof Pa
         ...(req.rail !== Rail.UNSPECIFIED ? { rail: Rail[req.rail] as RailName } : {}),
         ...(req.debtorAccount ? { debtorAccount: req.debtorAccount } : {}),
         ...(who.customerOnly ? { createdBy: who.principal.subject } : {}),
-        ...(req.createdAfter ? { createdAfter: timestampDate(req.createdAfter) } : {}),
-        ...(req.createdBefore ? { createdBefore: timestampDate(req.createdBefore) } : {}),
+        ...(req.createdAfter ? { createdAfter: dateWithinRange(req.createdAfter, "created_after") } : {}),
+        ...(req.createdBefore ? { createdBefore: dateWithinRange(req.createdBefore, "created_before") } : {}),
         ...(afterKey ? { afterKey } : {}),
         limit,
       });
