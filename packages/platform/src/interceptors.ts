@@ -115,7 +115,20 @@ async function* mapStreamErrors<T>(messages: AsyncIterable<T>, logger: Logger, p
 }
 
 export function toConnectError(error: unknown, logger: Logger, procedure: string): ConnectError {
-  if (error instanceof ConnectError) return error;
+  // A message quoting the caller's text may hold a lone surrogate, which no header can carry
+  // (connect-es' percent-encoding throws, and the call would never end): U+FFFD in its place.
+  if (error instanceof ConnectError) {
+    return error.rawMessage.isWellFormed()
+      ? error
+      : new ConnectError(
+          error.rawMessage.toWellFormed(),
+          error.code,
+          error.metadata,
+          // A server's own errors hold outgoing details only (a message and its schema).
+          error.details.flatMap((detail) => ("desc" in detail ? [detail] : [])),
+          error.cause,
+        );
+  }
   if (error instanceof DomainError) {
     const metadata = error.field ? { "x-qenex-field": error.field } : undefined;
     return new ConnectError(error.message, error.code, metadata);

@@ -46,9 +46,22 @@ export const strictJsonDecoder = {
     const shape = scanShape(text);
     if (shape.tooDeep) throw new ConnectError(`request body: ${tooDeepMessage}`, Code.InvalidArgument);
     if (shape.duplicate) throw new ConnectError(`request body: ${duplicateMessage(shape.duplicate)}`, Code.InvalidArgument);
+    // Only a \uD800-\uDFFF escape can make a lone surrogate in valid UTF-8 text: the full
+    // check (a parse) runs only then. Left in, one becomes a string no UTF-8 store or header
+    // can hold (connect-es cannot even percent-encode an error message quoting it).
+    if (surrogateEscape.test(text)) {
+      try {
+        JSON.parse(text, revive);
+      } catch (error) {
+        if (error instanceof JsonError) throw new ConnectError(`request body: ${error.message}`, Code.InvalidArgument);
+        // Not JSON at all: connect-es' own parse says why.
+      }
+    }
     return text;
   },
 };
+
+const surrogateEscape = /\\u[dD][89a-fA-F]/;
 
 const tooDeepMessage = `JSON nests deeper than ${jsonDepthMax} levels of objects and arrays`;
 const duplicateMessage = ({ key, path }: { key: string; path: string }) =>

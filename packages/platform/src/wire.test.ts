@@ -185,6 +185,15 @@ describe("text that is not what it claims", () => {
     expect(grpc.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
   });
 
+  it("a JSON string with an unpaired surrogate escape is INVALID_ARGUMENT, in gRPC-JSON too (it used to get no answer at all)", async () => {
+    // The escape is JSON text; decoded, it is a string no UTF-8 header or store can hold.
+    const grpc = await h2(screen, "application/grpc+json", enveloped(0, Buffer.from('{"name": "\\ud83d"}')));
+    expect(grpc.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+    expect(decodeURIComponent(grpc.trailers["grpc-message"] as string)).toContain("unpaired UTF-16 surrogate");
+    const paired = await h2(screen, "application/json", Buffer.from('{"name": "\\ud83d\\ude00"}'));
+    expect(paired.body.toString()).not.toContain("surrogate");
+  });
+
   it(`a JSON body nested deeper than ${jsonDepthMax} levels is refused before it is parsed`, async () => {
     const answer = await h2(screen, "application/json", Buffer.from(`{"name":${"[".repeat(100_000)}${"]".repeat(100_000)}}`));
     expect(answer.headers[":status"]).toBe(400);
