@@ -3,7 +3,9 @@
 // could not decode is the caller's fault (INVALID_ARGUMENT), not the server's (INTERNAL).
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
+import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import type { Compression } from "@connectrpc/connect/protocol";
 import {
   type ConnectNodeAdapterOptions,
   compressionBrotli,
@@ -17,7 +19,10 @@ type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
-  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  const router = createConnectRouter({
+    acceptCompression: [callerCompressed(compressionGzip), callerCompressed(compressionBrotli)],
+    ...options,
+  });
   options.routes(router);
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (req, res) => {
@@ -55,14 +60,41 @@ export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: Node
 }
 
 /**
+ * Bytes that do not decompress are the caller's: connect-node answers most zlib failures
+ * (a truncated gzip stream, brotli's own error codes) INTERNAL "decompression failed".
+ * Only "too large after decompression" keeps its own code and words.
+ */
+function callerCompressed(compression: Compression): Compression {
+  return {
+    ...compression,
+    decompress: (bytes, readMaxBytes) =>
+      compression.decompress(bytes, readMaxBytes).catch((reason: unknown) => {
+        const error = ConnectError.from(reason);
+        if (error.code === Code.ResourceExhausted) throw error;
+        const cause = error.cause instanceof Error ? error.cause.message : error.rawMessage;
+        throw new ConnectError(`request body could not be decompressed as ${compression.name}: ${cause}`, Code.InvalidArgument);
+      }),
+  };
+}
+
+/**
  * A Connect GET's message= that is not base64 (with base64=1): connect-es fails decoding it
  * with a TypeError, which it answers as a 500.
  */
 function badGetMessage(url: string): string | undefined {
   const query = new URLSearchParams(url.split("?", 2)[1] ?? "");
   if (query.get("base64") !== "1") return undefined;
+  // connect-es reads the first message= with this decoder, which also refuses a length no
+  // base64 text can have ("r"): the regex alone let that through.
   const message = query.get("message") ?? "";
-  return /^[A-Za-z0-9+/_-]*={0,2}$/.test(message) ? undefined : "query parameter message is not base64 (base64=1 was given)";
+  const refusal = "query parameter message is not base64 (base64=1 was given)";
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(message)) return refusal;
+  try {
+    base64Decode(message);
+    return undefined;
+  } catch {
+    return refusal;
+  }
 }
 
 /** The most of an unread request body drained after the answer; past it the request is destroyed. */
