@@ -244,3 +244,24 @@ describe("a request body that does not decompress is INVALID_ARGUMENT naming the
     expect(alone.status).toBe(400);
   });
 });
+
+describe("a compression the server does not support", () => {
+  it("gRPC and gRPC-Web: HTTP 200, grpc-status UNIMPLEMENTED and the encodings it does take (the gRPC spec's answer)", async () => {
+    for (const contentType of ["application/grpc", "application/grpc-web+proto"]) {
+      const answer = await h2(screen, contentType, enveloped(1, truncated), { "grpc-encoding": "zstd" });
+      expect(answer.headers[":status"]).toBe(200);
+      const status = answer.trailers["grpc-status"] ?? answer.headers["grpc-status"] ?? grpcWebTrailer(answer.body)["grpc-status"];
+      expect(status).toBe(String(Code.Unimplemented));
+      expect(answer.headers["grpc-accept-encoding"]).toBe("gzip,br");
+    }
+  });
+
+  it("Connect: 501 unimplemented, as Connect's spec says", async () => {
+    const answer = await h2(screen, "application/proto", truncated, { "content-encoding": "zstd" });
+    expect(answer.headers[":status"]).toBe(501);
+    expect(JSON.parse(answer.body.toString())).toEqual({
+      code: "unimplemented",
+      message: 'unknown compression "zstd": supported encodings are gzip,br',
+    });
+  });
+});

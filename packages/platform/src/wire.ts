@@ -5,7 +5,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
-import type { Compression } from "@connectrpc/connect/protocol";
+import type { Compression, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   type ConnectNodeAdapterOptions,
   compressionBrotli,
@@ -19,10 +19,9 @@ type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
-  const router = createConnectRouter({
-    acceptCompression: [callerCompressed(compressionGzip), callerCompressed(compressionBrotli)],
-    ...options,
-  });
+  const acceptCompression = [callerCompressed(compressionGzip), callerCompressed(compressionBrotli)];
+  const router = createConnectRouter({ acceptCompression, ...options });
+  const acceptEncoding = acceptCompression.map((c) => c.name).join(",");
   options.routes(router);
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (req, res) => {
@@ -50,6 +49,7 @@ export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: Node
     const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
     handler({ ...universal, body })
       .then(callerFaults)
+      .then((response) => advertiseEncodings(response, acceptEncoding))
       .then((response) => universalResponseToNodeResponse(response, res as http.ServerResponse))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
@@ -57,6 +57,18 @@ export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: Node
         res.destroy();
       });
   };
+}
+
+/**
+ * gRPC says a message in an encoding the server lacks is UNIMPLEMENTED and the answer carries
+ * grpc-accept-encoding naming what it takes, so the client can retry; connect-es leaves it out.
+ */
+function advertiseEncodings(response: UniversalServerResponse, acceptEncoding: string): UniversalServerResponse {
+  const contentType = response.header?.get("content-type") ?? "";
+  if (contentType.startsWith("application/grpc") && !response.header?.has("grpc-accept-encoding")) {
+    response.header?.set("grpc-accept-encoding", acceptEncoding);
+  }
+  return response;
 }
 
 /**
