@@ -11,9 +11,22 @@ import { binding, messageBytesMax, type Server, serve } from "./server.js";
 import { jsonDepthMax } from "./strict-json.js";
 
 let server: Server;
+const unsendable = "unsendable response header";
 beforeAll(async () => {
   server = await serve({
-    services: [binding(RiskService, { screenParty: async () => ({}) }, { publicMethods: ["screenParty"] })],
+    services: [
+      binding(
+        RiskService,
+        {
+          screenParty: async (request, context) => {
+            // A value fetch's Headers takes and Node's HTTP/1.1 server refuses (HTTP/2 drops it).
+            if (request.name === unsendable) context.responseHeader.set("x-note", "a\u0001b");
+            return {};
+          },
+        },
+        { publicMethods: ["screenParty"] },
+      ),
+    ],
     host: "127.0.0.1",
     port: 0,
     auth: createAuth("wire-test-secret-wire-test-secret-wire-01"),
@@ -263,5 +276,28 @@ describe("a compression the server does not support", () => {
       code: "unimplemented",
       message: 'unknown compression "zstd": supported encodings are gzip,br',
     });
+  });
+});
+
+describe("an answer the server cannot write", () => {
+  const idMessage = /^internal error \(id [0-9a-f-]{36}\): the server failed to write its answer$/;
+  const message = Buffer.concat([Buffer.from([0x0a, unsendable.length]), Buffer.from(unsendable)]);
+
+  it("is INTERNAL with an error id in the caller's protocol, not a reset connection (HTTP/1.1 refuses the header)", async () => {
+    const connect = await fetch(`${server.url}${screen}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: message,
+    });
+    expect(connect.status).toBe(500);
+    expect(((await connect.json()) as { message: string }).message).toMatch(idMessage);
+    const web = await fetch(`${server.url}${screen}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: enveloped(0, message),
+    });
+    const trailer = grpcWebTrailer(Buffer.from(await web.arrayBuffer()));
+    expect(trailer["grpc-status"]).toBe(String(Code.Internal));
+    expect(decodeURIComponent(String(trailer["grpc-message"]))).toMatch(idMessage);
   });
 });

@@ -1,6 +1,7 @@
 // connect-node's adapter, with two fixes to what foreign clients see on the wire: an answer
 // sent before the request body was read ends the upload cleanly, and a request the server
 // could not decode is the caller's fault (INVALID_ARGUMENT), not the server's (INTERNAL).
+import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { base64Decode } from "@bufbuild/protobuf/wire";
@@ -14,11 +15,17 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { callerFaults } from "./caller-faults.js";
+import { callerProtocolOf, sendRpcError } from "./rpc-error.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
-export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
+export type RpcHandlerOptions = ConnectNodeAdapterOptions & {
+  /** Hears of a call that failed before anything was written: its answer is INTERNAL naming errorId. */
+  onUnanswered?: (reason: unknown, errorId: string) => void;
+};
+
+export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest, res: NodeResponse) => void {
   const acceptCompression = [callerCompressed(compressionGzip), callerCompressed(compressionBrotli)];
   const router = createConnectRouter({ acceptCompression, ...options });
   const acceptEncoding = acceptCompression.map((c) => c.name).join(",");
@@ -53,6 +60,21 @@ export function createRpcHandler(options: ConnectNodeAdapterOptions): (req: Node
       .then((response) => universalResponseToNodeResponse(response, res as http.ServerResponse))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
+        if (!res.headersSent && !res.writableEnded) {
+          // Nothing reached the client yet (Node's HTTP/1.1 refused a header value, say): a
+          // status with an id the log carries beats a connection reset with none.
+          const errorId = randomUUID();
+          options.onUnanswered?.(reason, errorId);
+          const protocol = callerProtocolOf(req.url?.split("?", 2)[0] ?? "/", req.headers["content-type"]);
+          const error = new ConnectError(`internal error (id ${errorId}): the server failed to write its answer`, Code.Internal);
+          try {
+            for (const name of res.getHeaderNames()) res.removeHeader(name);
+            sendRpcError(req as http.IncomingMessage, res as http.ServerResponse, protocol === "rest" ? "connect-unary" : protocol, error);
+            return;
+          } catch {
+            // Then the stream can only be reset.
+          }
+        }
         // The response is already under way: all that is left is to end it.
         res.destroy();
       });
