@@ -99,15 +99,6 @@ export type Server = {
   close(graceMs: number): Promise<void>;
 };
 
-/**
- * nghttp2's rapid-reset guard (CVE-2023-44487) counts every RST_STREAM a client sends, and past
- * a burst of 1000 refilled at 33/s it tears the whole session down (GOAWAY INTERNAL_ERROR),
- * failing every call in flight on it. Cancelling a call once its answer is in is what gRPC
- * clients do (RFC 9113 §8.1), so one busy connection at 400 calls/s met it within seconds.
- * The guard stays, per connection, at a rate no honest client reaches.
- */
-export const http2SessionOptions = { streamResetBurst: 10_000, streamResetRate: 1_000 } satisfies http2.ServerOptions;
-
 export async function serve(options: ServeOptions): Promise<Server> {
   const probes = options.probes ?? [];
   if (probes.length > probesMax) throw new RangeError(`at most ${probesMax} probes, not ${probes.length}`);
@@ -187,13 +178,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
   let http1: http.Server | undefined;
   if (options.tls) {
     const secure = http2.createSecureServer(
-      { ...http2SessionOptions, cert: fs.readFileSync(options.tls.certFile), key: fs.readFileSync(options.tls.keyFile), allowHTTP1: true },
+      { cert: fs.readFileSync(options.tls.certFile), key: fs.readFileSync(options.tls.keyFile), allowHTTP1: true },
       counted,
     );
     track(secure);
     listener = secure;
   } else {
-    const h2 = http2.createServer(http2SessionOptions, counted);
+    const h2 = http2.createServer({}, counted);
     track(h2);
     http1 = http.createServer(counted);
     listener = sniffingServer(h2, http1);
