@@ -72,21 +72,36 @@ export function sendRpcError(
       const trailer = encodeEnvelope(trailerFlag, trailerSerialize(grpcStatus(error, trailing)));
       const text = type.startsWith("application/grpc-web-text");
       const json = type.includes("+json");
-      res.writeHead(200, { "content-type": `application/grpc-web${text ? "-text" : ""}${json ? "+json" : "+proto"}` });
-      res.end(text ? Buffer.from(trailer).toString("base64") : trailer);
+      const body = text ? Buffer.from(Buffer.from(trailer).toString("base64")) : trailer;
+      res.writeHead(200, { "content-type": `application/grpc-web${text ? "-text" : ""}${json ? "+json" : "+proto"}`, ...lengthOf(body) });
+      res.end(body);
       return;
     }
     case "connect-stream": {
       const endStream = new TextEncoder().encode(JSON.stringify(endStreamToJson(trailing, error, undefined)));
-      res.writeHead(200, { "content-type": type.includes("+proto") ? "application/connect+proto" : "application/connect+json" });
-      res.end(encodeEnvelope(endStreamFlag, endStream));
+      const body = encodeEnvelope(endStreamFlag, endStream);
+      res.writeHead(200, {
+        "content-type": type.includes("+proto") ? "application/connect+proto" : "application/connect+json",
+        ...lengthOf(body),
+      });
+      res.end(body);
       return;
     }
-    case "connect-unary":
-      res.writeHead(connectHttpStatus, { "content-type": "application/json" });
-      res.end(JSON.stringify(errorToJson(error, undefined)));
+    case "connect-unary": {
+      const body = Buffer.from(JSON.stringify(errorToJson(error, undefined)));
+      res.writeHead(connectHttpStatus, { "content-type": "application/json", ...lengthOf(body) });
+      res.end(body);
       return;
+    }
   }
+}
+
+/**
+ * The length of a body sent whole, stated: a response whose earlier writeHead threw (Node's
+ * HTTP/1.1 refused a header value) otherwise keeps that attempt's content-length.
+ */
+function lengthOf(body: Uint8Array): { "content-length": string } {
+  return { "content-length": String(body.byteLength) };
 }
 
 /**

@@ -134,6 +134,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     writeMaxBytes: messageBytesMax,
     jsonOptions: strictJsonOptions,
     shutdownSignal: shutdown.signal,
+    onUnanswered: (reason, errorId) => options.logger.error({ err: reason, errorId }, "internal error: the answer could not be written"),
     fallback: (req, res) => {
       if (req.method === "GET" && req.url === "/metrics") {
         metrics.registry.metrics().then((body) => {

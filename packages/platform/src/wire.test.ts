@@ -11,9 +11,22 @@ import { binding, messageBytesMax, type Server, serve } from "./server.js";
 import { jsonDepthMax } from "./strict-json.js";
 
 let server: Server;
+const unsendable = "unsendable response header";
 beforeAll(async () => {
   server = await serve({
-    services: [binding(RiskService, { screenParty: async () => ({}) }, { publicMethods: ["screenParty"] })],
+    services: [
+      binding(
+        RiskService,
+        {
+          screenParty: async (request, context) => {
+            // A value fetch's Headers takes and Node's HTTP/1.1 server refuses (HTTP/2 drops it).
+            if (request.name === unsendable) context.responseHeader.set("x-note", "a\u0001b");
+            return {};
+          },
+        },
+        { publicMethods: ["screenParty"] },
+      ),
+    ],
     host: "127.0.0.1",
     port: 0,
     auth: createAuth("wire-test-secret-wire-test-secret-wire-01"),
@@ -26,11 +39,11 @@ afterAll(() => server.close(0));
 type Answer = { headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; body: Buffer; rstCode: number };
 
 /** One HTTP/2 request sent whole before anything is read, as curl and nghttp send it; resolves when the stream closes. */
-function h2(path: string, contentType: string, body: Uint8Array): Promise<Answer> {
+function h2(path: string, contentType: string, body: Uint8Array, extraHeaders: http2.OutgoingHttpHeaders = {}): Promise<Answer> {
   const session = http2.connect(server.url);
   session.on("error", () => {});
   return new Promise<Answer>((resolve) => {
-    const stream = session.request({ ":method": "POST", ":path": path, "content-type": contentType, te: "trailers" });
+    const stream = session.request({ ":method": "POST", ":path": path, "content-type": contentType, te: "trailers", ...extraHeaders });
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
@@ -201,5 +214,90 @@ describe("text that is not what it claims", () => {
       code: "invalid_argument",
       message: `request body: JSON nests deeper than ${jsonDepthMax} levels of objects and arrays`,
     });
+  });
+});
+
+describe("a request body that does not decompress is INVALID_ARGUMENT naming the encoding (it was INTERNAL 'decompression failed')", () => {
+  const notBrotli = /^request body could not be decompressed as br: ./;
+
+  it("Connect unary: 400", async () => {
+    const answer = await h2(screen, "application/proto", truncated, { "content-encoding": "br" });
+    expect(answer.headers[":status"]).toBe(400);
+    const error = JSON.parse(answer.body.toString());
+    expect(error.code).toBe("invalid_argument");
+    expect(error.message).toMatch(notBrotli);
+  });
+
+  it("gRPC and gRPC-Web: grpc-status 3", async () => {
+    const grpc = await h2(screen, "application/grpc", enveloped(1, truncated), { "grpc-encoding": "br" });
+    expect(grpc.trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+    expect(decodeURIComponent(String(grpc.trailers["grpc-message"]))).toMatch(notBrotli);
+    const web = await h2(screen, "application/grpc-web+proto", enveloped(1, truncated), { "grpc-encoding": "br" });
+    expect(grpcWebTrailer(web.body)["grpc-status"]).toBe(String(Code.InvalidArgument));
+    expect(decodeURIComponent(String(grpcWebTrailer(web.body)["grpc-message"]))).toMatch(notBrotli);
+  });
+
+  it("Connect GET: compression=gzip with a message that is not gzip", async () => {
+    const response = await fetch(`${server.url}${screen}?connect=v1&encoding=proto&message=r&compression=gzip`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/^request body could not be decompressed as gzip: ./),
+    });
+  });
+
+  it("Connect GET: a message= of a length base64 cannot have (it was 500 'internal error')", async () => {
+    const response = await fetch(`${server.url}${screen}?connect=v1&encoding=proto&message=r&compression=gzip&message=!!!&base64=1`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      code: "invalid_argument",
+      message: "query parameter message is not base64 (base64=1 was given)",
+    });
+    const alone = await fetch(`${server.url}${screen}?connect=v1&encoding=proto&message=r&base64=1`);
+    expect(alone.status).toBe(400);
+  });
+});
+
+describe("a compression the server does not support", () => {
+  it("gRPC and gRPC-Web: HTTP 200, grpc-status UNIMPLEMENTED and the encodings it does take (the gRPC spec's answer)", async () => {
+    for (const contentType of ["application/grpc", "application/grpc-web+proto"]) {
+      const answer = await h2(screen, contentType, enveloped(1, truncated), { "grpc-encoding": "zstd" });
+      expect(answer.headers[":status"]).toBe(200);
+      const status = answer.trailers["grpc-status"] ?? answer.headers["grpc-status"] ?? grpcWebTrailer(answer.body)["grpc-status"];
+      expect(status).toBe(String(Code.Unimplemented));
+      expect(answer.headers["grpc-accept-encoding"]).toBe("gzip,br");
+    }
+  });
+
+  it("Connect: 501 unimplemented, as Connect's spec says", async () => {
+    const answer = await h2(screen, "application/proto", truncated, { "content-encoding": "zstd" });
+    expect(answer.headers[":status"]).toBe(501);
+    expect(JSON.parse(answer.body.toString())).toEqual({
+      code: "unimplemented",
+      message: 'unknown compression "zstd": supported encodings are gzip,br',
+    });
+  });
+});
+
+describe("an answer the server cannot write", () => {
+  const idMessage = /^internal error \(id [0-9a-f-]{36}\): the server failed to write its answer$/;
+  const message = Buffer.concat([Buffer.from([0x0a, unsendable.length]), Buffer.from(unsendable)]);
+
+  it("is INTERNAL with an error id in the caller's protocol, not a reset connection (HTTP/1.1 refuses the header)", async () => {
+    const connect = await fetch(`${server.url}${screen}`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: message,
+    });
+    expect(connect.status).toBe(500);
+    expect(((await connect.json()) as { message: string }).message).toMatch(idMessage);
+    const web = await fetch(`${server.url}${screen}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: enveloped(0, message),
+    });
+    const trailer = grpcWebTrailer(Buffer.from(await web.arrayBuffer()));
+    expect(trailer["grpc-status"]).toBe(String(Code.Internal));
+    expect(decodeURIComponent(String(trailer["grpc-message"]))).toMatch(idMessage);
   });
 });

@@ -201,7 +201,19 @@ export function judge(request: FuzzRequest, answer: Answer): Verdict {
   if (contentType.startsWith("application/grpc")) return judgeGrpc(request, answer, contentType);
   if (contentType.startsWith("application/connect+")) return judgeConnectStream(request, answer);
   if (answer.body.length === 0 && contentType === "") return judgeHttpLayer(request, answer);
-  return judgeJsonError(request, answer, request.protocol.startsWith("connect") ? "connect" : "rest");
+  return judgeJsonError(request, answer, speaksConnectUnary(request) ? "connect" : "rest");
+}
+
+/**
+ * The server picks the protocol from the content type, not from what the generator meant: a
+ * "gRPC" request whose headers ended up saying application/proto or application/json is a
+ * Connect unary call, and its errors follow Connect's rules (UNIMPLEMENTED is HTTP 501).
+ */
+function speaksConnectUnary(request: FuzzRequest): boolean {
+  if (request.protocol.startsWith("connect")) return true;
+  if (!request.protocol.startsWith("grpc")) return false;
+  const contentType = (request.headers["content-type"] ?? "").toLowerCase();
+  return /^application\/(json|proto)(;|$)/.test(contentType);
 }
 
 /**
