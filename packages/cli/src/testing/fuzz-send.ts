@@ -116,10 +116,13 @@ export function createSender(baseUrl: string, concurrency: number) {
       };
       // The answer is complete when the server ends its side, even while our request body is
       // still unsent: a server may answer early and stop reading (RFC 9113 §8.1); the client
-      // then cancels the rest, as gRPC clients do once they have the status.
+      // then cancels the rest, as gRPC clients do once they have the status. A stream whose
+      // request was all sent is closed by both ends already: resetting it too would make the
+      // client a rapid-reset attacker (CVE-2023-44487), whose connection Node rightly drops
+      // after about a thousand resets (its burst), killing every call still in flight.
       stream.on("end", () => {
         done();
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (!stream.writableFinished) stream.close(http2.constants.NGHTTP2_CANCEL);
       });
       stream.on("close", done);
       stream.on("error", () => {});
