@@ -196,11 +196,17 @@ function judgeCode(code: string, message: string, request: FuzzRequest): string 
 export function judge(request: FuzzRequest, answer: Answer): Verdict {
   if (answer.kind === "hang") return { outcome: "hang", violation: `no response within ${responseTimeoutMs} ms` };
   if (answer.kind === "transport") return { outcome: "transport error", violation: answer.error };
+  // A response to HEAD has no body and no trailers (RFC 9110 §9.3.2), so it can carry no gRPC
+  // status, Connect end-of-stream or error JSON: only its status line is there to judge.
+  if (request.method === "HEAD") {
+    const status = answer.httpStatus;
+    return { outcome: `http ${status}`, violation: status >= 500 ? `HTTP ${status}` : undefined };
+  }
   // The answer's protocol is the one the server chose from the request's content type.
   const contentType = answer.headers["content-type"] ?? "";
   if (contentType.startsWith("application/grpc")) return judgeGrpc(request, answer, contentType);
   if (contentType.startsWith("application/connect+")) return judgeConnectStream(request, answer);
-  if (answer.body.length === 0 && contentType === "") return judgeHttpLayer(request, answer);
+  if (answer.body.length === 0 && contentType === "") return judgeHttpLayer(answer);
   return judgeJsonError(request, answer, request.protocol.startsWith("connect") ? "connect" : "rest");
 }
 
@@ -210,10 +216,10 @@ export function judge(request: FuzzRequest, answer: Answer): Verdict {
  * Node's HTTP parser's 400/431 for a request line or headers it cannot read. The status line
  * names the problem there; any other bodiless answer does not.
  */
-function judgeHttpLayer(request: FuzzRequest, answer: Response): Verdict {
+function judgeHttpLayer(answer: Response): Verdict {
   const status = answer.httpStatus;
   if (status < 400) return { outcome: `http ${status}` };
-  if ([400, 405, 413, 415, 431].includes(status) || (request.method === "HEAD" && status < 500)) return { outcome: `http ${status}` };
+  if ([400, 405, 413, 415, 431].includes(status)) return { outcome: `http ${status}` };
   return { outcome: `http ${status}`, violation: `HTTP ${status} with no message` };
 }
 
@@ -285,7 +291,6 @@ function judgeJsonError(request: FuzzRequest, answer: Response, shape: "rest" | 
     const violation = judgeCode(code, JSON.parse(`"${streamed[2]}"`) as string, request);
     return violation === undefined ? { outcome: `stream ${code}` } : { outcome: `stream ${code}`, violation };
   }
-  if (request.method === "HEAD") return { outcome: `http ${status}`, violation: status >= 500 ? `HTTP ${status}` : undefined };
   const body = parseJson(answer.body.toString("utf8")) as { code?: unknown; message?: unknown } | undefined;
   if (body === undefined || typeof body !== "object" || body === null) {
     return {
