@@ -516,7 +516,9 @@ function rawPathOf(url: string): string {
 
 function send(res: Response, outcome: StoredResponse): void {
   res.writeHead(outcome.status, { "content-type": "application/json" });
-  res.end(outcome.body);
+  // A HEAD response has no body: HTTP/1.1 drops one, but HTTP/2's compatibility API fails the
+  // stream with "write after end" and resets it.
+  res.end(res.req.method === "HEAD" ? undefined : outcome.body);
 }
 
 function sendJson(res: Response, status: number, body: JsonValue | object): void {
