@@ -33,7 +33,7 @@ export function createSender(baseUrl: string, concurrency: number) {
   };
   const url = new URL(baseUrl);
 
-  const viaHttp1 = (request: FuzzRequest): Promise<Answer> =>
+  const viaHttp1 = (request: FuzzRequest, retry = true): Promise<Answer> =>
     new Promise((resolve) => {
       let req: http.ClientRequest;
       try {
@@ -54,7 +54,13 @@ export function createSender(baseUrl: string, concurrency: number) {
         req.destroy();
         resolve({ kind: "hang" });
       });
-      req.on("error", (error) => resolve({ kind: "transport", error: error.message }));
+      req.on("error", (error) => {
+        // A kept-alive socket the server closed for idleness (keepAliveTimeout) just as this
+        // request went out on it: the request is unanswered, not refused, and Node's docs
+        // (request.reusedSocket) say to send it once more on a new socket, as browsers do.
+        if (retry && req.reusedSocket && (error as NodeJS.ErrnoException).code === "ECONNRESET") resolve(viaHttp1(request, false));
+        else resolve({ kind: "transport", error: error.message });
+      });
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -117,9 +123,12 @@ export function createSender(baseUrl: string, concurrency: number) {
       // The answer is complete when the server ends its side, even while our request body is
       // still unsent: a server may answer early and stop reading (RFC 9113 §8.1); the client
       // then cancels the rest, as gRPC clients do once they have the status.
+      // Only a request still sending is cancelled: a RST_STREAM after every answer is what
+      // HTTP/2 "rapid reset" floods look like (CVE-2023-44487), and nghttp2 ends such a session
+      // with GOAWAY INTERNAL_ERROR after about 1000 of them, failing every call in flight on it.
       stream.on("end", () => {
         done();
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (!stream.writableFinished) stream.close(http2.constants.NGHTTP2_CANCEL);
       });
       stream.on("close", done);
       stream.on("error", () => {});
