@@ -123,12 +123,9 @@ export function createSender(baseUrl: string, concurrency: number) {
       // The answer is complete when the server ends its side, even while our request body is
       // still unsent: a server may answer early and stop reading (RFC 9113 §8.1); the client
       // then cancels the rest, as gRPC clients do once they have the status.
-      // Only a request still sending is cancelled: a RST_STREAM after every answer is what
-      // HTTP/2 "rapid reset" floods look like (CVE-2023-44487), and nghttp2 ends such a session
-      // with GOAWAY INTERNAL_ERROR after about 1000 of them, failing every call in flight on it.
       stream.on("end", () => {
         done();
-        if (!stream.writableFinished) stream.close(http2.constants.NGHTTP2_CANCEL);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
       });
       stream.on("close", done);
       stream.on("error", () => {});
