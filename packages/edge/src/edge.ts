@@ -16,6 +16,7 @@ import {
   procedurePaths,
   rpcServiceOf,
   sendRpcError,
+  stopUnreadUpload,
   timeoutMsMax,
   upstreamWentAway,
 } from "@qenex/platform";
@@ -135,11 +136,14 @@ export function createEdgeHandler(options: EdgeOptions) {
       ownRpc(req, res);
       return;
     }
-    const rpcService = rpcServiceOf(url.pathname);
+    // The path as sent decides, not URL's normalized one: `/a.B/x/../M` names no procedure.
+    const rawPath = rawPathOf(req.url ?? "/");
+    const protocol = callerProtocolOf(req.method, rawPath, header(req, "content-type"));
+    const rpcService = protocol === "rest" ? undefined : rpcServiceOf(rawPath);
     // Only procedures in the routed services' descriptors go upstream.
-    const rpcUrl = rpcService && methodKinds.has(url.pathname) ? urlByService.get(rpcService) : undefined;
+    const rpcUrl = rpcService && methodKinds.has(rawPath) ? urlByService.get(rpcService) : undefined;
     if (rpcUrl) {
-      const bodyBytesMax = methodKinds.get(url.pathname) === "unary" ? unaryBodyBytesMax(header(req, "content-type")) : undefined;
+      const bodyBytesMax = methodKinds.get(rawPath) === "unary" ? unaryBodyBytesMax(header(req, "content-type")) : undefined;
       if (bodyBytesMax !== undefined && Number(req.headers["content-length"] ?? 0) > bodyBytesMax) {
         return sendError(req, res, new ConnectError(`request body exceeds ${bodyBytesMax} bytes (one message)`, Code.ResourceExhausted));
       }
@@ -153,20 +157,20 @@ export function createEdgeHandler(options: EdgeOptions) {
     }
     // An RPC to a service the edge does not route, or an RPC protocol on a REST path: what a
     // gRPC or Connect server answers for a procedure it does not have.
-    if (rpcService || !["rest", "connect-unary"].includes(callerProtocolOf(url.pathname, header(req, "content-type")))) {
-      const unimplemented = new ConnectError(`${url.pathname} is not a procedure this edge routes`, Code.Unimplemented);
+    if (protocol !== "rest") {
+      const unimplemented = new ConnectError(`${rawPath} is not a procedure this edge routes`, Code.Unimplemented);
       return sendError(req, res, unimplemented, httpStatusOf(Code.Unimplemented), 404);
     }
 
     const found = findRoute(routes, req.method ?? "GET", rawPathOf(req.url ?? "/"));
-    if (!found) return sendError(req, res, new ConnectError(`no route for ${req.method} ${url.pathname}`, Code.NotFound));
+    if (!found) return sendError(req, res, new ConnectError(`no route for ${req.method} ${rawPath}`, Code.NotFound));
     if ("allowed" in found) {
       res.setHeader("Allow", found.allowed.join(", "));
       res.statusCode = 405;
       return sendError(
         req,
         res,
-        new ConnectError(`${req.method} is not allowed on ${url.pathname}; use ${found.allowed.join(" or ")}`, Code.Unimplemented),
+        new ConnectError(`${req.method} is not allowed on ${rawPath}; use ${found.allowed.join(" or ")}`, Code.Unimplemented),
         405,
       );
     }
@@ -221,21 +225,39 @@ export function createEdgeHandler(options: EdgeOptions) {
   return {
     routes,
     handler(req: Request, res: Response): void {
-      handle(req, res).catch((error: unknown) => {
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        if (error instanceof ConnectError) sendError(req, res, error);
-        else if (error instanceof BodyTooLarge) sendError(req, res, new ConnectError(error.message, Code.ResourceExhausted), 413);
-        else if (error instanceof UnsupportedMediaType) sendError(req, res, new ConnectError(error.message, Code.InvalidArgument), 415);
-        else internal(error, req, res);
-      });
+      handle(req, res)
+        .catch((error: unknown) => {
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          if (error instanceof ConnectError) sendError(req, res, error);
+          else if (error instanceof BodyTooLarge) sendError(req, res, new ConnectError(error.message, Code.ResourceExhausted), 413);
+          else if (error instanceof UnsupportedMediaType) sendError(req, res, new ConnectError(error.message, Code.InvalidArgument), 415);
+          else internal(error, req, res);
+        })
+        .catch((error: unknown) => lastResort(error, res, logger));
     },
     close(): void {
       proxy.close();
     },
   };
+}
+
+/**
+ * When even the error answer failed: a status rather than a bare stream reset, while headers
+ * can still be sent; headers and body are plain ASCII, so writing them cannot fail again.
+ */
+function lastResort(error: unknown, res: Response, logger: Logger): void {
+  const id = randomUUID();
+  logger.error({ err: error, errorId: id }, "edge could not answer a request");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.writeHead(500, { "content-type": "application/json" });
+  res.end(JSON.stringify({ code: Code.Internal, message: `the edge could not answer this request (id ${id})`, details: [] }));
 }
 
 /** /openapi.json and /docs, generated once from the routes the edge serves. */
@@ -495,7 +517,9 @@ function rawPathOf(url: string): string {
 
 function send(res: Response, outcome: StoredResponse): void {
   res.writeHead(outcome.status, { "content-type": "application/json" });
-  res.end(outcome.body);
+  // A HEAD response has no body: HTTP/1.1 drops one, but HTTP/2's compatibility API fails the
+  // stream with "write after end" and resets it.
+  res.end(res.req.method === "HEAD" ? undefined : outcome.body);
 }
 
 function sendJson(res: Response, status: number, body: JsonValue | object): void {
@@ -522,14 +546,15 @@ function sendError(
   const retryAfter = error.metadata.get("retry-after");
   if (retryAfter !== null && /^[0-9]{1,9}$/.test(retryAfter) && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", retryAfter);
   if (error.code === Code.Unavailable && !res.hasHeader("Retry-After")) res.setHeader("Retry-After", String(unavailableRetryAfterSeconds));
-  const protocol = callerProtocolOf(rawPathOf(req.url ?? "/"), header(req, "content-type"));
+  // The edge may answer before it read the body (a bad token, a body too large): what is left
+  // is read and dropped (bounded), so the client's upload ends and its stream or connection
+  // stays usable; unread, it sits in the HTTP/2 session's memory until the client resets it.
+  stopUnreadUpload(req);
+  const protocol = callerProtocolOf(req.method, rawPathOf(req.url ?? "/"), header(req, "content-type"));
   if (protocol === "rest") {
     sendJson(res, restHttpStatus, statusJson(error));
     return;
   }
-  // The edge answers before reading the body (it went to no upstream); drain it so the
-  // connection stays usable.
-  if (req.readableFlowing === null) req.resume();
   sendRpcError(req, res, protocol, error, connectHttpStatus);
 }
 

@@ -23,14 +23,20 @@ export function rpcServiceOf(pathname: string): string | undefined {
 }
 
 /**
- * gRPC and gRPC-Web are known by their content type on any path; Connect's unary content
- * types are REST's too, so an RPC-shaped path decides (a Connect GET has no content type).
+ * gRPC, gRPC-Web and Connect streaming exist only over POST, and are known by their content
+ * type on any path; Connect's unary content types are REST's too, so an RPC-shaped path
+ * decides, for POST or GET (a Connect GET has no content type). Any other method (HEAD, PUT,
+ * DELETE...) is a REST caller whatever its content type says: a HEAD response has no body and
+ * no trailers, so it could not carry an RPC status anyway.
  */
-export function callerProtocolOf(pathname: string, contentType: string | undefined): CallerProtocol {
+export function callerProtocolOf(method: string | undefined, pathname: string, contentType: string | undefined): CallerProtocol {
+  if (method !== "POST" && method !== "GET") return "rest";
   const type = (contentType ?? "").trim().toLowerCase();
-  if (type.startsWith("application/grpc-web")) return "grpc-web";
-  if (type.startsWith("application/grpc")) return "grpc";
-  if (type.startsWith("application/connect+")) return "connect-stream";
+  if (method === "POST") {
+    if (type.startsWith("application/grpc-web")) return "grpc-web";
+    if (type.startsWith("application/grpc")) return "grpc";
+    if (type.startsWith("application/connect+")) return "connect-stream";
+  }
   return rpcServiceOf(pathname) === undefined ? "rest" : "connect-unary";
 }
 

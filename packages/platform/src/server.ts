@@ -258,7 +258,7 @@ function unimplemented(req: http.IncomingMessage | http2.Http2ServerRequest, res
   const error = new ConnectError(`${path} is not a procedure of this server`, Code.Unimplemented);
   // The request body is not read; drain it so the connection stays usable.
   req.resume();
-  const protocol = callerProtocolOf(path, req.headers["content-type"]);
+  const protocol = callerProtocolOf(req.method, path, req.headers["content-type"]);
   // Connect (unary JSON or proto, GET) and anything else: Connect's error JSON, HTTP 404.
   sendRpcError(req as http.IncomingMessage, res, protocol === "rest" ? "connect-unary" : protocol, error, 404);
 }

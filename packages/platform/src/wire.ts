@@ -65,7 +65,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
           // status with an id the log carries beats a connection reset with none.
           const errorId = randomUUID();
           options.onUnanswered?.(reason, errorId);
-          const protocol = callerProtocolOf(req.url?.split("?", 2)[0] ?? "/", req.headers["content-type"]);
+          const protocol = callerProtocolOf(req.method, req.url?.split("?", 2)[0] ?? "/", req.headers["content-type"]);
           const error = new ConnectError(`internal error (id ${errorId}): the server failed to write its answer`, Code.Internal);
           try {
             for (const name of res.getHeaderNames()) res.removeHeader(name);

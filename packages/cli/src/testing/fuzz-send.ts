@@ -33,7 +33,7 @@ export function createSender(baseUrl: string, concurrency: number) {
   };
   const url = new URL(baseUrl);
 
-  const viaHttp1 = (request: FuzzRequest): Promise<Answer> =>
+  const viaHttp1 = (request: FuzzRequest, retry = true): Promise<Answer> =>
     new Promise((resolve) => {
       let req: http.ClientRequest;
       try {
@@ -54,7 +54,13 @@ export function createSender(baseUrl: string, concurrency: number) {
         req.destroy();
         resolve({ kind: "hang" });
       });
-      req.on("error", (error) => resolve({ kind: "transport", error: error.message }));
+      req.on("error", (error) => {
+        // A kept-alive socket the server closed for idleness (keepAliveTimeout) just as this
+        // request went out on it: the request is unanswered, not refused, and Node's docs
+        // (request.reusedSocket) say to send it once more on a new socket, as browsers do.
+        if (retry && req.reusedSocket && (error as NodeJS.ErrnoException).code === "ECONNRESET") resolve(viaHttp1(request, false));
+        else resolve({ kind: "transport", error: error.message });
+      });
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -199,11 +205,17 @@ function judgeCode(code: string, message: string, request: FuzzRequest): string 
 export function judge(request: FuzzRequest, answer: Answer): Verdict {
   if (answer.kind === "hang") return { outcome: "hang", violation: `no response within ${responseTimeoutMs} ms` };
   if (answer.kind === "transport") return { outcome: "transport error", violation: answer.error };
+  // A response to HEAD has no body and no trailers (RFC 9110 §9.3.2), so it can carry no gRPC
+  // status, Connect end-of-stream or error JSON: only its status line is there to judge.
+  if (request.method === "HEAD") {
+    const status = answer.httpStatus;
+    return { outcome: `http ${status}`, violation: status >= 500 ? `HTTP ${status}` : undefined };
+  }
   // The answer's protocol is the one the server chose from the request's content type.
   const contentType = answer.headers["content-type"] ?? "";
   if (contentType.startsWith("application/grpc")) return judgeGrpc(request, answer, contentType);
   if (contentType.startsWith("application/connect+")) return judgeConnectStream(request, answer);
-  if (answer.body.length === 0 && contentType === "") return judgeHttpLayer(request, answer);
+  if (answer.body.length === 0 && contentType === "") return judgeHttpLayer(answer);
   return judgeJsonError(request, answer, speaksConnectUnary(request) ? "connect" : "rest");
 }
 
@@ -225,10 +237,10 @@ function speaksConnectUnary(request: FuzzRequest): boolean {
  * Node's HTTP parser's 400/431 for a request line or headers it cannot read. The status line
  * names the problem there; any other bodiless answer does not.
  */
-function judgeHttpLayer(request: FuzzRequest, answer: Response): Verdict {
+function judgeHttpLayer(answer: Response): Verdict {
   const status = answer.httpStatus;
   if (status < 400) return { outcome: `http ${status}` };
-  if ([400, 405, 413, 415, 431].includes(status) || (request.method === "HEAD" && status < 500)) return { outcome: `http ${status}` };
+  if ([400, 405, 413, 415, 431].includes(status)) return { outcome: `http ${status}` };
   return { outcome: `http ${status}`, violation: `HTTP ${status} with no message` };
 }
 
@@ -300,7 +312,6 @@ function judgeJsonError(request: FuzzRequest, answer: Response, shape: "rest" | 
     const violation = judgeCode(code, JSON.parse(`"${streamed[2]}"`) as string, request);
     return violation === undefined ? { outcome: `stream ${code}` } : { outcome: `stream ${code}`, violation };
   }
-  if (request.method === "HEAD") return { outcome: `http ${status}`, violation: status >= 500 ? `HTTP ${status}` : undefined };
   const body = parseJson(answer.body.toString("utf8")) as { code?: unknown; message?: unknown } | undefined;
   if (body === undefined || typeof body !== "object" || body === null) {
     return {
