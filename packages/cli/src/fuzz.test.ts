@@ -133,7 +133,8 @@ function record(tally: Tally, target: string, request: FuzzRequest, answer: Answ
   else tally.violations.set(signature, { count: 1, example: `${describeRequest(request)}\n      → ${verdict.violation.slice(0, 300)}` });
 }
 
-describe("hostile requests to the edge and to a service port", () => {
+// QENEX_FUZZ_RUNS=0 leaves it out (CI runs it once, in the embedded pass, to stay in its time).
+describe.skipIf(requestsTotal === 0)("hostile requests to the edge and to a service port", () => {
   it(`answers ${requestsTotal} generated requests with no 5xx, no internal codes, no hang and no crash`, async () => {
     const started = await startFuzzMesh();
     mesh = started.mesh;

@@ -2,6 +2,7 @@
 // migrations. Both return BIGINT as a string, so money never passes through a JS number.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { callEnded, remainingMs, runInCall, runWithTimeout } from "./deadline.js";
 import { asUnavailable, isUnavailable, UnavailableError } from "./unavailable.js";
@@ -97,6 +98,22 @@ function refuseCommitIfCallEnded(): void {
   refuseIfCallEnded("before its changes were committed; nothing was written");
 }
 
+/**
+ * A database that did not answer in time because the call's own deadline left it no time is
+ * the caller's DEADLINE_EXCEEDED (or CANCELED), not the database being unavailable; the
+ * database's error stays as the cause, so the connection is still discarded.
+ */
+function deadlineOrUnavailable(error: unknown, when: string): unknown {
+  if (!isUnavailable(error)) return error;
+  const ended = callEnded(when);
+  return ended ? new ConnectError(ended.rawMessage, ended.code, undefined, undefined, error) : error;
+}
+
+/** The connection is in an unknown state (a timeout, a lost socket): discard it, never reuse it. */
+function brokeConnection(error: unknown): boolean {
+  return isUnavailable(error) || (error instanceof ConnectError && isUnavailable(error.cause));
+}
+
 /** Runs fn outside the current call: a rollback must run even once the call's deadline passed. */
 function outsideCall<T>(fn: () => T): T {
   return runInCall({}, fn);
@@ -152,18 +169,23 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
       const result = await client.query(config);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (error) {
-      throw asUnavailable(error, "postgresql");
+      throw deadlineOrUnavailable(asUnavailable(error, "postgresql"), "while the statement ran");
     }
   };
 
   /** Runs work on one client and releases it, discarding it after a timeout or a lost connection. */
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await acquire();
+    let client: pg.PoolClient;
+    try {
+      client = await acquire();
+    } catch (error) {
+      throw deadlineOrUnavailable(error, "while it waited for a connection");
+    }
     let broken: Error | undefined;
     try {
       return await work(client);
     } catch (error) {
-      if (isUnavailable(error)) broken = error as Error;
+      if (brokeConnection(error)) broken = error as Error;
       throw error;
     } finally {
       client.release(broken);
@@ -194,7 +216,7 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
           } catch (error) {
             // After a timeout or a lost connection the client is discarded, which rolls back;
             // a ROLLBACK that fails so throws its own such error, which discards it too.
-            if (!isUnavailable(error)) await outsideCall(() => run(client, "ROLLBACK"));
+            if (!brokeConnection(error)) await outsideCall(() => run(client, "ROLLBACK"));
             throw error;
           }
         }),

@@ -26,7 +26,9 @@ export function createSender(baseUrl: string, concurrency: number) {
   let session: http2.ClientHttp2Session | undefined;
   const sessionNow = () => {
     if (!session || session.closed || session.destroyed) {
-      session = http2.connect(baseUrl);
+      // 32 uploads of up to a few MiB in flight on one session exceed Node's default 10 MB of
+      // session memory, and the client then resets its own streams (ENHANCE_YOUR_CALM).
+      session = http2.connect(baseUrl, { maxSessionMemory: 256 });
       session.on("error", () => {});
     }
     return session;
