@@ -308,7 +308,9 @@ async function readBody(req: Request): Promise<string> {
   if (declared > messageBytesMax) throw new BodyTooLarge(`request body exceeds ${messageBytesMax} bytes`);
   const chunks: Buffer[] = [];
   let bytes = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // Not destroyed when reading stops early (a body too large): the answer goes out first, then
+  // the rest is drained (sendError), so an HTTP/1.1 client still sending sees the 413, not a reset.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     if (bytes > messageBytesMax) throw new BodyTooLarge(`request body exceeds ${messageBytesMax} bytes`);
     chunks.push(chunk);
