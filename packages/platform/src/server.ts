@@ -20,7 +20,7 @@ import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
 import { callerProtocolOf, sendRpcError } from "./rpc-error.js";
 import { strictJsonDecoder } from "./strict-json.js";
-import { createRpcHandler } from "./wire.js";
+import { createRpcHandler, drainBytesMax } from "./wire.js";
 
 /** Largest message read or written, as gRPC's default; a batch of 8,190 transfers fits. */
 export const messageBytesMax = 4 * 1024 * 1024;
@@ -230,7 +230,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
 export function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Server {
   const preface = Buffer.from("PRI * HTTP/2.0");
   // noDelay: small RPC frames go out at once instead of waiting for Nagle.
-  return net.createServer({ noDelay: true }, (socket) => {
+  const listener = net.createServer({ noDelay: true }, (socket) => {
     socket.once("data", (head: Buffer) => {
       socket.pause();
       socket.unshift(head);
@@ -247,6 +247,57 @@ export function sniffingServer(h2: http2.Http2Server, h1: http.Server): net.Serv
     });
     socket.on("error", () => socket.destroy());
   });
+  h1.on("clientError", answerUnreadableRequest);
+  return listener;
+}
+
+/** How long a connection whose request could not be read stays open to drain what its client still sends. */
+export const lingerMs = 5_000;
+
+/** Error codes of Node's HTTP/1.1 parser and server that have an answer of their own. */
+const unreadableAnswers: Record<string, { status: number; code: Code; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: Code.ResourceExhausted, message: `request headers exceed ${http.maxHeaderSize} bytes` },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: Code.DeadlineExceeded, message: "request not received in time" },
+};
+const unreadable = { status: 400, code: Code.InvalidArgument, message: "request could not be read as HTTP/1.1" };
+/** Sockets answered and draining, with their bytesRead at the answer. */
+const lingering = new WeakMap<net.Socket, number>();
+
+/**
+ * A request Node's HTTP/1.1 parser cannot read (headers too large, a broken request line) is
+ * answered and the connection closed, but not at once: Node's own handler destroys the socket
+ * while the client may still be sending its body, and closing a socket with unread data makes
+ * the kernel send RST, so the client reads ECONNRESET instead of the 431 or 400. As nginx's
+ * lingering_close does, the answer goes out with a FIN and what the client still sends is
+ * dropped, for at most lingerMs and drainBytesMax, before the socket is destroyed.
+ */
+function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: net.Socket): void {
+  // The parser reports every later chunk of this connection as the same error: it is answered
+  // already, and counting the chunks' bytes bounds the drain.
+  const drainingSince = lingering.get(socket);
+  if (drainingSince !== undefined) {
+    if (socket.bytesRead - drainingSince > drainBytesMax) socket.destroy();
+    return;
+  }
+  lingering.set(socket, socket.bytesRead);
+  const pending = (socket as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (!socket.writable || pending?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const answer = unreadableAnswers[error.code ?? ""] ?? unreadable;
+  // google.rpc.Status JSON, as REST errors are: headers that cannot be read name no protocol.
+  const body = JSON.stringify({ code: answer.code, message: answer.message });
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  const stop = () => socket.destroy();
+  const timer = setTimeout(stop, lingerMs);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  // The client closing its side ends the linger.
+  socket.once("end", stop);
 }
 
 /**
