@@ -286,12 +286,21 @@ function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: net.Socke
     return;
   }
   const answer = unreadableAnswers[error.code ?? ""] ?? unreadable;
-  // google.rpc.Status JSON, as REST errors are: headers that cannot be read name no protocol.
-  const body = JSON.stringify({ code: answer.code, message: answer.message });
-  socket.end(
-    `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const statusLine = `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\nConnection: close\r\n`;
+  // An answer to HEAD has no body, and a client reads one as a broken response: the message
+  // goes out only when the bytes the parser choked on show a request line of another method.
+  const rawPacket = (error as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket;
+  const method = rawPacket
+    ?.subarray(0, 8)
+    .toString("latin1")
+    .match(/^([A-Z]+) /)?.[1];
+  if (method === undefined || method === "HEAD") {
+    socket.end(`${statusLine}Content-Length: 0\r\n\r\n`);
+  } else {
+    // google.rpc.Status JSON, as REST errors are: a request that cannot be read names no protocol.
+    const body = JSON.stringify({ code: answer.code, message: answer.message });
+    socket.end(`${statusLine}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
   const stop = () => socket.destroy();
   const timer = setTimeout(stop, lingerMs);
   timer.unref();

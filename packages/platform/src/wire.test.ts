@@ -3,6 +3,7 @@
 // message it cannot decode is the caller's INVALID_ARGUMENT, in every protocol.
 import * as http from "node:http";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import { Code } from "@connectrpc/connect";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -332,5 +333,25 @@ describe("HTTP/1.1 headers the server cannot read, sent with a large body", () =
         body: JSON.stringify({ code: Code.ResourceExhausted, message: `request headers exceed ${http.maxHeaderSize} bytes` }),
       });
     }
+  });
+});
+
+describe("an HTTP/1.1 request line the server cannot read", () => {
+  it("gets 400 naming the problem, and no body when the method is HEAD (a client reads one as a broken answer)", async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(server.port, "127.0.0.1", () => socket.end(request));
+        const chunks: Buffer[] = [];
+        socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+        socket.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+        socket.on("error", reject);
+      });
+    const post = await raw("POST /a\x01b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    expect(post).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(post.slice(post.indexOf("\r\n\r\n") + 4)).toBe(
+      JSON.stringify({ code: Code.InvalidArgument, message: "request could not be read as HTTP/1.1" }),
+    );
+    const head = await raw("HEAD /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(head).toBe("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
 });
