@@ -1,9 +1,9 @@
 // Statement timeouts on a PostgreSQL of the test's own: a statement ends by the call's
 // deadline (or the default), its connection is discarded, and the pool goes on working.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createPostgresDb, type Db } from "./db.js";
-import { runWithTimeout } from "./deadline.js";
+import { runWithDeadline, runWithTimeout } from "./deadline.js";
 import { type PrivatePostgres, startPrivatePostgres, timedFailure } from "./testing/private-servers.js";
 import { UnavailableError } from "./unavailable.js";
 
@@ -47,6 +47,23 @@ describe("PostgreSQL statement timeouts", () => {
     );
     expect(ConnectError.from(error).code).toBe(Code.DeadlineExceeded);
     expect((await db.query("SELECT n FROM failures.t")).rowCount).toBe(0);
+  });
+
+  it("takes a statement its deadline's timer ended for DEADLINE_EXCEEDED even before Date.now() reaches the deadline", async () => {
+    // Node's timers may fire a few ms before Date.now() reaches the time they were set for (their
+    // clock is read once per turn of the event loop); a clock that stops just short of the
+    // deadline makes that certain.
+    const realNow = Date.now.bind(Date);
+    const deadlineAtMs = realNow() + 300;
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => Math.min(realNow(), deadlineAtMs - 1));
+    try {
+      const { error } = await timedFailure(runWithDeadline(deadlineAtMs, () => db.query("SELECT pg_sleep(30)")));
+      expect(ConnectError.from(error).code).toBe(Code.DeadlineExceeded);
+      expect((error as ConnectError).cause).toBeInstanceOf(UnavailableError);
+    } finally {
+      clock.mockRestore();
+    }
+    expect((await db.query<{ n: number }>("SELECT 1 AS n")).rows[0]?.n).toBe(1);
   });
 
   it("refuses a statement whose call's deadline has already passed, without using a connection", async () => {

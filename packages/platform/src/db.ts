@@ -2,10 +2,10 @@
 // migrations. Both return BIGINT as a string, so money never passes through a JS number.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { callEnded, remainingMs, runInCall, runWithTimeout } from "./deadline.js";
-import { asUnavailable, isUnavailable, UnavailableError } from "./unavailable.js";
+import { asUnavailable, isUnavailable, queryTimeoutReason, UnavailableError, unavailableReason } from "./unavailable.js";
 
 export type Row = Record<string, unknown>;
 export type QueryResult<R extends Row> = { rows: R[]; rowCount: number };
@@ -77,10 +77,11 @@ export const pingTimeoutMs = 1_000;
 /** Budget of one start's migrations: a migration may rewrite a large table. */
 export const migrationTimeoutMs = 15 * 60_000;
 
-/** Time left for the next statement: the call's remaining deadline, else the default. */
-function statementTimeoutMs(): number {
+/** Time left for the next statement: the call's remaining deadline, else the default; `byDeadline` says which. */
+function statementLimit(): { timeoutMs: number; byDeadline: boolean } {
   refuseIfCallEnded("before the statement ran");
-  return Math.ceil(remainingMs() ?? statementTimeoutMsDefault);
+  const remaining = remainingMs();
+  return { timeoutMs: Math.ceil(remaining ?? statementTimeoutMsDefault), byDeadline: remaining !== undefined };
 }
 
 function refuseIfCallEnded(when: string): void {
@@ -101,11 +102,15 @@ function refuseCommitIfCallEnded(): void {
 /**
  * A database that did not answer in time because the call's own deadline left it no time is
  * the caller's DEADLINE_EXCEEDED (or CANCELED), not the database being unavailable; the
- * database's error stays as the cause, so the connection is still discarded.
+ * database's error stays as the cause, so the connection is still discarded. A timer set from
+ * the deadline that ran out (`deadlineTimerFired`) is the deadline passing even if Date.now()
+ * is not quite there yet: Node reads its timers' clock once per turn of the event loop, so a
+ * timer set late in a busy turn fires that much early by Date.now() (and the wall clock may step).
  */
-function deadlineOrUnavailable(error: unknown, when: string): unknown {
+function deadlineOrUnavailable(error: unknown, when: string, deadlineTimerFired = false): unknown {
   if (!isUnavailable(error)) return error;
-  const ended = callEnded(when);
+  const ended =
+    callEnded(when) ?? (deadlineTimerFired ? new ConnectError(`the call's deadline passed ${when}`, Code.DeadlineExceeded) : undefined);
   return ended ? new ConnectError(ended.rawMessage, ended.code, undefined, undefined, error) : error;
 }
 
@@ -135,11 +140,15 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
 
   /** A pooled client within the time left; one that arrives too late goes back to the pool. */
   const acquire = async (): Promise<pg.PoolClient> => {
-    const timeoutMs = statementTimeoutMs();
+    const { timeoutMs, byDeadline } = statementLimit();
     const connecting = pool.connect();
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UnavailableError("postgresql", `no connection within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new UnavailableError("postgresql", `no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     try {
       return await Promise.race([connecting, late]);
@@ -148,7 +157,7 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
         (client) => client.release(),
         () => {},
       );
-      throw asUnavailable(error, "postgresql");
+      throw deadlineOrUnavailable(asUnavailable(error, "postgresql"), "while it waited for a connection", byDeadline && timedOut);
     } finally {
       clearTimeout(timer);
     }
@@ -159,28 +168,25 @@ export function createPostgresDb(url: string, poolMax: number, options: { schema
    * timed-out or broken client must not be reused: its statement may still be on the wire.
    */
   const run = async <R extends Row>(client: pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    const { timeoutMs, byDeadline } = statementLimit();
     try {
       // query_timeout is pg's client-side limit; its type declarations do not list it.
       const config: pg.QueryConfig & { query_timeout: number } = {
         text: sql,
         ...(params ? { values: params } : {}),
-        query_timeout: statementTimeoutMs(),
+        query_timeout: timeoutMs,
       };
       const result = await client.query(config);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (error) {
-      throw deadlineOrUnavailable(asUnavailable(error, "postgresql"), "while the statement ran");
+      const timedOut = byDeadline && unavailableReason(error) === queryTimeoutReason;
+      throw deadlineOrUnavailable(asUnavailable(error, "postgresql"), "while the statement ran", timedOut);
     }
   };
 
   /** Runs work on one client and releases it, discarding it after a timeout or a lost connection. */
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    let client: pg.PoolClient;
-    try {
-      client = await acquire();
-    } catch (error) {
-      throw deadlineOrUnavailable(error, "while it waited for a connection");
-    }
+    const client = await acquire();
     let broken: Error | undefined;
     try {
       return await work(client);

@@ -37,11 +37,14 @@ const sqlStateReasons: Record<string, string> = {
   "53300": "too many connections", // too_many_connections
 };
 
+/** Why a statement that outlasted its client-side limit (pg's query_timeout) failed. */
+export const queryTimeoutReason = "no answer in time";
+
 /** Messages node-postgres (pg, pg-pool) and ioredis give to lost connections and timeouts. */
 const messageReasons: [RegExp, string][] = [
   [/^Connection terminated/, "connection lost"],
   [/^timeout exceeded when trying to connect$/, "no connection available in time"],
-  [/^Query read timeout$/, "no answer in time"],
+  [/^Query read timeout$/, queryTimeoutReason],
   [/is not queryable$/, "connection lost"],
   [/^Connection is closed\.?$/, "connection closed"],
   [/^Command timed out$/, "no answer in time"],

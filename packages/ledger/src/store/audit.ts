@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Db, Queryable } from "@qenex/platform";
 import type { NewTransfer } from "../domain/transfer.js";
-import { type TransferRow, toTransfer, transferColumns } from "./rows.js";
+import { type SignedTransfer, type TransferRow, toTransfer, transferColumns } from "./rows.js";
 
 export type AuditKey = { keyId: string; secret: string };
 
@@ -99,62 +99,137 @@ export async function appendAudit(tx: Queryable, key: AuditKey, entries: readonl
 
 export type AuditVerdict = { intact: boolean; entriesChecked: bigint; firstBrokenSequence: bigint; reason: string };
 
-/** Entries read per round trip while verifying. */
-const verifyPageSize = 1000;
+/** How much one statement of a verification reads. */
+export type VerifyLimits = {
+  /** Entries per page. */
+  pageEntriesMax: number;
+  /** Payload bytes a page may hold before its last entry (a count of entries alone does not bound it). */
+  pagePayloadBytesMax: number;
+  /** Transfer ids looked up per statement. */
+  transfersPerReadMax: number;
+};
+
+/** One transfers entry lists up to 8190 transfers (about 900 kB), hence a bound on bytes too. */
+export const verifyLimitsDefault: VerifyLimits = { pageEntriesMax: 1000, pagePayloadBytesMax: 1 << 20, transfersPerReadMax: 8192 };
+
+type AuditRow = { seq: string; kind: string; subject: string; payload: string; prev_hash: string; hash: string; key_id: string };
+
+/** Where the chain breaks: `seq` is the first entry that does not verify. */
+type Break = { seq: bigint; reason: string };
 
 /**
- * Walks the chain from the start: each entry must follow its predecessor, hash correctly
- * under its key, and the transfers it lists must still carry the signatures it recorded
- * and match their own fields.
+ * Walks the chain from the start, a page per statement (keyset on seq), carrying the last
+ * hash from page to page: each entry must follow its predecessor, hash correctly under its
+ * key, and the transfers it lists must still carry the signatures it recorded and match their
+ * own fields. No statement reads more than a page, so a long chain takes many short statements,
+ * each refused once the call's deadline has passed or it was canceled (Db.query checks).
  */
-export async function verifyAudit(db: Db, keys: ReadonlyMap<string, string>): Promise<AuditVerdict> {
+export async function verifyAudit(
+  db: Db,
+  keys: ReadonlyMap<string, string>,
+  limits: VerifyLimits = verifyLimitsDefault,
+): Promise<AuditVerdict> {
   let prevHash = "";
-  let expectedSeq = 1n;
+  let lastSeq = 0n;
   for (;;) {
-    const { rows } = await db.query<{
-      seq: string;
-      kind: string;
-      subject: string;
-      payload: string;
-      prev_hash: string;
-      hash: string;
-      key_id: string;
-    }>("SELECT seq, kind, subject, payload, prev_hash, hash, key_id FROM ledger_audit WHERE seq >= $1 ORDER BY seq LIMIT $2", [
-      expectedSeq.toString(),
-      verifyPageSize,
-    ]);
-    for (const row of rows) {
-      const broken = (reason: string): AuditVerdict => ({
-        intact: false,
-        entriesChecked: expectedSeq - 1n,
-        firstBrokenSequence: BigInt(row.seq),
-        reason,
-      });
-      if (BigInt(row.seq) !== expectedSeq) return { ...broken(`entry ${expectedSeq} is missing`), firstBrokenSequence: expectedSeq };
-      if (row.prev_hash !== prevHash) return broken("does not follow the entry before it");
-      const secret = keys.get(row.key_id);
-      if (!secret) return broken(`signed with unknown key id "${row.key_id}"`);
-      if (!sameHex(hmacHex(secret, `${row.prev_hash}\n${row.kind}\n${row.subject}\n${row.payload}`), row.hash)) {
-        return broken("its content does not match its hash");
-      }
-      if (row.kind === "transfers") {
-        const problem = await checkTransfers(db, keys, row.payload);
-        if (problem) return broken(problem);
-      }
-      prevHash = row.hash;
-      expectedSeq += 1n;
-    }
-    if (rows.length < verifyPageSize) break;
+    const page = await readAuditPage(db, lastSeq, limits);
+    if (page.length === 0) return { intact: true, entriesChecked: lastSeq, firstBrokenSequence: 0n, reason: "" };
+    const broken = await verifyPage(db, keys, page, lastSeq, prevHash, limits.transfersPerReadMax);
+    if (broken) return { intact: false, entriesChecked: broken.seq - 1n, firstBrokenSequence: broken.seq, reason: broken.reason };
+    const last = page[page.length - 1] as AuditRow;
+    lastSeq = BigInt(last.seq);
+    prevHash = last.hash;
   }
-  return { intact: true, entriesChecked: expectedSeq - 1n, firstBrokenSequence: 0n, reason: "" };
 }
 
-async function checkTransfers(db: Db, keys: ReadonlyMap<string, string>, payload: string): Promise<string | undefined> {
-  const listed = JSON.parse(payload) as [string, string][];
-  const { rows } = await db.query<TransferRow>(`SELECT ${transferColumns} FROM ledger_transfers WHERE id = ANY($1::text[])`, [
-    listed.map(([id]) => id),
-  ]);
-  const byId = new Map(rows.map((row) => [row.id, toTransfer(row)]));
+/** The entries after `afterSeq`, in order: at least one (if any), within the limits. */
+async function readAuditPage(db: Db, afterSeq: bigint, limits: VerifyLimits): Promise<AuditRow[]> {
+  const { rows } = await db.query<AuditRow>(
+    `SELECT seq, kind, subject, payload, prev_hash, hash, key_id
+       FROM (SELECT seq, kind, subject, payload, prev_hash, hash, key_id,
+                    sum(octet_length(payload)) OVER (ORDER BY seq) - octet_length(payload) AS bytes_before
+               FROM ledger_audit WHERE seq > $1 ORDER BY seq LIMIT $2) page
+      WHERE bytes_before <= $3
+      ORDER BY seq`,
+    [afterSeq.toString(), limits.pageEntriesMax, limits.pagePayloadBytesMax],
+  );
+  return rows;
+}
+
+/**
+ * The first entry of the page that does not verify. The chain is checked entry by entry; the
+ * transfers of the entries before its first break are then read together, and a problem
+ * with them is reported first, since it comes earlier in the chain.
+ */
+async function verifyPage(
+  db: Db,
+  keys: ReadonlyMap<string, string>,
+  page: readonly AuditRow[],
+  afterSeq: bigint,
+  prevHash: string,
+  transfersPerReadMax: number,
+): Promise<Break | undefined> {
+  let expectedSeq = afterSeq + 1n;
+  let expectedPrevHash = prevHash;
+  let chainBreak: Break | undefined;
+  let linked = 0;
+  for (const row of page) {
+    chainBreak = chainProblem(keys, row, expectedSeq, expectedPrevHash);
+    if (chainBreak) break;
+    expectedSeq += 1n;
+    expectedPrevHash = row.hash;
+    linked += 1;
+  }
+  return (await firstTransfersProblem(db, keys, page.slice(0, linked), transfersPerReadMax)) ?? chainBreak;
+}
+
+function chainProblem(keys: ReadonlyMap<string, string>, row: AuditRow, expectedSeq: bigint, prevHash: string): Break | undefined {
+  const seq = BigInt(row.seq);
+  if (seq !== expectedSeq) return { seq: expectedSeq, reason: `entry ${expectedSeq} is missing` };
+  if (row.prev_hash !== prevHash) return { seq, reason: "does not follow the entry before it" };
+  const secret = keys.get(row.key_id);
+  if (!secret) return { seq, reason: `signed with unknown key id "${row.key_id}"` };
+  if (!sameHex(hmacHex(secret, `${row.prev_hash}\n${row.kind}\n${row.subject}\n${row.payload}`), row.hash)) {
+    return { seq, reason: "its content does not match its hash" };
+  }
+  return undefined;
+}
+
+/** The first of `rows` (in order) whose listed transfers are missing or altered. */
+async function firstTransfersProblem(
+  db: Db,
+  keys: ReadonlyMap<string, string>,
+  rows: readonly AuditRow[],
+  transfersPerReadMax: number,
+): Promise<Break | undefined> {
+  const listings = rows
+    .filter((row) => row.kind === "transfers")
+    .map((row) => ({ seq: BigInt(row.seq), listed: JSON.parse(row.payload) as [string, string][] }));
+  const ids = listings.flatMap(({ listed }) => listed.map(([id]) => id));
+  const transfers = await readTransfers(db, ids, transfersPerReadMax);
+  for (const { seq, listed } of listings) {
+    const problem = transfersProblem(keys, listed, transfers);
+    if (problem) return { seq, reason: problem };
+  }
+  return undefined;
+}
+
+async function readTransfers(db: Db, ids: readonly string[], perReadMax: number): Promise<Map<string, SignedTransfer>> {
+  const byId = new Map<string, SignedTransfer>();
+  for (let start = 0; start < ids.length; start += perReadMax) {
+    const { rows } = await db.query<TransferRow>(`SELECT ${transferColumns} FROM ledger_transfers WHERE id = ANY($1::text[])`, [
+      ids.slice(start, start + perReadMax),
+    ]);
+    for (const row of rows) byId.set(row.id, toTransfer(row));
+  }
+  return byId;
+}
+
+function transfersProblem(
+  keys: ReadonlyMap<string, string>,
+  listed: readonly [string, string][],
+  byId: ReadonlyMap<string, SignedTransfer>,
+): string | undefined {
   for (const [id, signature] of listed) {
     const transfer = byId.get(id);
     if (!transfer) return `transfer ${id} it lists is missing`;
