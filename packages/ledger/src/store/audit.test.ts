@@ -250,6 +250,30 @@ describe("VerifyAudit over a chain of many pages", () => {
     await expectIntactAgain();
   });
 
+  it("finds entries deleted from the end of the chain, which break no link", async () => {
+    const firstDeleted = entries - 2n;
+    const { rows } = await db.query<{ saved: string }>(
+      "SELECT json_agg(a)::text AS saved FROM (SELECT * FROM ledger_audit WHERE seq >= $1 ORDER BY seq) a",
+      [firstDeleted.toString()],
+    );
+    await bypassing("ledger_audit", "ledger_audit_append_only", async () => {
+      await db.query("DELETE FROM ledger_audit WHERE seq >= $1", [firstDeleted.toString()]);
+    });
+    try {
+      for (const limits of [verifyLimitsDefault, smallLimits]) {
+        expect(await verifyAudit(db, keys, limits)).toEqual({
+          intact: false,
+          entriesChecked: firstDeleted - 1n,
+          firstBrokenSequence: firstDeleted,
+          reason: `entry ${firstDeleted} is missing (the head records ${entries} entries)`,
+        });
+      }
+    } finally {
+      await db.query("INSERT INTO ledger_audit SELECT * FROM json_populate_recordset(NULL::ledger_audit, $1::json)", [rows[0]?.saved]);
+    }
+    await expectIntactAgain();
+  });
+
   it("stops between pages once the call has ended, answering DEADLINE_EXCEEDED", async () => {
     const controller = new AbortController();
     let statementsRun = 0;

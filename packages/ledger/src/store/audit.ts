@@ -129,13 +129,29 @@ export async function verifyAudit(
   keys: ReadonlyMap<string, string>,
   limits: VerifyLimits = verifyLimitsDefault,
 ): Promise<AuditVerdict> {
+  // The head as the walk starts: every entry up to it must be there, the last one with the
+  // hash the head recorded, or entries were deleted from the end, which no link would show.
+  const { rows: heads } = await db.query<{ audit_seq: string; audit_hash: string }>("SELECT audit_seq, audit_hash FROM ledger_head");
+  const head = heads[0] ? { seq: BigInt(heads[0].audit_seq), hash: heads[0].audit_hash } : { seq: 0n, hash: "" };
+  const brokenAt = (broken: Break): AuditVerdict => ({
+    intact: false,
+    entriesChecked: broken.seq - 1n,
+    firstBrokenSequence: broken.seq,
+    reason: broken.reason,
+  });
   let prevHash = "";
   let lastSeq = 0n;
   for (;;) {
     const page = await readAuditPage(db, lastSeq, limits);
-    if (page.length === 0) return { intact: true, entriesChecked: lastSeq, firstBrokenSequence: 0n, reason: "" };
+    if (page.length === 0) {
+      if (lastSeq < head.seq)
+        return brokenAt({ seq: lastSeq + 1n, reason: `entry ${lastSeq + 1n} is missing (the head records ${head.seq} entries)` });
+      return { intact: true, entriesChecked: lastSeq, firstBrokenSequence: 0n, reason: "" };
+    }
     const broken = await verifyPage(db, keys, page, lastSeq, prevHash, limits.transfersPerReadMax);
-    if (broken) return { intact: false, entriesChecked: broken.seq - 1n, firstBrokenSequence: broken.seq, reason: broken.reason };
+    if (broken) return brokenAt(broken);
+    const atHead = page.find((row) => BigInt(row.seq) === head.seq);
+    if (atHead && atHead.hash !== head.hash) return brokenAt({ seq: head.seq, reason: "its hash is not the one the head records" });
     const last = page[page.length - 1] as AuditRow;
     lastSeq = BigInt(last.seq);
     prevHash = last.hash;
