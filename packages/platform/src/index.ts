@@ -54,6 +54,7 @@ export {
 } from "./deadline.js";
 export { DomainError, fieldViolation } from "./errors.js";
 export { type DependencyProbe, type DependencyState, storageProbes } from "./health.js";
+export { type IntegerKind, integerKindOf, integerWrapperKind, jsonDecoderFor, readInteger } from "./json-integers.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
