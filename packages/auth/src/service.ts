@@ -1,8 +1,7 @@
 // AuthService RPC handlers: thin translations between wire messages, the password hasher
 // and the store.
-import { create, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { create, type DescMessage } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ValidationError } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
   type AuthService,
@@ -21,7 +20,7 @@ import {
   decodePageToken,
   encodePageToken,
   roles as everyRole,
-  fieldViolation,
+  fieldViolationAt,
   type Role,
   requireRole,
 } from "@qenex/platform";
@@ -80,18 +79,6 @@ function throttled(retryAfterMs: number): ConnectError {
   return new ConnectError(`too many failed sign-ins; retry in ${seconds} s`, Code.ResourceExhausted, { "retry-after": String(seconds) });
 }
 
-function violation(schema: DescMessage, path: readonly string[], message: string, ruleId: string): ValidationError {
-  const fields: DescField[] = [];
-  let current: DescMessage | undefined = schema;
-  for (const name of path) {
-    const field: DescField | undefined = current?.field[name];
-    if (!field) throw new Error(`${schema.typeName} has no field ${path.join(".")}`);
-    fields.push(field);
-    current = field.message;
-  }
-  return fieldViolation(fields, message, ruleId);
-}
-
 function userMessage(user: User): UserMessage {
   return create(UserSchema, {
     username: user.username,
@@ -106,7 +93,7 @@ function userMessage(user: User): UserMessage {
 function checkedRoles(schema: DescMessage, names: readonly string[]): Role[] {
   const roles = canonicalRoles(names);
   const problem = roleSetProblem(roles);
-  if (problem) throw violation(schema, ["roles"], problem, "qenex.roles");
+  if (problem) throw fieldViolationAt(schema, ["roles"], problem, "qenex.roles");
   return roles;
 }
 
@@ -194,10 +181,10 @@ export function createAuthHandlers(deps: AuthHandlerDeps): Partial<ServiceImpl<t
       requireRole(ctx, userReaders);
       const limit = req.page?.pageSize || pageSizeDefault;
       if (limit > pageSizeMax)
-        throw violation(ListUsersRequestSchema, ["page", "pageSize"], `must be at most ${pageSizeMax}`, "qenex.page_size");
+        throw fieldViolationAt(ListUsersRequestSchema, ["page", "pageSize"], `must be at most ${pageSizeMax}`, "qenex.page_size");
       const after = decodePageToken(req.page?.pageToken ?? "", (username) => /^[A-Za-z0-9._@-]{1,64}$/.test(username));
       if (after === undefined) {
-        throw violation(ListUsersRequestSchema, ["page", "pageToken"], "is not a token this server issued", "qenex.page_token");
+        throw fieldViolationAt(ListUsersRequestSchema, ["page", "pageToken"], "is not a token this server issued", "qenex.page_token");
       }
       const users = await listUsers(db, after, limit);
       const last = users.length === limit ? users.at(-1) : undefined;
@@ -224,7 +211,12 @@ export function createAuthHandlers(deps: AuthHandlerDeps): Partial<ServiceImpl<t
           throw new DomainError(Code.PermissionDenied, "you may change only your own password", "username");
         }
         if (req.oldPassword === "") {
-          throw violation(ChangePasswordRequestSchema, ["oldPassword"], "is required unless the caller is an admin", "qenex.old_password");
+          throw fieldViolationAt(
+            ChangePasswordRequestSchema,
+            ["oldPassword"],
+            "is required unless the caller is an admin",
+            "qenex.old_password",
+          );
         }
         if (user.disabled) throw new DomainError(Code.FailedPrecondition, `user ${user.username} is disabled`, "username");
         if (!(await hasher.verify(req.oldPassword, user.password))) {

@@ -141,8 +141,19 @@ describe("numbers in exponent notation", () => {
     expect(fraction.json.message).toBe("big must be a whole number; 1.5e0 is not");
     const huge = await echo('{"id":"e4","big":"1e400"}');
     expect(huge.status).toBe(400);
-    expect(huge.json.message).toBe("big: 1e400 is out of range for an integer field");
-    expect((await echo('{"id":"e5","big":1e19}')).status).toBe(400); // above int64's maximum
+    expect(huge.json.message).toBe("big: 1e400 is out of range for int64 (-9223372036854775808 to 9223372036854775807)");
+    const aboveMax = await echo('{"id":"e5","big":1e19}');
+    expect(aboveMax.status).toBe(400);
+    expect(aboveMax.json.message).toBe("big: 1e19 is out of range for int64 (-9223372036854775808 to 9223372036854775807)");
+  });
+
+  it("an integer field refuses text that is no decimal number, such as hex, naming the field", async () => {
+    const hex = await echo('{"id":"e7","unsignedBig":"0x10"}');
+    expect(hex.status).toBe(400);
+    expect(hex.json.message).toBe('unsigned_big must be a whole decimal number (uint64), not "0x10"');
+    expect(hex.json.details).toContainEqual(
+      expect.objectContaining({ fieldViolations: [expect.objectContaining({ field: "unsigned_big" })] }),
+    );
   });
 
   it("a decimal string field keeps a JSON number's exact text", async () => {

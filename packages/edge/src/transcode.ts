@@ -15,7 +15,16 @@ import {
   toJson,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { JsonError, type Parsed, parseStrictJson, RawNumber } from "@qenex/platform";
+import {
+  type IntegerKind,
+  integerKindOf,
+  integerWrapperKind,
+  JsonError,
+  type Parsed,
+  parseStrictJson,
+  RawNumber,
+  readInteger,
+} from "@qenex/platform";
 import { acceptedEnumNames, enumValuesByName } from "./enum-names.js";
 import { fieldAt, type RouteMatch } from "./routes.js";
 
@@ -139,11 +148,8 @@ function fromText(field: DescField, text: string, name: string): Parsed {
   }
   const isEnum = field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum");
   if (isEnum && /^-?[0-9]+$/.test(text)) return Number(text);
-  const isInteger =
-    isIntegerValued(field) ||
-    (field.fieldKind === "message" && integerWrappers.has(field.message.typeName)) ||
-    (field.fieldKind === "list" && field.listKind === "message" && integerWrappers.has(field.message.typeName));
-  return isInteger ? integral(text, name) : text;
+  const kind = integerKindOf(field);
+  return kind ? integral(text, kind, name) : text;
 }
 
 function isObject(value: Parsed | undefined): value is { [key: string]: Parsed } {
@@ -215,8 +221,9 @@ function normalizeNumbers(value: Parsed, message: DescMessage | undefined): Json
 }
 
 function normalizeField(value: Parsed, field: DescField): JsonValue {
+  const kind = integerKindOf(field);
   const scalarText = (v: Parsed): JsonValue =>
-    isIntegerValued(field) ? integral(v, field.name) : v instanceof RawNumber ? v.source : normalizeNumbers(v, undefined);
+    kind ? integral(v, kind, field.name) : v instanceof RawNumber ? v.source : normalizeNumbers(v, undefined);
   switch (field.fieldKind) {
     case "scalar":
       return scalarText(value);
@@ -259,69 +266,28 @@ function enumValue(value: Parsed, desc: DescEnum, fieldName: string): JsonValue 
 }
 
 function wrapperOrMessage(value: Parsed, message: DescMessage, name: string): JsonValue {
-  if (integerWrappers.has(message.typeName)) return integral(value, name);
+  const kind = integerWrapperKind(message);
+  if (kind) return integral(value, kind, name);
   if (value instanceof RawNumber && message.typeName.startsWith("google.protobuf.") && message.typeName.endsWith("Value")) {
     return message.typeName === "google.protobuf.Value" ? Number(value.source) : value.source;
   }
   return normalizeNumbers(value, message.typeName.startsWith("google.protobuf.") ? undefined : message);
 }
 
-const integerScalars = new Set([
-  ScalarType.INT32,
-  ScalarType.UINT32,
-  ScalarType.SINT32,
-  ScalarType.FIXED32,
-  ScalarType.SFIXED32,
-  ScalarType.INT64,
-  ScalarType.UINT64,
-  ScalarType.SINT64,
-  ScalarType.FIXED64,
-  ScalarType.SFIXED64,
-]);
-const integerWrappers = new Set([
-  "google.protobuf.Int32Value",
-  "google.protobuf.UInt32Value",
-  "google.protobuf.Int64Value",
-  "google.protobuf.UInt64Value",
-]);
-/** Whether the field holds integers: singular, repeated, or as map values. */
-function isIntegerValued(field: DescField): boolean {
-  switch (field.fieldKind) {
-    case "scalar":
-      return integerScalars.has(field.scalar);
-    case "list":
-      return field.listKind === "scalar" && integerScalars.has(field.scalar);
-    case "map":
-      return field.mapKind === "scalar" && integerScalars.has(field.scalar);
-    default:
-      return false;
-  }
-}
-
-/** More digits than any 64-bit integer has: such a value is out of range whatever the field. */
-const integerDigitsMax = 20;
-
 /**
- * An integer field's value in exponent or fraction notation (`1e2`, `"1.50e1"`, `100.0`) as
- * its plain digits: proto3 JSON accepts it as a number or a string when the value is whole.
- * Worked on the decimal text, so no double rounds it; anything else passes to fromJson as sent.
+ * An integer field's value as the plain digits fromJson reads exactly: proto3 JSON accepts a
+ * whole value in exponent or fraction notation (`1e2`, `"1.50e1"`, `100.0`), as a number or a
+ * string. Worked on the decimal text (platform's readInteger, which the service ports use too).
  */
-function integral(value: Parsed, name: string): JsonValue {
+function integral(value: Parsed, kind: IntegerKind, name: string): JsonValue {
   const text = value instanceof RawNumber ? value.source : value;
   if (typeof text !== "string") return normalizeNumbers(text, undefined);
-  const match = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
-  if (!match || (match[3] === undefined && match[4] === undefined)) return text;
-  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
-  const digits = (whole + fraction).replace(/^0+/, "");
-  const shift = Number(exponent) - fraction.length;
-  if (digits === "") return "0";
-  if (shift >= 0) {
-    if (digits.length + shift > integerDigitsMax) throw invalid(`${name}: ${text} is out of range for an integer field`, name);
-    return `${sign}${digits}${"0".repeat(shift)}`;
+  try {
+    return readInteger(text, kind, name);
+  } catch (error) {
+    if (error instanceof JsonError) throw invalid(error.message, name);
+    throw error;
   }
-  const cut = digits.length + shift;
-  if (/[^0]/.test(cut > 0 ? digits.slice(cut) : digits)) throw invalid(`${name} must be a whole number; ${text} is not`, name);
-  return cut > 0 ? `${sign}${digits.slice(0, cut)}` : "0";
 }
 
 /** The response as proto3 JSON: every field present (zeros too), or only `response_body`. */

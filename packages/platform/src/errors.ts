@@ -1,5 +1,6 @@
 // Errors that handlers throw on purpose, and the one place they become Connect codes.
 
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import type { Path } from "@bufbuild/protobuf/reflect";
 import { ValidationError, Violation, violationsToProto } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -23,6 +24,22 @@ export class DomainError extends Error {
  */
 export function fieldViolation(field: Path, message: string, ruleId: string): ValidationError {
   return new ValidationError([new Violation(message, ruleId, field, [], false)]);
+}
+
+/**
+ * fieldViolation for the field at `path` in `schema`, each step named by its proto or local
+ * name (["page", "page_token"] or ["page", "pageToken"]). A path the schema lacks is a bug.
+ */
+export function fieldViolationAt(schema: DescMessage, path: readonly string[], message: string, ruleId: string): ValidationError {
+  const fields: DescField[] = [];
+  let current: DescMessage | undefined = schema;
+  for (const name of path) {
+    const field: DescField | undefined = current?.field[name] ?? current?.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`${schema.typeName} has no field ${path.join(".")}`);
+    fields.push(field);
+    current = field.message;
+  }
+  return fieldViolation(fields, message, ruleId);
 }
 
 /** Turns a ValidationError into the InvalidArgument error protovalidate's interceptor sends. */

@@ -52,8 +52,9 @@ export {
   runWithSignal,
   runWithTimeout,
 } from "./deadline.js";
-export { DomainError, fieldViolation } from "./errors.js";
+export { DomainError, fieldViolation, fieldViolationAt } from "./errors.js";
 export { type DependencyProbe, type DependencyState, storageProbes } from "./health.js";
+export { type IntegerKind, integerKindOf, integerWrapperKind, jsonDecoderFor, readInteger } from "./json-integers.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";

@@ -7,7 +7,16 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import { Code, ConnectError, type ConnectRouter, createContextValues, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createContextValues,
+  createServiceImplSpec,
+  type Interceptor,
+  type MethodImpl,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { Health } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Logger } from "pino";
@@ -16,6 +25,7 @@ import { type Auth, createAuthInterceptor } from "./auth.js";
 import { peerAddressKey } from "./client-address.js";
 import { type DependencyProbe, healthReport, probeAll, probesMax, type Readiness, registerHealth } from "./health.js";
 import { createDeadlineInterceptor, createErrorInterceptor, createLoggingInterceptor, createNulInterceptor } from "./interceptors.js";
+import { jsonDecoderFor } from "./json-integers.js";
 import { createMetrics } from "./metrics.js";
 import { registerReflection } from "./reflection.js";
 import { callerProtocolOf, sendRpcError } from "./rpc-error.js";
@@ -107,7 +117,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const shutdown = new AbortController();
   const handler = createRpcHandler({
     routes: (router: ConnectRouter) => {
-      for (const { service, impl } of options.services) router.service(service, impl);
+      for (const { service, impl } of options.services) routeService(router, service, impl);
       registerHealth(
         router,
         options.services.map((s) => s.service.typeName),
@@ -321,6 +331,20 @@ function unimplemented(req: http.IncomingMessage | http2.Http2ServerRequest, res
   const protocol = callerProtocolOf(req.method, path, req.headers["content-type"]);
   // Connect (unary JSON or proto, GET) and anything else: Connect's error JSON, HTTP 404.
   sendRpcError(req as http.IncomingMessage, res, protocol === "rest" ? "connect-unary" : protocol, error, 404);
+}
+
+/**
+ * router.service(service, impl), method by method, so each reads JSON with the decoder of its
+ * own request message (jsonDecoderFor: exact 64-bit integers). A method without a handler is
+ * UNIMPLEMENTED, as router.service has it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: as ServiceBinding, one impl per service
+function routeService(router: ConnectRouter, service: DescService, impl: Partial<ServiceImpl<any>>): void {
+  const spec = createServiceImplSpec(service, impl);
+  for (const method of service.methods) {
+    const jsonOptions = { ...strictJsonOptions, textDecoder: jsonDecoderFor(method.input) };
+    router.rpc(method, spec.methods[method.localName]?.impl as MethodImpl<typeof method>, { jsonOptions });
+  }
 }
 
 function uniqueFiles(files: readonly DescFile[]): DescFile[] {

@@ -3,8 +3,10 @@
 // transfer seen twice — after a restart, or by two risk replicas — count once). Rule hits
 // open alerts as a live score would. The stream reconnects with backoff when the ledger is
 // away; the cursor advances only past transfers that were scored or that the scorer refuses
-// (a DomainError, such as a currency with no USD reference rate: logged and passed over, since
-// retrying cannot change the answer). Any other failure is retried from the same transfer.
+// (a DomainError or ValidationError, such as a currency with no USD reference rate: logged and
+// passed over, since retrying cannot change the answer). Any other failure is retried from the
+// same transfer.
+import { ValidationError } from "@bufbuild/protovalidate";
 import { type Db, DomainError, type Logger } from "@qenex/platform";
 import { type LedgerSource, ledgerClient, scoreRequestOf } from "./ledger-feed.js";
 import type { ScoreOnce } from "./score-once.js";
@@ -54,7 +56,7 @@ export function startTransferMonitor(deps: {
         } catch (error) {
           // A transfer the scorer refuses (bad input) would stop the monitor forever: it is
           // logged with its id and passed over; any other failure (storage) is retried.
-          if (!(error instanceof DomainError)) throw error;
+          if (!(error instanceof DomainError || error instanceof ValidationError)) throw error;
           logger.error({ err: error, transferId: transfer.transferId }, "ledger monitor: transfer cannot be scored; skipped");
         }
       }

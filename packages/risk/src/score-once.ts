@@ -3,15 +3,15 @@
 // transfer in the account's history. Both ScoreTransaction and the ledger monitor use it.
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import {
   Decision,
   ReasonSchema,
   type ScoreTransactionRequest,
+  ScoreTransactionRequestSchema,
   type ScoreTransactionResponse,
   ScoreTransactionResponseSchema,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { DomainError, type Kv, type Logger, requestedMoney } from "@qenex/platform";
+import { fieldViolationAt, type Kv, type Logger, requestedMoney } from "@qenex/platform";
 import { recordTransferIfReachable } from "./features/history.js";
 import type { RiskMetrics } from "./metrics.js";
 import { kvOutageLogIntervalMs, type Scorer, throttle } from "./scorer.js";
@@ -31,7 +31,10 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
   // insert below is the check (a retry loses it and gets the first result).
   return async (req) => {
     const money = requestedMoney(req, req.amountMoney);
-    if (!money.ok) throw new DomainError(Code.InvalidArgument, `${money.field} ${money.reason}`, money.field);
+    if (!money.ok) {
+      const ruleId = money.field === "amount_money" ? "qenex.money.deprecated" : "required";
+      throw fieldViolationAt(ScoreTransactionRequestSchema, [money.field], money.reason, ruleId);
+    }
     const end = metrics.startScoring();
     const atMs = req.occurredAt ? timestampDate(req.occurredAt).getTime() : Date.now();
     const input = {
@@ -48,7 +51,8 @@ export function createScoreOnce(deps: { scorer: Scorer; store: RiskStore; kv: Kv
     try {
       scored = await scorer.score(input);
     } catch (error) {
-      if (error instanceof RangeError) throw new DomainError(Code.InvalidArgument, error.message, "amount");
+      if (error instanceof RangeError)
+        throw fieldViolationAt(ScoreTransactionRequestSchema, ["amount"], error.message, "qenex.money.amount");
       throw error;
     }
     const reasons = scored.reasons.map((r) => create(ReasonSchema, r));

@@ -1,6 +1,7 @@
 // RiskService against a real server and real storage: decisions, idempotent scoring, rules
 // edited through the API, models trained and activated, sanctions screening, alerts, roles.
 import { fileURLToPath } from "node:url";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AlertStatus, Decision, Disposition, KycLevel, PartyStatus, PartyType, Severity } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +34,15 @@ async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
 }
 
 const usd = (amount: string) => ({ currency: "USD", amount });
+
+/** The buf.validate.Violations detail of an error, as field path, rule id and message. */
+function violationsOf(error: ConnectError): { field: string; ruleId: string; message: string }[] {
+  return (error.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => ({
+    field: (v.field?.elements ?? []).map((e) => e.fieldName).join("."),
+    ruleId: v.ruleId,
+    message: v.message,
+  }));
+}
 
 describe("ScoreTransaction", () => {
   it("allows an ordinary transfer and reports its features", async () => {
@@ -139,19 +149,24 @@ describe("ScoreTransaction", () => {
             (e: unknown) => e,
           ),
       );
-      return { code: error.code, message: error.rawMessage };
+      return { code: error.code, message: error.rawMessage, violations: violationsOf(error) };
     };
     expect(await failure({ transactionId: id("t"), accountId: id("a"), ...usd("1.00"), amountMoney: usd("1.00") })).toEqual({
       code: Code.InvalidArgument,
-      message: "amount_money is deprecated; give amount and currency without it",
+      message: "amount_money: is deprecated; give amount and currency without it [qenex.money.deprecated]",
+      violations: [
+        { field: "amount_money", ruleId: "qenex.money.deprecated", message: "is deprecated; give amount and currency without it" },
+      ],
     });
     expect(await failure({ transactionId: id("t"), accountId: id("a"), amount: "1.00" })).toEqual({
       code: Code.InvalidArgument,
-      message: "currency is required with amount",
+      message: "currency: is required with amount [required]",
+      violations: [{ field: "currency", ruleId: "required", message: "is required with amount" }],
     });
     expect(await failure({ transactionId: id("t"), accountId: id("a") })).toEqual({
       code: Code.InvalidArgument,
-      message: "amount is required",
+      message: "amount: is required [required]",
+      violations: [{ field: "amount", ruleId: "required", message: "is required" }],
     });
   });
 
@@ -167,6 +182,9 @@ describe("ScoreTransaction", () => {
       );
     expect(error?.code).toBe(Code.InvalidArgument);
     expect(error?.rawMessage).toContain("KRW");
+    expect(violationsOf(error as ConnectError)).toEqual([
+      { field: "amount", ruleId: "qenex.money.amount", message: expect.stringContaining("no USD reference rate for currency KRW") },
+    ]);
     // Nothing was stored or counted: the account's next transfer is its first.
     const next = await risk.client().scoreTransaction({ transactionId: id("t"), accountId: account, ...usd("10.00") });
     expect(next.features.count_1h).toBe("1");
@@ -185,6 +203,7 @@ describe("rules through the API", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     expect((error as ConnectError).rawMessage).toContain("line 1, column 13");
+    expect(violationsOf(error as ConnectError)).toMatchObject([{ field: "rule.expression", ruleId: "qenex.rule" }]);
     const unknown = await risk
       .client()
       .putRule({

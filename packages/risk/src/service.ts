@@ -8,12 +8,16 @@ import {
   AlertSchema,
   AlertStatus,
   type Decision,
+  EvaluateModelRequestSchema,
   KycLevel,
+  ListAlertsRequestSchema,
+  ListModelsRequestSchema,
   type Model,
   ModelSchema,
   PartySchema,
   PartyStatus,
   PartyType,
+  PutRuleRequestSchema,
   type Reason,
   ReasonSchema,
   type RiskService,
@@ -23,12 +27,14 @@ import {
   ScreeningCandidateSchema,
   type Severity,
   type TrainModelRequest,
+  TrainModelRequestSchema,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import {
   createMemoryKv,
   DomainError,
   decodePageToken,
   encodePageToken,
+  fieldViolationAt,
   type Logger,
   parseMoney,
   type Role,
@@ -73,9 +79,13 @@ export const riskAccess: Readonly<Record<keyof typeof RiskService.method, readon
 const pageSizeDefault = 100;
 const pageSizeMax = 1000;
 
-function pageOf(page: { pageSize: number; pageToken: string } | undefined): { afterId: string; limit: number } {
+function pageOf(
+  schema: typeof ListModelsRequestSchema | typeof ListAlertsRequestSchema,
+  page: { pageSize: number; pageToken: string } | undefined,
+): { afterId: string; limit: number } {
   const afterId = decodePageToken(page?.pageToken ?? "", (id) => /^[A-Za-z0-9._-]{1,64}$/.test(id));
-  if (afterId === undefined) throw new DomainError(Code.InvalidArgument, "page_token is not a token this server issued", "page.page_token");
+  if (afterId === undefined)
+    throw fieldViolationAt(schema, ["page", "page_token"], "is not a token this server issued", "qenex.page_token");
   return { afterId, limit: Math.min(page?.pageSize || pageSizeDefault, pageSizeMax) };
 }
 
@@ -127,14 +137,11 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       requireRole(ctx, riskAccess.trainModel);
       const unknown = req.features.filter((f) => !(modelFeatureNames as readonly string[]).includes(f));
       if (unknown.length > 0) {
-        throw new DomainError(
-          Code.InvalidArgument,
-          `not numeric features: ${unknown.join(", ")}; use ${modelFeatureNames.join(", ")}`,
-          "features",
-        );
+        const message = `names features that are not numeric: ${unknown.join(", ")}; use ${modelFeatureNames.join(", ")}`;
+        throw fieldViolationAt(TrainModelRequestSchema, ["features"], message, "qenex.model.features");
       }
       if (new Set(req.features).size !== req.features.length)
-        throw new DomainError(Code.InvalidArgument, "features are named twice", "features");
+        throw fieldViolationAt(TrainModelRequestSchema, ["features"], "names a feature twice", "qenex.model.features");
       const rows = await trainingRows(req, deps.ledger);
       const options = {
         trees: req.trees || 100,
@@ -165,14 +172,15 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       const forest = await withErrorCodes(async () => isolationForestFromJson(stored.model), "model_id");
       const bad = req.rows.findIndex((r) => r.values.length !== stored.features.length);
       if (bad >= 0)
-        throw new DomainError(
-          Code.InvalidArgument,
-          `rows[${bad}] must have ${stored.features.length} values (${stored.features.join(", ")})`,
-          "rows",
+        throw fieldViolationAt(
+          EvaluateModelRequestSchema,
+          ["rows"],
+          `row ${bad} must have ${stored.features.length} values (${stored.features.join(", ")})`,
+          "qenex.model.rows",
         );
       const labels = req.rows.map((r) => (r.label === 1 ? 1 : 0) as 0 | 1);
       if (!labels.includes(1) || !labels.includes(0))
-        throw new DomainError(Code.InvalidArgument, "rows need both labels, 0 and 1, for ROC-AUC", "rows");
+        throw fieldViolationAt(EvaluateModelRequestSchema, ["rows"], "need both labels, 0 and 1, for ROC-AUC", "qenex.model.rows");
       const { confusion, auc } = await withErrorCodes(async () => {
         const scores = forest.scoreRows(req.rows.map((r) => r.values));
         return { confusion: confusionAt(scores, labels, forest.threshold), auc: rocAuc(scores, labels) };
@@ -200,7 +208,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
 
     async listModels(req, ctx) {
       requireRole(ctx, riskAccess.listModels);
-      const { afterId, limit } = pageOf(req.page);
+      const { afterId, limit } = pageOf(ListModelsRequestSchema, req.page);
       const models = await store.listModels(afterId, limit);
       return { models: models.map(modelMessage), page: nextPage(models, limit) };
     },
@@ -220,7 +228,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
       const compiled = compileRule(toRule({ ...candidate, version: 1, updatedAt: new Date() }));
       if (compiled instanceof RuleCompileError) {
         const where = compiled.position ? ` at line ${compiled.position.line}, column ${compiled.position.column}` : "";
-        throw new DomainError(Code.InvalidArgument, `${compiled.message}${where}`, `rule.${fieldName(compiled.field)}`);
+        throw fieldViolationAt(PutRuleRequestSchema, ["rule", fieldName(compiled.field)], `${compiled.message}${where}`, "qenex.rule");
       }
       const saved = await store.putRule(candidate);
       await deps.changed();
@@ -234,7 +242,7 @@ export function createRiskHandlers(deps: RiskHandlerDeps): Partial<ServiceImpl<t
 
     async listAlerts(req, ctx) {
       requireRole(ctx, riskAccess.listAlerts);
-      const { afterId, limit } = pageOf(req.page);
+      const { afterId, limit } = pageOf(ListAlertsRequestSchema, req.page);
       const alerts = await store.listAlerts({ status: req.status, accountId: req.accountId, afterId, limit });
       return { alerts: alerts.map(alertMessage), page: nextPage(alerts, limit) };
     },
@@ -324,18 +332,17 @@ const ledgerTransfersMax = 100_000;
  */
 async function trainingRows(req: TrainModelRequest, ledger: LedgerSource | undefined): Promise<number[][]> {
   if (req.rows.length > 0) {
-    if (req.fromLedger) throw new DomainError(Code.InvalidArgument, "give rows or from_ledger, not both", "from_ledger");
+    if (req.fromLedger)
+      throw fieldViolationAt(TrainModelRequestSchema, ["from_ledger"], "give rows or from_ledger, not both", "qenex.model.rows");
     const bad = req.rows.findIndex((r) => r.values.length !== req.features.length);
     if (bad >= 0) {
-      throw new DomainError(
-        Code.InvalidArgument,
-        `rows[${bad}] has ${req.rows[bad]?.values.length} values for ${req.features.length} features`,
-        "rows",
-      );
+      const message = `row ${bad} has ${req.rows[bad]?.values.length} values for ${req.features.length} features`;
+      throw fieldViolationAt(TrainModelRequestSchema, ["rows"], message, "qenex.model.rows");
     }
     return req.rows.map((r) => r.values);
   }
-  if (!req.fromLedger) throw new DomainError(Code.InvalidArgument, "give the training rows, or from_ledger", "rows");
+  if (!req.fromLedger)
+    throw fieldViolationAt(TrainModelRequestSchema, ["rows"], "give the training rows, or from_ledger", "qenex.model.rows");
   if (!ledger) throw new DomainError(Code.FailedPrecondition, "this risk service knows no ledger (QENEX_LEDGER_URL)", "from_ledger");
   const transfers = await readCommitted(ledgerClient(ledger), {
     afterSequence: req.fromLedger.afterSequence,
