@@ -17,7 +17,15 @@ import {
   TransferKind,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import pg from "pg";
-import { node, qenexArgs, qenexEnv, qenexToken, serviceProcesses, startMesh } from "../packages/cli/src/testing/mesh.ts";
+import {
+  buildQenexBundle,
+  node,
+  qenexBundleArgs,
+  qenexEnv,
+  qenexToken,
+  serviceProcesses,
+  startMesh,
+} from "../packages/cli/src/testing/mesh.ts";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const luaScript = path.join(benchDir, "throughput-transfer.lua");
@@ -422,7 +430,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 function startLedgerAlone(env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(node, [...qenexArgs, "serve", "ledger"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(node, [...qenexBundleArgs, "serve", "ledger"], { env, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let output = "";
     const collect = (chunk: Buffer) => {
@@ -437,7 +445,7 @@ function startLedgerAlone(env: NodeJS.ProcessEnv): Promise<Started> {
 }
 
 async function startWholeMesh(env: NodeJS.ProcessEnv): Promise<Started> {
-  const mesh = await startMesh(env);
+  const mesh = await startMesh(env, [], "bundle");
   return { pid: mesh.child.pid as number, urls: mesh.urls, output: mesh.output, stop: stopper(mesh.child) };
 }
 
@@ -481,6 +489,8 @@ function printTable(rows: readonly Row[]): void {
 
 async function main(): Promise<void> {
   ensureTools();
+  // The services run as `pnpm start` runs them: the bundle, not the tsx loader.
+  buildQenexBundle();
   const databaseName = `qenex_throughput_${Date.now().toString(36)}`;
   await onServer(serverUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`));
   const url = new URL(serverUrl);

@@ -1,5 +1,5 @@
 // `qenex start` as a user runs it, for tests: a real supervisor, real service processes.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +12,12 @@ const root = fileURLToPath(new URL("../../../../", import.meta.url));
 export const node = process.execPath;
 export const main = path.join(root, "packages/cli/src/main.ts");
 export const qenexArgs = ["--import", "tsx", "--conditions=source", main];
+/** The bundle `pnpm start` runs (build it first: buildQenexBundle), run directly so the child is the supervisor. */
+export const qenexBundleArgs = ["--enable-source-maps", path.join(root, "packages/cli/dist/qenex.mjs")];
+
+export function buildQenexBundle(): void {
+  execFileSync(node, [path.join(root, "packages/cli/bundle.mjs")], { stdio: "inherit" });
+}
 
 export function qenexEnv(dataDir: string): NodeJS.ProcessEnv {
   return {
@@ -31,13 +37,14 @@ export type Mesh = { child: ChildProcess; urls: Record<string, string>; output()
 
 /**
  * Starts `qenex start` and resolves once it prints every service's address. `via: "pnpm"`
- * runs the README's quick start itself, `pnpm start`: the bundle, built first, under pnpm.
+ * runs the README's quick start itself, `pnpm start`: the bundle, built first, under pnpm;
+ * `via: "bundle"` runs that bundle (built already) as the child itself.
  */
-export function startMesh(env: NodeJS.ProcessEnv, args: string[] = [], via: "tsx" | "pnpm" = "tsx"): Promise<Mesh> {
+export function startMesh(env: NodeJS.ProcessEnv, args: string[] = [], via: "tsx" | "pnpm" | "bundle" = "tsx"): Promise<Mesh> {
   const child =
     via === "pnpm"
       ? spawn("pnpm", ["start", ...args], { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] })
-      : spawn(node, [...qenexArgs, "start", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      : spawn(node, [...(via === "bundle" ? qenexBundleArgs : qenexArgs), "start", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let output = "";
     const collect = (chunk: Buffer) => {
