@@ -21,8 +21,9 @@ import {
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type CreatePaymentRequestSchema, PaymentState, PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { startTestLedger, type TestLedger, testJwtSecret } from "@qenex/ledger/testing";
-import { freshDatabase, startTestPayments, type TestPayments } from "@qenex/payments/testing";
+import { startTestPayments, type TestPayments } from "@qenex/payments/testing";
 import { createAuth } from "@qenex/platform";
+import { freshDatabase } from "@qenex/platform/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import pg from "pg";
 
@@ -390,8 +391,8 @@ function printTable(rows: readonly Row[]): void {
 
 async function main(): Promise<void> {
   const s = settings();
-  const baseUrl = process.env.DATABASE_URL;
-  if (!baseUrl) throw new Error("set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/qenex_bench): the bench measures PostgreSQL");
+  if (!process.env.DATABASE_URL)
+    throw new Error("set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/qenex_bench): the bench measures PostgreSQL");
   const cpus = os.cpus();
   console.log(`node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model ?? "unknown"}), load average ${os.loadavg()[0]?.toFixed(2)}`);
   console.log(
@@ -403,15 +404,17 @@ async function main(): Promise<void> {
       "pools: ledger 12, risk 10, payments 10 connections\n",
   );
   // Ledger and risk share a fresh database; the payments harness creates its own beside it.
-  const mesh = await freshDatabase(baseUrl, "bench_payments_mesh");
+  const mesh = await freshDatabase("bench_payments_mesh");
+  // DATABASE_URL is set (checked above), so the database was created.
+  const meshUrl = mesh.url as string;
   let ledger: TestLedger | undefined;
   let risk: TestRisk | undefined;
   let payments: TestPayments | undefined;
   let paymentsDb: pg.Pool | undefined;
   let failed = false;
   try {
-    ledger = await startTestLedger({ databaseUrl: mesh.url });
-    risk = await startTestRisk({ ledgerUrl: ledger.url, databaseUrl: mesh.url });
+    ledger = await startTestLedger({ databaseUrl: meshUrl });
+    risk = await startTestRisk({ ledgerUrl: ledger.url, databaseUrl: meshUrl });
     payments = await startTestPayments({
       ledgerUrl: ledger.url,
       riskUrl: risk.url,

@@ -2,16 +2,13 @@
 // cuts: no service process exits or restarts, calls end within their deadline with 503
 // UNAVAILABLE, /api/v1/system/status stays reachable and names what is down, and service
 // resumes by itself when the dependency returns.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { type PrivatePostgres, type PrivateRedis, startPrivatePostgres, startPrivateRedis } from "@qenex/platform/testing";
+import { type PrivatePostgres, type PrivateRedis, startPrivatePostgres, startPrivateRedis, until } from "@qenex/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Mesh, qenexEnv, qenexToken, serviceProcesses, startMesh, until } from "./testing/mesh.js";
+import { qenexToken, serviceProcesses, startTestMesh, type TestMesh } from "./testing/mesh.js";
 
 let postgres: PrivatePostgres;
 let redis: PrivateRedis;
-let mesh: Mesh;
+let mesh: TestMesh;
 let bearer: string;
 let pidsAtStart: Map<string, number>;
 const account = `DEP-${process.pid}`;
@@ -24,14 +21,10 @@ type Status = {
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
-  const env = {
-    ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-deps-"))),
-    DATABASE_URL: postgres.url,
-    REDIS_URL: redis.url,
-    QENEX_SHUTDOWN_GRACE_MS: "1000",
-  };
-  mesh = await startMesh(env);
-  bearer = await qenexToken(env, "admin");
+  mesh = await startTestMesh("deps", {
+    env: { DATABASE_URL: postgres.url, REDIS_URL: redis.url, QENEX_SHUTDOWN_GRACE_MS: "1000" },
+  });
+  bearer = await qenexToken(mesh.env, "admin");
   pidsAtStart = serviceProcesses(mesh.child.pid as number);
   const created = await rest("/api/v1/accounts", {
     account_id: account,
@@ -43,11 +36,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (mesh && mesh.child.exitCode === null) {
-    const exited = new Promise((resolve) => mesh.child.once("exit", resolve));
-    mesh.child.kill("SIGTERM");
-    await exited;
-  }
+  await mesh?.stop();
   await Promise.all([postgres?.destroy(), redis?.destroy()]);
 });
 

@@ -8,9 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createPostgresDb } from "@qenex/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Mesh, qenexEnv, qenexToken, startMesh } from "./testing/mesh.js";
+import { qenexToken, startTestMesh, type TestMesh } from "./testing/mesh.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -36,23 +35,12 @@ const missing = await missingTools();
 if (missing && process.env.CI) throw new Error(`foreign-client conformance cannot run in CI: missing ${missing}`);
 if (missing) console.warn(`foreign-client conformance skipped: missing ${missing}`);
 
-// On PostgreSQL, a database of this file's own.
-const own = process.env.DATABASE_URL ? `qenex_foreign_${process.pid}_${Date.now().toString(36)}` : undefined;
 const runId = `${process.pid}${Date.now().toString(36)}`;
-let mesh: Mesh | undefined;
+let mesh: TestMesh | undefined;
 let work: string;
 let schema: string;
 let adminToken: string;
 let report: Promise<Map<string, { ok: boolean; detail: unknown }>>;
-
-async function onServer(sql: string): Promise<void> {
-  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
-  try {
-    await db.exec(sql);
-  } finally {
-    await db.close();
-  }
-}
 
 const hostPort = (url: string) => new URL(url).host;
 
@@ -62,22 +50,12 @@ beforeAll(async () => {
   schema = path.join(work, "contracts.binpb");
   // The contracts as a FileDescriptorSet with every import: the Python client's only schema.
   const built = run(buf, ["build", "-o", schema], { cwd: root });
-  let databaseUrl = "";
-  if (own && process.env.DATABASE_URL) {
-    await onServer(`CREATE DATABASE ${own}`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${own}`;
-    databaseUrl = url.toString();
-  }
-  const env = {
-    ...qenexEnv(path.join(work, "data")),
-    DATABASE_URL: databaseUrl,
-    QENEX_RATE_LIMIT_PRINCIPAL: "1000000/1000000",
-    QENEX_RATE_LIMIT_IP: "1000000/1000000",
-    QENEX_SHUTDOWN_GRACE_MS: "2000",
-  };
-  [mesh] = await Promise.all([startMesh(env), built]);
-  adminToken = await qenexToken(env, "admin");
+  // On PostgreSQL, a database of this file's own.
+  const started = startTestMesh("foreign", {
+    env: { QENEX_RATE_LIMIT_PRINCIPAL: "1000000/1000000", QENEX_RATE_LIMIT_IP: "1000000/1000000", QENEX_SHUTDOWN_GRACE_MS: "2000" },
+  });
+  [mesh] = await Promise.all([started, built]);
+  adminToken = await qenexToken(mesh.env, "admin");
   const urls = mesh.urls;
   const config = path.join(work, "config.json");
   fs.writeFileSync(
@@ -98,12 +76,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (mesh && mesh.child.exitCode === null) {
-    const exited = new Promise((resolve) => mesh?.child.once("exit", resolve));
-    mesh.child.kill("SIGTERM");
-    await exited;
-  }
-  if (own) await onServer(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
+  await mesh?.stop();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 

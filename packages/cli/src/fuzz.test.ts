@@ -7,15 +7,11 @@
 // Reproducible: the seed is printed. QENEX_FUZZ_SEED=<n> replays a run, QENEX_FUZZ_SEED=random
 // picks a new one, QENEX_FUZZ_RUNS=<n> changes the number of requests. The default seed is
 // fixed so CI judges the code, not the luck of the draw; run with a random seed to find more.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { AuthService } from "@qenex/gen/qenex/auth/v1/auth_pb.js";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { createPostgresDb } from "@qenex/platform";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -28,7 +24,7 @@ import {
   type Tokens,
 } from "./testing/fuzz-requests.js";
 import { type Answer, createSender, judge } from "./testing/fuzz-send.js";
-import { type Mesh, qenexEnv, qenexToken, serviceProcesses, startMesh } from "./testing/mesh.js";
+import { qenexToken, serviceProcesses, startTestMesh, type TestMesh } from "./testing/mesh.js";
 
 const seedText = process.env.QENEX_FUZZ_SEED ?? "20261203";
 const seed = seedText === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(seedText);
@@ -38,45 +34,8 @@ const concurrency = 32;
 /** Distinct violations shown in full; the rest are counted. */
 const violationsShownMax = 200;
 
-const own = process.env.DATABASE_URL ? `qenex_fuzz_${process.pid}_${Date.now().toString(36)}` : undefined;
-let mesh: Mesh | undefined;
-
-async function onServer(sql: string): Promise<void> {
-  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
-  try {
-    await db.exec(sql);
-  } finally {
-    await db.close();
-  }
-}
-
-afterAll(async () => {
-  if (mesh && mesh.child.exitCode === null) {
-    const exited = new Promise((resolve) => mesh?.child.once("exit", resolve));
-    mesh.child.kill("SIGTERM");
-    await exited;
-  }
-  if (own) await onServer(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
-});
-
-async function startFuzzMesh(): Promise<{ mesh: Mesh; env: NodeJS.ProcessEnv }> {
-  let databaseUrl = "";
-  if (own && process.env.DATABASE_URL) {
-    await onServer(`CREATE DATABASE ${own}`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${own}`;
-    databaseUrl = url.toString();
-  }
-  const env = {
-    ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-fuzz-"))),
-    DATABASE_URL: databaseUrl,
-    // The fuzzer is one client sending as fast as it can; the limits have tests of their own.
-    QENEX_RATE_LIMIT_PRINCIPAL: "9999999/9999999",
-    QENEX_RATE_LIMIT_IP: "9999999/9999999",
-    QENEX_SHUTDOWN_GRACE_MS: "2000",
-  };
-  return { mesh: await startMesh(env), env };
-}
+let mesh: TestMesh | undefined;
+afterAll(() => mesh?.stop());
 
 /** The edge's REST routes as its OpenAPI document lists them, each with its RPC's descriptor. */
 async function restRoutes(edgeUrl: string, services: readonly DescService[]): Promise<RestRoute[]> {
@@ -136,13 +95,19 @@ function record(tally: Tally, target: string, request: FuzzRequest, answer: Answ
 // QENEX_FUZZ_RUNS=0 leaves it out (CI runs it once, in the embedded pass, to stay in its time).
 describe.skipIf(requestsTotal === 0)("hostile requests to the edge and to a service port", () => {
   it(`answers ${requestsTotal} generated requests with no 5xx, no internal codes, no hang and no crash`, async () => {
-    const started = await startFuzzMesh();
-    mesh = started.mesh;
-    const { urls } = mesh;
+    mesh = await startTestMesh("fuzz", {
+      env: {
+        // The fuzzer is one client sending as fast as it can; the limits have tests of their own.
+        QENEX_RATE_LIMIT_PRINCIPAL: "9999999/9999999",
+        QENEX_RATE_LIMIT_IP: "9999999/9999999",
+        QENEX_SHUTDOWN_GRACE_MS: "2000",
+      },
+    });
+    const { urls, env } = mesh;
     const supervisorPid = mesh.child.pid as number;
     const pidsBefore = serviceProcesses(supervisorPid);
-    const admin = await qenexToken(started.env, "admin");
-    const tokens: Tokens = { admin, viewer: await qenexToken(started.env, "auditor"), expired: forged(admin) };
+    const admin = await qenexToken(env, "admin");
+    const tokens: Tokens = { admin, viewer: await qenexToken(env, "auditor"), expired: forged(admin) };
 
     const services = [LedgerService, PaymentsService, RiskService, AuthService];
     const routes = await restRoutes(urls.edge as string, services);

@@ -2,54 +2,18 @@
 // The ledger gets a database of its own, because a shared one may hold another test's
 // deliberate tamper at any moment, and this test asserts on the whole book.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
-import { createPostgresDb } from "@qenex/platform";
+import { type FreshDatabase, freshDatabase } from "@qenex/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The ledger's own test harness: the same server configuration as the ledger's tests.
 import { startTestLedger, type TestLedger, testJwtSecret } from "../../ledger/src/testing/harness.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = path.join(root, "packages/cli/src/main.ts");
-
-type FreshDatabase = { url: string | undefined; drop(): Promise<void> };
-
-/** Its own PostgreSQL database when DATABASE_URL is set; else the harness's PGlite in a new temp folder. */
-async function freshDatabase(): Promise<FreshDatabase> {
-  const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) return { url: undefined, drop: async () => {} };
-  const name = `qenex_recon_${randomBytes(6).toString("hex")}`;
-  const admin = createPostgresDb(adminUrl, 1);
-  await admin.exec(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    },
-  };
-}
-
-/**
- * The harness reads DATABASE_URL when it starts a server, so point it at this test's own
- * database for that one call. The variable is this test worker's copy: other test files
- * never see the change.
- */
-async function startLedger(databaseUrl: string | undefined): Promise<TestLedger> {
-  const shared = process.env.DATABASE_URL;
-  if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
-  try {
-    return await startTestLedger();
-  } finally {
-    if (shared !== undefined) process.env.DATABASE_URL = shared;
-  }
-}
 
 type CliResult = { code: number; stdout: string; stderr: string };
 
@@ -75,8 +39,9 @@ let token: string;
 const reconcile = (...extra: string[]) => qenex(["ledger", "reconcile", "--url", ledger.url, "--token", token, ...extra]);
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  ledger = await startLedger(database.url);
+  database = await freshDatabase("qenex_recon");
+  // Embedded without DATABASE_URL: the harness's PGlite in a new temp folder.
+  ledger = await startTestLedger(database.url ? { databaseUrl: database.url } : {});
   token = await ledger.token(["auditor"]);
   await ledger.client().createAccounts({
     accounts: [

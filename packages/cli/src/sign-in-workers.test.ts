@@ -2,33 +2,11 @@
 // cluster primary, so guesses dealt out to different workers still add up to one lock.
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as os from "node:os";
-import * as path from "node:path";
-import { createPostgresDb } from "@qenex/platform";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Mesh, qenexEnv, serviceProcesses, startMesh } from "./testing/mesh.js";
+import { serviceProcesses, startTestMesh, type TestMesh } from "./testing/mesh.js";
 
-// Several auth processes need PostgreSQL; a database of this file's own.
-const own = process.env.DATABASE_URL ? `qenex_signin_${process.pid}_${Date.now().toString(36)}` : undefined;
-let mesh: Mesh | undefined;
-
-async function onServer(sql: string): Promise<void> {
-  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
-  try {
-    await db.exec(sql);
-  } finally {
-    await db.close();
-  }
-}
-
-afterAll(async () => {
-  if (mesh && mesh.child.exitCode === null) {
-    const exited = new Promise((resolve) => mesh?.child.once("exit", resolve));
-    mesh.child.kill("SIGTERM");
-    await exited;
-  }
-  if (own) await onServer(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
-});
+let mesh: TestMesh | undefined;
+afterAll(() => mesh?.stop());
 
 /** IssueToken over Connect JSON on a new connection each time: the primary deals connections to the workers in turn. */
 function issueToken(authUrl: string, username: string, password: string) {
@@ -49,19 +27,17 @@ function issueToken(authUrl: string, username: string, password: string) {
   });
 }
 
-describe.runIf(own)("sign-in throttling across auth workers", () => {
+// Several auth processes need PostgreSQL (startTestMesh gives the mesh a database of its own).
+describe.runIf(Boolean(process.env.DATABASE_URL))("sign-in throttling across auth workers", () => {
   it("locks an account whose failures were spread over two workers", async () => {
-    await onServer(`CREATE DATABASE ${own}`);
-    const url = new URL(process.env.DATABASE_URL as string);
-    url.pathname = `/${own}`;
-    const env = {
-      ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-signin-"))),
-      DATABASE_URL: url.toString(),
-      REDIS_URL: "",
-      // A lock far longer than the test: nothing depends on how fast the calls are.
-      QENEX_SIGNIN_BACKOFF_MS: "600000/900000",
-    };
-    mesh = await startMesh(env, ["--workers", "auth=2"]);
+    mesh = await startTestMesh("signin", {
+      env: {
+        REDIS_URL: "",
+        // A lock far longer than the test: nothing depends on how fast the calls are.
+        QENEX_SIGNIN_BACKOFF_MS: "600000/900000",
+      },
+      args: ["--workers", "auth=2"],
+    });
     const authPid = serviceProcesses(mesh.child.pid as number).get("auth") as number;
     expect(fs.readFileSync(`/proc/${authPid}/task/${authPid}/children`, "utf8").trim().split(/\s+/)).toHaveLength(2);
     const authUrl = mesh.urls.auth as string;

@@ -8,31 +8,22 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { createPostgresDb } from "@qenex/platform";
+import { until } from "@qenex/platform/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Mesh, node, qenexArgs, qenexEnv, qenexToken, serviceProcesses, startMesh, until } from "./testing/mesh.js";
+import {
+  node,
+  qenexArgs,
+  qenexEnv,
+  qenexToken,
+  serviceProcesses,
+  startMesh,
+  startTestMesh,
+  stopMesh,
+  type TestMesh,
+} from "./testing/mesh.js";
 
-// On PostgreSQL, a database of this file's own: its risk service follows every transfer.
-const own = process.env.DATABASE_URL ? `qenex_supervise_${process.pid}_${Date.now().toString(36)}` : undefined;
-let mesh: Mesh | undefined;
-
-async function onServer(sql: string): Promise<void> {
-  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
-  try {
-    await db.exec(sql);
-  } finally {
-    await db.close();
-  }
-}
-
-afterAll(async () => {
-  if (mesh && mesh.child.exitCode === null) {
-    const exited = new Promise((resolve) => mesh?.child.once("exit", resolve));
-    mesh.child.kill("SIGTERM");
-    await exited;
-  }
-  if (own) await onServer(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
-});
+let mesh: TestMesh | undefined;
+afterAll(() => mesh?.stop());
 
 function processGone(pid: number): Promise<true | undefined> {
   try {
@@ -46,22 +37,11 @@ function processGone(pid: number): Promise<true | undefined> {
 
 describe("qenex start: one process per service", () => {
   it("keeps serving while any one service process is killed, and restarts it with nothing acknowledged lost", async () => {
-    let databaseUrl = "";
-    if (own && process.env.DATABASE_URL) {
-      await onServer(`CREATE DATABASE ${own}`);
-      const url = new URL(process.env.DATABASE_URL);
-      url.pathname = `/${own}`;
-      databaseUrl = url.toString();
-    }
-    const env = {
-      ...qenexEnv(fs.mkdtempSync(path.join(os.tmpdir(), "qenex-supervise-"))),
-      DATABASE_URL: databaseUrl,
-      QENEX_RATE_LIMIT_PRINCIPAL: "1000000/1000000",
-      QENEX_RATE_LIMIT_IP: "1000000/1000000",
-      QENEX_SHUTDOWN_GRACE_MS: "2000",
-    };
-    mesh = await startMesh(env);
-    const { urls } = mesh;
+    // On PostgreSQL, a database of this test's own: its risk service follows every transfer.
+    mesh = await startTestMesh("supervise", {
+      env: { QENEX_RATE_LIMIT_PRINCIPAL: "1000000/1000000", QENEX_RATE_LIMIT_IP: "1000000/1000000", QENEX_SHUTDOWN_GRACE_MS: "2000" },
+    });
+    const { urls, env } = mesh;
     const supervisorPid = mesh.child.pid as number;
     const bearer = await qenexToken(env, "admin");
     const headers = { "content-type": "application/json", authorization: `Bearer ${bearer}` };
@@ -239,11 +219,7 @@ describe("qenex start --workers", () => {
       workers.child.kill("SIGKILL");
       for (const pid of orphans) await until(`process ${pid} to stop`, () => processGone(pid));
     } finally {
-      if (workers.child.exitCode === null && workers.child.signalCode === null) {
-        const exited = new Promise((resolve) => workers.child.once("exit", resolve));
-        workers.child.kill("SIGTERM");
-        await exited;
-      }
+      await stopMesh(workers.child);
     }
   }, 180_000);
 });

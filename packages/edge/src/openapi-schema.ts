@@ -2,7 +2,7 @@
 // narrowed by the protovalidate rules on their fields. Mapping:
 // https://protobuf.dev/programming-guides/json/
 import { type DescEnum, type DescField, type DescMessage, getOption, hasOption, ScalarType } from "@bufbuild/protobuf";
-import { type FieldRules, field as fieldRulesOption, Ignore } from "@qenex/gen/buf/validate/validate_pb.js";
+import { type FieldRules, field as fieldRulesOption, Ignore } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { acceptedEnumNames, enumTypePrefix, shortEnumName } from "./enum-names.js";
 
 /** The subset of JSON Schema the generator writes; a plain JSON value. */

@@ -22,10 +22,11 @@ import {
 } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { startTestLedger, type TestLedger, testJwtSecret, uniquePrefix } from "@qenex/ledger/testing";
 import { createAuth, createPgliteDb, createPostgresDb, type Db } from "@qenex/platform";
+import { freshDatabase } from "@qenex/platform/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
-import { eurParties, freshDatabase, testPaymentsEnv, usParties } from "./testing/harness.js";
+import { eurParties, testPaymentsEnv, usParties } from "./testing/harness.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const cliMain = path.join(root, "packages/cli/src/main.ts");
@@ -170,8 +171,7 @@ beforeAll(async () => {
   // Every server on a database of its own: the settlement accounts' balances are then this
   // test's alone, and no other test's payments worker claims these payments' jobs.
   const fresh = async (name: string) => {
-    if (!process.env.DATABASE_URL) return undefined;
-    const database = await freshDatabase(process.env.DATABASE_URL, name);
+    const database = await freshDatabase(name);
     cleanups.push(database.drop);
     return database.url;
   };

@@ -3,50 +3,25 @@
 // ledger's history.
 import { AccountType } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { startTestLedger, type TestLedger, uniquePrefix } from "@qenex/ledger/testing";
-import { createPostgresDb } from "@qenex/platform";
+import { type FreshDatabase, freshDatabase, until } from "@qenex/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestRisk, type TestRisk } from "./testing/harness.js";
 
 let ledger: TestLedger;
 const started: TestRisk[] = [];
-// On PostgreSQL, a database of this file's own: the monitor follows every transfer of the
-// ledger it watches, and other test files write thousands into the shared one.
-const own = process.env.DATABASE_URL ? `qenex_monitor_${process.pid}_${Date.now().toString(36)}` : undefined;
-const ownUrl = own && process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, own) : undefined;
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function onServerDb(sql: string): Promise<void> {
-  const db = createPostgresDb(process.env.DATABASE_URL as string, 1);
-  try {
-    await db.exec(sql);
-  } finally {
-    await db.close();
-  }
-}
+let database: FreshDatabase | undefined;
 
 beforeAll(async () => {
-  if (own) await onServerDb(`CREATE DATABASE ${own}`);
-  ledger = await startTestLedger(ownUrl ? { databaseUrl: ownUrl } : {});
+  // On PostgreSQL, a database of this file's own: the monitor follows every transfer of the
+  // ledger it watches, and other test files write thousands into the shared one.
+  database = await freshDatabase("qenex_monitor");
+  ledger = await startTestLedger(database.url ? { databaseUrl: database.url } : {});
 });
 afterAll(async () => {
   for (const risk of started) await risk.stop();
   await ledger?.stop();
-  if (own) await onServerDb(`DROP DATABASE IF EXISTS ${own} WITH (FORCE)`);
+  await database?.drop();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe("monitoring the ledger's committed transfers", () => {
   it("scores each transfer once, opens alerts for rule hits, and resumes after a restart without rescoring", async () => {
@@ -60,7 +35,7 @@ describe("monitoring the ledger's committed transfers", () => {
     const first = await startTestRisk({
       ledgerUrl: ledger.url,
       monitorAfterSequence: startAfter,
-      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+      ...(database?.url ? { databaseUrl: database.url } : {}),
     });
     started.push(first);
 
@@ -84,7 +59,7 @@ describe("monitoring the ledger's committed transfers", () => {
       ledgerUrl: ledger.url,
       monitorAfterSequence: 0n,
       dataDir: first.dataDir,
-      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+      ...(database?.url ? { databaseUrl: database.url } : {}),
     });
     started.push(second);
     const third = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "30.00", currency: "USD" });
@@ -120,7 +95,7 @@ describe("monitoring the ledger's committed transfers", () => {
     const risk = await startTestRisk({
       ledgerUrl: ledger.url,
       monitorAfterSequence: marker.transfer?.sequence ?? 0n,
-      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+      ...(database?.url ? { databaseUrl: database.url } : {}),
     });
     started.push(risk);
     const won = await admin.createTransfer({ sourceAccount: `${p}-a`, destinationAccount: `${p}-b`, amount: "1000000", currency: "KRW" });
@@ -148,7 +123,7 @@ describe("training from the ledger's history", () => {
     const risk = await startTestRisk({
       ledgerUrl: ledger.url,
       monitorAfterSequence: marker.transfer?.sequence ?? 0n,
-      ...(ownUrl ? { databaseUrl: ownUrl } : {}),
+      ...(database?.url ? { databaseUrl: database.url } : {}),
     });
     started.push(risk);
     const trained = await risk.client().trainModel({
@@ -163,7 +138,7 @@ describe("training from the ledger's history", () => {
   });
 
   it("says so when the risk service knows no ledger", async () => {
-    const risk = await startTestRisk(ownUrl ? { databaseUrl: ownUrl } : {});
+    const risk = await startTestRisk(database?.url ? { databaseUrl: database.url } : {});
     started.push(risk);
     const error = await risk
       .client()

@@ -2,10 +2,12 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { anyFreePortsEnv } from "@qenex/platform";
+import { freshDatabase } from "@qenex/platform/testing";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 // Node itself with tsx as a loader (not the tsx CLI, which would relay signals to a child).
@@ -64,6 +66,52 @@ export function startMesh(env: NodeJS.ProcessEnv, args: string[] = [], via: "tsx
   });
 }
 
+/** Stops a supervisor as an operator does (SIGTERM) and waits for it to exit; one already gone is left be. */
+export async function stopMesh(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+export type TestMesh = Mesh & {
+  /** What the mesh runs with: `qenex token` and other commands against it need the same. */
+  env: NodeJS.ProcessEnv;
+  /** Stops the supervisor, then drops the database and removes the data folder made for it. */
+  stop(): Promise<void>;
+};
+
+/**
+ * `qenex start` on storage of its own: with DATABASE_URL, a fresh database on that server
+ * (`qenex_<name>_...`), so a test that follows every transfer or claims every job sees only
+ * its own; without it, embedded in a new data folder. `env` overrides come last; one that
+ * names DATABASE_URL is used as it is, and no database is created.
+ */
+export async function startTestMesh(name: string, options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<TestMesh> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `qenex-${name}-`));
+  const database = options.env?.DATABASE_URL === undefined ? await freshDatabase(`qenex_${name}`) : undefined;
+  const env = { ...qenexEnv(dataDir), DATABASE_URL: database?.url ?? "", ...options.env };
+  const cleanUp = async () => {
+    await database?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  let mesh: Mesh;
+  try {
+    mesh = await startMesh(env, options.args);
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  return {
+    ...mesh,
+    env,
+    async stop() {
+      await stopMesh(mesh.child);
+      await cleanUp();
+    },
+  };
+}
+
 export async function qenexToken(env: NodeJS.ProcessEnv, role = "operator"): Promise<string> {
   const { stdout } = await promisify(execFile)(node, [...qenexArgs, "token", "--role", role], { env });
   return stdout.trim();
@@ -83,14 +131,4 @@ export function serviceProcesses(supervisorPid: number): Map<string, number> {
     }
   }
   return byName;
-}
-
-/** Polls `probe` until it returns a value, at most `attempts` times `everyMs` apart. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, attempts = 600, everyMs = 100): Promise<T> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }

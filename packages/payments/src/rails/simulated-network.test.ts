@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPgliteDb, createPostgresDb, type Db, migrate, type Queryable } from "@qenex/platform";
+import { freshDatabase } from "@qenex/platform/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { achPayment, fedwirePayment, mt103Payment, now, ourBic, sepaPayment, swiftPayment } from "./fixtures.js";
 import { readNetworkReply } from "./inbound.js";
@@ -25,20 +26,12 @@ afterAll(async () => {
 
 /** A database of its own per test: PostgreSQL when DATABASE_URL is set, else PGlite in a temp dir. */
 async function freshDb(): Promise<Db> {
-  const url = process.env.DATABASE_URL;
+  const database = await freshDatabase("qenex_simnet");
   let db: Db;
   let drop: () => Promise<void>;
-  if (url) {
-    const name = `qenex_simnet_${process.pid}_${Date.now().toString(36)}_${opened.length}`;
-    const admin = createPostgresDb(url, 1);
-    await admin.exec(`CREATE DATABASE ${name}`);
-    const parsed = new URL(url);
-    parsed.pathname = `/${name}`;
-    db = createPostgresDb(parsed.toString(), 4);
-    drop = async () => {
-      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    };
+  if (database.url) {
+    db = createPostgresDb(database.url, 4);
+    drop = database.drop;
   } else {
     const dir = mkdtempSync(join(tmpdir(), "simnet-"));
     db = await createPgliteDb(dir);

@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createDb, createLogger, type Db, loadConfig, migrate } from "@qenex/platform";
+import { freshDatabase, until } from "@qenex/platform/testing";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentsMigrations } from "../index.js";
 import { createPaymentStore, type Job, type PaymentStore } from "../store/payment-store.js";
-import { freshDatabase } from "../testing/harness.js";
 import { createPaymentsMetrics } from "./metrics.js";
 import type { Processor } from "./processor.js";
 import { startWorkers } from "./workers.js";
@@ -18,13 +18,9 @@ let store: PaymentStore;
 let drop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  let databaseUrl: string | undefined;
-  if (process.env.DATABASE_URL) {
-    const fresh = await freshDatabase(process.env.DATABASE_URL, "qenex_payments_workers");
-    databaseUrl = fresh.url;
-    drop = fresh.drop;
-  }
-  db = await createDb({ databaseUrl, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "qenex-workers-")), poolMax: 8 });
+  const fresh = await freshDatabase("qenex_payments_workers");
+  drop = fresh.drop;
+  db = await createDb({ databaseUrl: fresh.url, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "qenex-workers-")), poolMax: 8 });
   await migrate(db, "payments", paymentsMigrations);
   store = createPaymentStore(db);
 });
@@ -52,14 +48,6 @@ function processorWith(transmit: (job: Job) => Promise<void>): Pick<Processor, "
   };
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("payment job workers", () => {
   it("retry failing work with backoff, park it in payment_dead_letters with its last error, and run it again once requeued", async () => {
     const registry = new Registry();
@@ -77,7 +65,9 @@ describe("payment job workers", () => {
       retry: { attemptsMax: 4, backoffBaseMs: 40, backoffMaxMs: 1000 },
     });
     await db.transaction((tx) => store.schedule(tx, { kind: "transmit", payload: { messageId: "m-dead" }, dedupeKey: "transmit:m-dead" }));
-    await until(async () => (await store.deadLetters(db)).some((row) => row.payload === JSON.stringify({ messageId: "m-dead" })));
+    await until("m-dead in payment_dead_letters", async () =>
+      (await store.deadLetters(db)).some((row) => row.payload === JSON.stringify({ messageId: "m-dead" })) ? true : undefined,
+    );
     await workers.stop();
     expect(attemptsAt).toHaveLength(4);
     // Each wait is at least half its ceiling: 20, 40, 80 ms.
@@ -101,7 +91,7 @@ describe("payment job workers", () => {
       logger,
       metrics: createPaymentsMetrics(new Registry()),
     });
-    await until(async () => (await store.pendingJobs(db)) === 0);
+    await until("no pending jobs", async () => ((await store.pendingJobs(db)) === 0 ? true : undefined));
     await fixed.stop();
   });
 
@@ -123,7 +113,7 @@ describe("payment job workers", () => {
     const runners = ["a", "b"].map((runner) =>
       startWorkers({ store, processor: processorWith(transmit(runner)), networks: [], config, logger, metrics }),
     );
-    await until(async () => (await store.pendingJobs(db)) === 0);
+    await until("no pending jobs", async () => ((await store.pendingJobs(db)) === 0 ? true : undefined));
     await Promise.all(runners.map((r) => r.stop()));
     expect(runs.size).toBe(jobs);
     expect([...runs.values()].every((count) => count === 1)).toBe(true);

@@ -10,8 +10,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { PaymentsService } from "@qenex/gen/qenex/payments/v1/payments_pb.js";
 import { startTestLedger, type TestLedger, testAuditKey, testJwtSecret } from "@qenex/ledger/testing";
 import { createAuth, loadConfig, type Role, type ServiceProcess, startService } from "@qenex/platform";
+import { freshDatabase } from "@qenex/platform/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
-import pg from "pg";
 import { bindPayments, paymentsMigrations } from "../index.js";
 
 export type TestPayments = {
@@ -25,34 +25,14 @@ export type TestPayments = {
   stop(options?: { keepDatabase?: boolean }): Promise<void>;
 };
 
-/** A new, empty PostgreSQL database beside DATABASE_URL's, for one test file's payments. */
-export async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const database = `${name}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9_]/g, "_");
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
 /**
  * A ledger and a risk server for payments tests, on a database of their own with DATABASE_URL:
  * another test file activating a fraud model in a shared database would otherwise hold these
  * payments for review.
  */
 export async function startLedgerAndRisk(): Promise<{ ledger: TestLedger; risk: TestRisk; stop(): Promise<void> }> {
-  const fresh = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL, "qenex_payments_upstreams") : undefined;
-  const databaseUrl = fresh ? { databaseUrl: fresh.url } : {};
+  const fresh = await freshDatabase("qenex_payments_upstreams");
+  const databaseUrl = fresh.url ? { databaseUrl: fresh.url } : {};
   const ledger = await startTestLedger(databaseUrl);
   const risk = await startTestRisk({ ledgerUrl: ledger.url, ...databaseUrl });
   return {
@@ -61,7 +41,7 @@ export async function startLedgerAndRisk(): Promise<{ ledger: TestLedger; risk: 
     async stop() {
       await risk.stop();
       await ledger.stop();
-      await fresh?.drop();
+      await fresh.drop();
     },
   };
 }
@@ -106,8 +86,8 @@ export async function startTestPayments(options: {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "qenex-payments-"));
   let databaseUrl = options.databaseUrl;
   let drop: (() => Promise<void>) | undefined;
-  if (databaseUrl === undefined && process.env.DATABASE_URL) {
-    const fresh = await freshDatabase(process.env.DATABASE_URL, "qenex_payments_test");
+  if (databaseUrl === undefined) {
+    const fresh = await freshDatabase("qenex_payments_test");
     databaseUrl = fresh.url;
     drop = fresh.drop;
   }
