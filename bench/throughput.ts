@@ -16,6 +16,7 @@ import {
   LedgerService,
   TransferKind,
 } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
+import { createMeshTransport } from "@qenex/platform";
 import pg from "pg";
 import {
   buildQenexBundle,
@@ -100,7 +101,16 @@ function run(command: string, args: string[]): Promise<string> {
 // ---- load: what one measured run reports --------------------------------------------------
 
 /** seconds: what the tool measured over (pgbench's leaves out connecting, slow for 64 backends). */
-type Load = { successCount: number; errorCount: number; errorKinds?: string; p50Ms: number; p99Ms: number; seconds: number };
+type Load = {
+  successCount: number;
+  errorCount: number;
+  errorKinds?: string;
+  p50Ms: number;
+  p99Ms: number;
+  seconds: number;
+  /** CPU the client itself spent, when the client is this process (a Node client). */
+  clientCpuMs?: number;
+};
 
 function percentileMs(sortedUs: Float64Array, percent: number): number {
   return (sortedUs[Math.max(0, Math.ceil((percent / 100) * sortedUs.length) - 1)] ?? Number.NaN) / 1000;
@@ -196,6 +206,51 @@ async function h2load(url: string, token: string, connections: number, durationS
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Node client in this process, as one QENEX service calls another: `connections` calls in
+ * flight over one HTTP/2 session, gRPC or Connect with binary protobuf (createMeshTransport).
+ * Its rows compare the two protocols' CPU at both ends, which chose the mesh's transport.
+ */
+async function nodeClient(url: string, token: string, protocol: "grpc" | "connect", connections: number, durationS: number): Promise<Load> {
+  const transport = protocol === "grpc" ? createGrpcTransport({ baseUrl: url }) : createMeshTransport({ baseUrl: url });
+  const client = createClient(LedgerService, transport);
+  const headers = { authorization: `Bearer ${token}` };
+  const latenciesUs: number[] = [];
+  let errorCount = 0;
+  let sent = 0;
+  const endAt = performance.now() + durationS * 1000;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < endAt) {
+        const source = Math.floor(Math.random() * accountCount);
+        const destination = (source + 1 + Math.floor(Math.random() * (accountCount - 1))) % accountCount;
+        const callStarted = performance.now();
+        try {
+          await client.createTransfer(
+            {
+              transferId: `${runPrefix}-n${invocationCount}-${sent++}`,
+              sourceAccount: `${accountPrefix}${source}`,
+              destinationAccount: `${accountPrefix}${destination}`,
+              amount: "0.01",
+              currency: "USD",
+              reference: "bench",
+            },
+            { headers },
+          );
+          latenciesUs.push((performance.now() - callStarted) * 1000);
+        } catch {
+          errorCount++;
+        }
+      }
+    }),
+  );
+  invocationCount++;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...fromLatencies(latenciesUs, errorCount, (performance.now() - started) / 1000), clientCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** pgbench runs the transfer in SQL against bench_accounts/bench_transfers in the bench database. */
@@ -408,6 +463,7 @@ async function measure(t: Target, connections: number, databaseUrl: string, post
       ((ticks - (before.byName.get(name) ?? 0)) * 1000) / ticksPerSecond / load.successCount,
     ]),
   );
+  if (load.clientCpuMs !== undefined) cpuMsPerTransfer.set("client", load.clientCpuMs / load.successCount);
   const hostBusy = (after.host.busy - before.host.busy) / (after.host.total - before.host.total);
   return { path: t.path, connections, load, cpuMsPerTransfer, hostBusy };
 }
@@ -452,7 +508,7 @@ async function startWholeMesh(env: NodeJS.ProcessEnv): Promise<Started> {
 // ---- report -------------------------------------------------------------------------------
 
 function printTable(rows: readonly Row[]): void {
-  const cpuColumns = [...services, "pg"];
+  const cpuColumns = [...services, "pg", "client"];
   const header = ["path", "conns", "transfers/s", "p50 ms", "p99 ms", ...cpuColumns, "host busy"];
   const cells = rows.map((r) => [
     r.path,
@@ -469,7 +525,8 @@ function printTable(rows: readonly Row[]): void {
     `\n${all.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join("  ")).join("\n")}`,
   );
   console.log(
-    `\n${cpuColumns.join(", ")}: CPU ms per transfer of each process (pg: all of PostgreSQL); host busy: all ${os.availableParallelism()} cores.`,
+    `\n${cpuColumns.join(", ")}: CPU ms per transfer of each process (pg: all of PostgreSQL; client: the bench's own Node client, ` +
+      `where it is one); host busy: all ${os.availableParallelism()} cores.`,
   );
   const rate = (p: string, c: number) => {
     const r = rows.find((row) => row.path === p && row.connections === c);
@@ -542,6 +599,18 @@ async function main(): Promise<void> {
       {
         path: "ledger alone, gRPC",
         drive: (c, s) => h2load(ledgerAlone, token, c, s),
+        transfersTable: "ledger.ledger_transfers",
+        pids: alone,
+      },
+      {
+        path: "ledger alone, gRPC, Node client",
+        drive: (c, s) => nodeClient(ledgerAlone, token, "grpc", c, s),
+        transfersTable: "ledger.ledger_transfers",
+        pids: alone,
+      },
+      {
+        path: "ledger alone, Connect proto, Node client",
+        drive: (c, s) => nodeClient(ledgerAlone, token, "connect", c, s),
         transfersTable: "ledger.ledger_transfers",
         pids: alone,
       },

@@ -7,11 +7,11 @@ import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import type { DescMethod, JsonValue, Message } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, cors, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "@qenex/gen/grpc/health/v1/health_pb.js";
 import type { Auth, ClientAddresses, Logger, RateLimiter as PlatformRateLimiter, Principal, RateLimitRule } from "@qenex/platform";
 import {
   callerProtocolOf,
+  createMeshTransport,
   messageBytesMax,
   procedurePaths,
   rpcServiceOf,
@@ -66,7 +66,7 @@ const exposedHeaders = [...cors.exposedHeaders, "Retry-After", "Idempotent-Repla
 export function createEdgeHandler(options: EdgeOptions) {
   const routes = routesOf(options.upstreams.map((u) => u.service));
   const clients = createUpstreamClients(options.upstreams);
-  const health = new Map(options.upstreams.map((u) => [u.service.typeName, createClient(Health, createGrpcTransport({ baseUrl: u.url }))]));
+  const health = new Map(options.upstreams.map((u) => [u.service.typeName, createClient(Health, createMeshTransport({ baseUrl: u.url }))]));
   const urlByService = new Map(options.upstreams.map((u) => [u.service.typeName, u.url]));
   const proxy = createRpcProxy();
   const methodKinds = new Map<string, DescMethod["methodKind"]>(

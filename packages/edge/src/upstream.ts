@@ -1,10 +1,9 @@
-// The services behind the edge: one gRPC (HTTP/2) client per service, and a raw HTTP/2
+// The services behind the edge: one client per service (Connect over HTTP/2), and a raw HTTP/2
 // proxy for RPC requests that browsers and gRPC clients send to the edge itself.
 import * as http2 from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
-import { type CallOptions, type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { messageBytesMax } from "@qenex/platform";
+import { type CallOptions, type Client, createClient, type Transport } from "@connectrpc/connect";
+import { createMeshTransport, messageBytesMax } from "@qenex/platform";
 
 export type Upstream = {
   service: DescService;
@@ -19,12 +18,12 @@ export type UpstreamClient = {
 };
 
 export function createUpstreamClients(upstreams: readonly Upstream[]): Map<string, UpstreamClient> {
-  const transports = new Map<string, ReturnType<typeof createGrpcTransport>>();
+  const transports = new Map<string, Transport>();
   const clients = new Map<string, UpstreamClient>();
   for (const upstream of upstreams) {
     let transport = transports.get(upstream.url);
     if (!transport) {
-      transport = createGrpcTransport({ baseUrl: upstream.url, readMaxBytes: messageBytesMax, writeMaxBytes: messageBytesMax });
+      transport = createMeshTransport({ baseUrl: upstream.url, readMaxBytes: messageBytesMax, writeMaxBytes: messageBytesMax });
       transports.set(upstream.url, transport);
     }
     clients.set(upstream.service.typeName, { upstream, client: createClient(upstream.service, transport) });

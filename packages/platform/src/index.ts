@@ -57,6 +57,7 @@ export { type DependencyProbe, type DependencyState, storageProbes } from "./hea
 export { type IntegerKind, integerKindOf, integerWrapperKind, jsonDecoderFor, readInteger } from "./json-integers.js";
 export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
+export { createMeshTransport, type MeshTransportOptions } from "./mesh-transport.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";
 export { decodePageToken, encodePageToken } from "./paging.js";
 export { createMemoryRateLimiter, createRateLimiter, type RateLimitDecision, type RateLimiter } from "./rate-limit.js";

@@ -4,10 +4,9 @@
 // resolution of a pending transfer, reversals or expiries).
 import { create } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService, type Transfer, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { type ScoreTransactionRequest, ScoreTransactionRequestSchema } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { bearerInterceptor } from "@qenex/platform";
+import { bearerInterceptor, createMeshTransport } from "@qenex/platform";
 
 export type LedgerSource = {
   url: string;
@@ -16,7 +15,7 @@ export type LedgerSource = {
 };
 
 export function ledgerClient(source: LedgerSource): Client<typeof LedgerService> {
-  return createClient(LedgerService, createGrpcTransport({ baseUrl: source.url, interceptors: [bearerInterceptor(source.token)] }));
+  return createClient(LedgerService, createMeshTransport({ baseUrl: source.url, interceptors: [bearerInterceptor(source.token)] }));
 }
 
 const scoredKinds = new Set([TransferKind.TRANSFER, TransferKind.PENDING]);

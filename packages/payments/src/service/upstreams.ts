@@ -1,12 +1,11 @@
-// The ledger and risk services as the payments service calls them: generated clients over
-// gRPC with a service token, a deadline on every call, a short retry for transient failures
+// The ledger and risk services as the payments service calls them: generated clients (Connect
+// over HTTP/2, createMeshTransport) with a service token, a deadline on every call, a short retry for transient failures
 // (every call made here is idempotent: ledger ids and risk transaction ids are the payment's),
 // and a circuit breaker per upstream so a service that is down is not hammered by every job.
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LedgerService } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { RiskService } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
-import { type Auth, bearerInterceptor, serviceTokens, upstreamWentAway } from "@qenex/platform";
+import { type Auth, bearerInterceptor, createMeshTransport, serviceTokens, upstreamWentAway } from "@qenex/platform";
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 
 /** Every upstream call's deadline. */
@@ -43,7 +42,7 @@ export type Upstreams = {
 export function createUpstreams(options: { ledgerUrl: string; riskUrl: string; auth: Auth }): Upstreams {
   // A call may carry its own token (an analyst's, for the alert it closes); the rest go as the service.
   const bearer = bearerInterceptor(serviceTokens(options.auth, "payments"));
-  const transport = (baseUrl: string) => createGrpcTransport({ baseUrl, interceptors: [bearer] });
+  const transport = (baseUrl: string) => createMeshTransport({ baseUrl, interceptors: [bearer] });
   return {
     ledger: guard(createClient(LedgerService, transport(options.ledgerUrl))),
     risk: guard(createClient(RiskService, transport(options.riskUrl))),
