@@ -53,6 +53,9 @@ export function createRedisKv(url: string, options: { keyPrefix?: string | undef
     // A server that accepts commands but stops answering: drop the socket and reconnect.
     socketTimeout: 2 * kvCommandTimeoutMs,
     retryStrategy: (attempts) => Math.min(attempts * 100, kvReconnectDelayMsMax),
+    // Commands issued in one turn of the event loop go out in one write: under load a write
+    // per command was a tenth of the edge's CPU (the syscall, not Redis).
+    enableAutoPipelining: true,
   });
   // Connection errors surface on the commands that fail; ioredis reconnects by itself.
   redis.on("error", () => {});

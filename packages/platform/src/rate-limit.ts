@@ -178,6 +178,8 @@ export function createRedisRateLimiter(
     // A server that accepts commands but stops answering: drop the socket and reconnect.
     socketTimeout: 2_000,
     retryStrategy: (attempts) => Math.min(attempts * 100, 2_000),
+    // Takes issued in one turn of the event loop go out in one write (see kv.ts).
+    enableAutoPipelining: true,
   });
   redis.defineCommand("qenexRateLimitTake", { numberOfKeys: 1, lua: takeScript });
   const command = redis as unknown as WithTakeCommand;
