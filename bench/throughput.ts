@@ -42,6 +42,8 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const jwtSecret = "bench-secret-bench-secret-bench-secret-0";
 const accountsPerRequestMax = 8190;
 const stopTimeoutMs = 20_000;
+/** The longest the bench waits for the risk monitor to catch up after a row. */
+const riskCatchUpMaxS = 300;
 const services = ["ledger", "edge", "risk", "payments", "auth"] as const;
 // Keeps this run's ids apart: transfer ids of wrk's runs and pgbench's, account ids.
 const runPrefix = `tp${Date.now().toString(36)}`;
@@ -434,22 +436,60 @@ END;
 
 // ---- measuring ----------------------------------------------------------------------------
 
-type Row = { path: string; connections: number; load: Load; cpuMsPerTransfer: Map<string, number>; hostBusy: number };
+type Row = {
+  path: string;
+  connections: number;
+  load: Load;
+  cpuMsPerTransfer: Map<string, number>;
+  hostBusy: number;
+  /** The risk monitor's lag behind the ledger when the load stopped, and how long it took to catch up. */
+  riskLag?: { transfersBehind: number; catchUpS: number };
+};
 type Target = {
   path: string;
   drive(connections: number, durationS: number): Promise<Load>;
   /** Rows of the table this path writes, to check every answered transfer was really created. */
   transfersTable: string;
   pids: Map<string, number>;
+  /** The whole mesh runs: the risk monitor follows the ledger, and the row waits for it to catch up. */
+  withRiskMonitor?: boolean;
 };
+
+/** How far behind the ledger's head the risk monitor's saved cursor is, in transfers. */
+function riskLagOf(databaseUrl: string): Promise<number> {
+  return onServer(databaseUrl, async (c) => {
+    const { rows } = await c.query(
+      `SELECT (SELECT commit_seq FROM ledger.ledger_head) - COALESCE((SELECT after_sequence FROM risk.risk_monitor_cursor WHERE name = 'ledger'), 0) AS behind`,
+    );
+    return Number(rows[0].behind);
+  });
+}
+
+/** Polls the risk monitor's lag until it is zero; seconds it took (bounded by riskCatchUpMaxS). */
+async function riskCatchUp(databaseUrl: string): Promise<{ transfersBehind: number; catchUpS: number }> {
+  const started = performance.now();
+  const transfersBehind = await riskLagOf(databaseUrl);
+  let behind = transfersBehind;
+  while (behind > 0) {
+    if (performance.now() - started > riskCatchUpMaxS * 1000)
+      throw new Error(`the risk monitor is still ${behind} transfers behind after ${riskCatchUpMaxS} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    behind = await riskLagOf(databaseUrl);
+  }
+  return { transfersBehind, catchUpS: (performance.now() - started) / 1000 };
+}
 
 async function measure(t: Target, connections: number, databaseUrl: string, postmasterPid: number): Promise<Row> {
   console.log(`${t.path}, ${connections} connections…`);
   if (warmupSeconds > 0) await t.drive(connections, warmupSeconds);
+  // Each row starts with the monitor caught up, so its lag is this row's own.
+  if (t.withRiskMonitor) await riskCatchUp(databaseUrl);
   const count = () => onServer(databaseUrl, async (c) => Number((await c.query(`SELECT count(*) FROM ${t.transfersTable}`)).rows[0].count));
   const countBefore = await count();
   const before = cpuSample(t.pids, postmasterPid);
   const load = await t.drive(connections, seconds);
+  // The monitor's catch-up is part of each transfer's cost: CPU is read once it is done.
+  const riskLag = t.withRiskMonitor ? await riskCatchUp(databaseUrl) : undefined;
   const after = cpuSample(t.pids, postmasterPid);
   const createdCount = (await count()) - countBefore;
   if (load.successCount === 0) throw new Error(`${t.path}: no transfer succeeded in ${seconds} s`);
@@ -465,7 +505,7 @@ async function measure(t: Target, connections: number, databaseUrl: string, post
   );
   if (load.clientCpuMs !== undefined) cpuMsPerTransfer.set("client", load.clientCpuMs / load.successCount);
   const hostBusy = (after.host.busy - before.host.busy) / (after.host.total - before.host.total);
-  return { path: t.path, connections, load, cpuMsPerTransfer, hostBusy };
+  return { path: t.path, connections, load, cpuMsPerTransfer, hostBusy, ...(riskLag ? { riskLag } : {}) };
 }
 
 // ---- the processes under test -------------------------------------------------------------
@@ -532,6 +572,14 @@ function printTable(rows: readonly Row[]): void {
     const r = rows.find((row) => row.path === p && row.connections === c);
     return r ? r.load.successCount / r.load.seconds : Number.NaN;
   };
+  for (const r of rows) {
+    if (r.riskLag) {
+      console.log(
+        `${r.path} at ${r.connections}: the risk monitor was ${r.riskLag.transfersBehind} transfers behind when the load stopped, ` +
+          `caught up in ${r.riskLag.catchUpS.toFixed(1)} s`,
+      );
+    }
+  }
   for (const c of connectionCounts) {
     const ratio = (a: string, b: string) => `${(rate(a, c) / rate(b, c)).toFixed(2)}×`;
     console.log(
@@ -627,13 +675,21 @@ async function main(): Promise<void> {
         drive: (c, s) => wrk(`${ledger}/qenex.ledger.v1.LedgerService/CreateTransfer`, token, c, s),
         transfersTable: "ledger.ledger_transfers",
         pids,
+        withRiskMonitor: true,
       },
-      { path: "mesh: ledger, gRPC", drive: (c, s) => h2load(ledger, token, c, s), transfersTable: "ledger.ledger_transfers", pids },
+      {
+        path: "mesh: ledger, gRPC",
+        drive: (c, s) => h2load(ledger, token, c, s),
+        transfersTable: "ledger.ledger_transfers",
+        pids,
+        withRiskMonitor: true,
+      },
       {
         path: "mesh: edge, REST",
         drive: (c, s) => wrk(`${edge}/api/v1/transactions`, token, c, s),
         transfersTable: "ledger.ledger_transfers",
         pids,
+        withRiskMonitor: true,
       },
     ];
     for (const c of connectionCounts) for (const t of meshTargets) rows.push(await measure(t, c, databaseUrl, postmasterPid));
