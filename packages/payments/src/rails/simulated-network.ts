@@ -18,6 +18,8 @@ export const simulatedPaymentsMax = 10_000;
 /** Most events one deliverDue call hands over. */
 export const deliverLimitMax = 1_000;
 const insertChunkRows = 500;
+/** Most wake-up timers pending at once; beyond it the delivering loop's poll finds the answers. */
+const dueTimersMax = 10_000;
 
 export const simulatedNetworkMigrations: readonly Migration[] = [
   {
@@ -134,6 +136,31 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
   checkOptions(options);
   const { db, rail } = options;
   const now = options.now ?? (() => new Date());
+  // Wakes the delivering loops of this process when an answer falls due; a replica that did not
+  // send the message finds its answers at its next poll.
+  const watchers = new Set<() => void>();
+  const dueTimers = new Map<number, NodeJS.Timeout>();
+  const wakeWatchers = () => {
+    for (const wake of watchers) wake();
+  };
+  function wakeAt(dueTimes: readonly number[]): void {
+    if (watchers.size === 0) return;
+    for (const dueMs of new Set(dueTimes)) {
+      const delayMs = dueMs - now().getTime();
+      if (delayMs <= 0) {
+        wakeWatchers();
+        continue;
+      }
+      // One timer per due instant (a NACHA file's answers share theirs), never holding the process open.
+      if (dueTimers.has(dueMs) || dueTimers.size >= dueTimersMax) continue;
+      const timer = setTimeout(() => {
+        dueTimers.delete(dueMs);
+        wakeWatchers();
+      }, delayMs);
+      timer.unref();
+      dueTimers.set(dueMs, timer);
+    }
+  }
 
   /** The events one payment's outcome produces, with due times after `at`. */
   function plan(submitted: SubmittedPayment, messageId: string, at: Date): PlannedEvent[] {
@@ -230,31 +257,42 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     const payments = isReturn ? [] : readSubmission(rail, message, paymentIds);
     const at = now();
     const contentSha256 = digestHex(message.content);
-    return db.transaction(async (tx) => {
-      const recorded = await tx.query<{ received_count: number; content_sha256: string }>(
-        `INSERT INTO sim_network_messages
+    return db
+      .transaction(async (tx) => {
+        const recorded = await tx.query<{ received_count: number; content_sha256: string }>(
+          `INSERT INTO sim_network_messages
            (rail, message_id, format, message_type, content_sha256, payment_count, first_received_at, last_received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (rail, message_id) DO UPDATE
            SET received_count = sim_network_messages.received_count + 1, last_received_at = EXCLUDED.last_received_at
          RETURNING received_count, content_sha256`,
-        [rail, message.messageId, message.format, message.messageType, contentSha256, payments.length + returned.length, at.toISOString()],
-      );
-      const row = recorded.rows[0];
-      if (row === undefined) throw new Error("unreachable: INSERT … RETURNING returned no row");
-      if (row.content_sha256 !== contentSha256) {
-        // Rolls the count back too: a different message under a used id is refused, not counted.
-        throw new Error(`${rail} message ${message.messageId} was received before with different content`);
-      }
-      if (Number(row.received_count) > 1) return { duplicate: true };
-      if (isReturn) return { duplicate: false };
-      await insertEvents(
-        tx,
-        message.messageId,
-        payments.flatMap((p) => plan(p, message.messageId, at)),
-      );
-      return { duplicate: false };
-    });
+          [
+            rail,
+            message.messageId,
+            message.format,
+            message.messageType,
+            contentSha256,
+            payments.length + returned.length,
+            at.toISOString(),
+          ],
+        );
+        const row = recorded.rows[0];
+        if (row === undefined) throw new Error("unreachable: INSERT … RETURNING returned no row");
+        if (row.content_sha256 !== contentSha256) {
+          // Rolls the count back too: a different message under a used id is refused, not counted.
+          throw new Error(`${rail} message ${message.messageId} was received before with different content`);
+        }
+        if (Number(row.received_count) > 1) return { duplicate: true, dueTimes: [] };
+        if (isReturn) return { duplicate: false, dueTimes: [] };
+        const events = payments.flatMap((p) => plan(p, message.messageId, at));
+        await insertEvents(tx, message.messageId, events);
+        return { duplicate: false, dueTimes: events.map((e) => e.dueAt.getTime()) };
+      })
+      .then(({ duplicate, dueTimes }) => {
+        // After the commit: the events are claimable now.
+        wakeAt(dueTimes);
+        return { duplicate };
+      });
   }
 
   async function deliverDue(limit: number, apply: (events: readonly NetworkEvent[], tx: Queryable) => Promise<void>): Promise<number> {
@@ -287,7 +325,17 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     });
   }
 
-  return { rail, submit, deliverDue };
+  function watchDue(wake: () => void): () => void {
+    watchers.add(wake);
+    return () => {
+      watchers.delete(wake);
+      if (watchers.size > 0) return;
+      for (const timer of dueTimers.values()) clearTimeout(timer);
+      dueTimers.clear();
+    };
+  }
+
+  return { rail, submit, deliverDue, watchDue };
 }
 
 interface EventRow extends Record<string, unknown> {

@@ -160,20 +160,24 @@ export interface StoredMessage extends WireMessage {
 export type StoreOptions = {
   /** Called once per state a payment reached, after the transaction that stored it committed. */
   onTransition?: (payment: PaymentRow) => void;
+  /** Called after a transaction that scheduled a job committed: the job is claimable now. */
+  onJobsScheduled?: () => void;
 };
 
 export function createPaymentStore(db: Db, options: StoreOptions = {}) {
-  // The transitions of each transaction attempt; only the attempt that commits is reported.
-  const attemptTransitions = new WeakMap<Queryable, PaymentRow[]>();
+  // What each transaction attempt did; only the attempt that commits is reported.
+  type Attempt = { reached: PaymentRow[]; scheduled: boolean };
+  const attempts = new WeakMap<Queryable, Attempt>();
 
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    let reached: PaymentRow[] = [];
+    let attempt: Attempt = { reached: [], scheduled: false };
     const result = await db.transaction(async (tx) => {
-      reached = [];
-      attemptTransitions.set(tx, reached);
+      attempt = { reached: [], scheduled: false };
+      attempts.set(tx, attempt);
       return fn(tx);
     });
-    for (const payment of reached) options.onTransition?.(payment);
+    for (const payment of attempt.reached) options.onTransition?.(payment);
+    if (attempt.scheduled) options.onJobsScheduled?.();
     return result;
   }
 
@@ -239,9 +243,27 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         await store.schedule(tx, { kind: "screen", paymentId: payment.paymentId });
         const row = await store.get(tx, payment.paymentId);
         if (!row) throw new Error(`payment ${payment.paymentId} not readable after insert`);
-        attemptTransitions.get(tx)?.push({ ...row, state: "RECEIVED" }, row);
+        attempts.get(tx)?.reached.push({ ...row, state: "RECEIVED" }, row);
         return { row, existed: false };
       });
+    },
+
+    /** Many payments in one statement, by id; ids that do not exist are absent. */
+    async getMany(q: Queryable, paymentIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+      if (paymentIds.length === 0) return new Map();
+      const { rows } = await q.query("SELECT * FROM payments WHERE payment_id = ANY($1::text[])", [paymentIds]);
+      return new Map(rows.map((row) => [String(row.payment_id), paymentOf(row)]));
+    },
+
+    /** Locks many payments in one statement, in id order so two batches cannot deadlock. */
+    async lockMany(tx: Queryable, paymentIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+      if (paymentIds.length === 0) return new Map();
+      const { rows } = await tx.query(
+        // Byte order (COLLATE "C"), the order the workers sort network events in before locking.
+        'SELECT * FROM payments WHERE payment_id = ANY($1::text[]) ORDER BY payment_id COLLATE "C" FOR UPDATE',
+        [paymentIds],
+      );
+      return new Map(rows.map((row) => [String(row.payment_id), paymentOf(row)]));
     },
 
     async get(q: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
@@ -285,7 +307,7 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       const row = rows[0];
       if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
       const updated = paymentOf(row);
-      attemptTransitions.get(tx)?.push(updated);
+      attempts.get(tx)?.reached.push(updated);
       return updated;
     },
 
@@ -332,15 +354,27 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
 
     /** Schedules a job unless one with the same dedupe key is already waiting. */
     async schedule(tx: Queryable, job: NewJob): Promise<void> {
+      await store.scheduleMany(tx, [job]);
+    },
+
+    /** Schedules jobs in one statement; each is skipped if one with its dedupe key is already waiting. */
+    async scheduleMany(tx: Queryable, jobs: readonly NewJob[]): Promise<void> {
+      if (jobs.length === 0) return;
+      const attempt = attempts.get(tx);
+      if (attempt) attempt.scheduled = true;
+      const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
+      // ON CONFLICT DO NOTHING also skips a repeated key within the statement.
       await tx.query(
         `INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key, run_at)
-         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond') ON CONFLICT (dedupe_key) DO NOTHING`,
+         SELECT kind, payment_id, payload, dedupe_key, now() + delay_ms * interval '1 millisecond'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) AS j(kind, payment_id, payload, dedupe_key, delay_ms)
+         ON CONFLICT (dedupe_key) DO NOTHING`,
         [
-          job.kind,
-          job.paymentId ?? null,
-          JSON.stringify(job.payload ?? {}),
-          job.dedupeKey ?? `${job.kind}:${job.paymentId}`,
-          job.delayMs ?? 0,
+          column((job) => job.kind),
+          column((job) => job.paymentId ?? null),
+          column((job) => JSON.stringify(job.payload ?? {})),
+          column((job) => job.dedupeKey ?? `${job.kind}:${job.paymentId}`),
+          column((job) => job.delayMs ?? 0),
         ],
       );
     },
@@ -367,7 +401,12 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
     },
 
     async completeJob(tx: Queryable, jobId: bigint): Promise<void> {
-      await tx.query("DELETE FROM payment_jobs WHERE job_id = $1", [jobId.toString()]);
+      await store.completeJobs(tx, [jobId]);
+    },
+
+    async completeJobs(tx: Queryable, jobIds: readonly bigint[]): Promise<void> {
+      if (jobIds.length === 0) return;
+      await tx.query("DELETE FROM payment_jobs WHERE job_id = ANY($1::bigint[])", [jobIds.map(String)]);
     },
 
     /** Schedules the job's next attempt after `delayMs`, keeping the error. */
