@@ -5,8 +5,9 @@
 // received → settled latency from its own transitions. Baseline in the same run: the ledger
 // alone doing the same money movement (a PENDING hold, then POST_PENDING), two calls per payment.
 // With --rate the payments are offered at that many per second (the latency question) instead of
-// as fast as the callers go (the throughput question). Statements per payment counts every SQL
-// statement the payments server ran on its database during the rail's run, polling included.
+// as fast as the callers go (the throughput question). Statements per payment count every SQL
+// statement the payments server ran on its database during the rail's run, polling included, and
+// beside them those the ledger and risk servers ran on theirs.
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -226,8 +227,8 @@ type Row = {
   endToEndPerSecond: number;
   /** Per payment: received → settled (the baseline: hold sent → post answered). */
   settleLatenciesMs: number[];
-  /** SQL statements the payments server ran per payment; undefined for the baseline. */
-  statementsPerPayment?: number;
+  /** SQL statements per payment the payments server ran, and the ledger and risk servers; undefined for the baseline. */
+  statementsPerPayment?: StatementCounts;
   problems: string[];
 };
 
@@ -316,16 +317,21 @@ async function waitUntilFinal(db: pg.Pool, idPrefix: string, count: number, s: S
  */
 const benchApplicationName = "qenex-bench";
 
-function countStatements(database: string): { read(): number } {
-  let count = 0;
+type StatementCounts = { payments: number; mesh: number };
+
+function countStatements(paymentsDatabase: string, meshDatabase: string): { read(): StatementCounts } {
+  const count = { payments: 0, mesh: 0 };
   const original = pg.Client.prototype.query;
   const counting = function (this: pg.Client, ...args: unknown[]) {
     const client = this as unknown as { database?: string; connectionParameters?: { application_name?: string } };
-    if (client.database === database && client.connectionParameters?.application_name !== benchApplicationName) count++;
+    if (client.connectionParameters?.application_name !== benchApplicationName) {
+      if (client.database === paymentsDatabase) count.payments++;
+      else if (client.database === meshDatabase) count.mesh++;
+    }
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   };
   pg.Client.prototype.query = counting as typeof original;
-  return { read: () => count };
+  return { read: () => ({ ...count }) };
 }
 
 async function railRun(
@@ -334,7 +340,7 @@ async function railRun(
   paymentsDb: pg.Pool,
   s: Settings,
   runTag: string,
-  statements: { read(): number },
+  statements: { read(): StatementCounts },
 ): Promise<Row> {
   const idPrefix = `${runTag}-${rail.toLowerCase()}-`;
   const debtors = await openAccounts(
@@ -359,7 +365,11 @@ async function railRun(
   );
   const createElapsedMs = performance.now() - startedMs;
   const states = await waitUntilFinal(paymentsDb, idPrefix, s.payments, s);
-  const statementsPerPayment = (statements.read() - statementsBefore) / s.payments;
+  const statementsAfter = statements.read();
+  const statementsPerPayment = {
+    payments: (statementsAfter.payments - statementsBefore.payments) / s.payments,
+    mesh: (statementsAfter.mesh - statementsBefore.mesh) / s.payments,
+  };
 
   const settleLatenciesMs: number[] = [];
   let lastSettledAtMs = firstCreateAtMs;
@@ -421,6 +431,7 @@ function printTable(rows: readonly Row[]): void {
     "recv→settled p50 ms",
     "p99 ms",
     "SQL/payment",
+    "ledger+risk SQL/payment",
   ];
   const lines = rows.map((r) => [
     r.name,
@@ -435,7 +446,8 @@ function printTable(rows: readonly Row[]): void {
     r.endToEndPerSecond.toFixed(0),
     ms(percentileMs(r.settleLatenciesMs, 50)),
     ms(percentileMs(r.settleLatenciesMs, 99)),
-    r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.toFixed(1),
+    r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.payments.toFixed(1),
+    r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.mesh.toFixed(1),
   ]);
   console.log(table([header, ...lines]));
   const baseline = rows[0];
@@ -492,7 +504,7 @@ async function main(): Promise<void> {
       // Not counted: the bench's own polling is no cost of the payments.
       application_name: benchApplicationName,
     });
-    const statements = countStatements(new URL(payments.databaseUrl ?? "").pathname.slice(1));
+    const statements = countStatements(new URL(payments.databaseUrl ?? "").pathname.slice(1), new URL(mesh.url).pathname.slice(1));
     const clients = await clientsOf(ledger, payments);
     const runTag = `bp${Date.now().toString(36)}`;
     const rows: Row[] = [await ledgerBaseline(clients, s, runTag)];

@@ -11,7 +11,7 @@ import { readNetworkReply } from "../rails/inbound.js";
 import { achFilePaymentsMax, buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
 import { readSubmission } from "../rails/submission.js";
 import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
-import type { Job, JobKind, NewJob, PaymentRow, PaymentStore } from "../store/payment-store.js";
+import type { Job, JobKind, Move, NewJob, PaymentRow, PaymentStore, ReceivedMessage } from "../store/payment-store.js";
 import type { Rail } from "../validation/rails.js";
 import type { PaymentsMetrics } from "./metrics.js";
 import type { Upstreams } from "./upstreams.js";
@@ -314,16 +314,22 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   }
 
-  async function transmitOne(job: Job): Promise<Apply> {
-    const messageId = job.payload.messageId ?? "";
-    const rail = job.payload.rail as Rail;
-    const message = await store.message(store.db, messageId, "SENT");
-    if (!message) throw new Error(`transmit: no sent message ${messageId}`);
-    const paymentIds = await store.paymentIdsOf(store.db, messageId, "SENT");
-    const { duplicate } = await networks[rail].submit(message, paymentIds);
-    if (duplicate)
-      logger.warn({ messageId, rail }, "the network already had this message (a retry after a crash); it was not processed again");
-    return done;
+  /** Hands each job's message to its network (concurrently; each submission is idempotent by message id). */
+  async function transmitAll(jobs: readonly Job[]): Promise<Step[]> {
+    const sent = await store.sentMessages(
+      store.db,
+      jobs.map((job) => job.payload.messageId ?? ""),
+    );
+    return each(jobs, async (job) => {
+      const messageId = job.payload.messageId ?? "";
+      const rail = job.payload.rail as Rail;
+      const found = sent.get(messageId);
+      if (!found) throw new Error(`transmit: no sent message ${messageId}`);
+      const { duplicate } = await networks[rail].submit(found.message, found.paymentIds);
+      if (duplicate)
+        logger.warn({ messageId, rail }, "the network already had this message (a retry after a crash); it was not processed again");
+      return done;
+    });
   }
 
   function postOne(job: Job, payment: PaymentRow): Plan {
@@ -443,7 +449,7 @@ export function createProcessor(deps: ProcessorDeps) {
   const batchHandlers: Record<JobKind, (jobs: readonly Job[], payments: ReadonlyMap<string, PaymentRow>) => Promise<Step[]>> = {
     screen: (jobs, payments) => each(jobs, (job) => screenOne(paymentOf(job, payments))),
     reserve: (jobs, payments) => withTransfers(jobs, (job) => reserveOne(paymentOf(job, payments))),
-    transmit: (jobs) => each(jobs, transmitOne),
+    transmit: transmitAll,
     post: (jobs, payments) => withTransfers(jobs, async (job) => postOne(job, paymentOf(job, payments))),
     void: (jobs, payments) => withTransfers(jobs, async (job) => voidOne(job, paymentOf(job, payments))),
     return: (jobs, payments) => each(jobs, (job) => returnOne(job, paymentOf(job, payments))),
@@ -485,17 +491,30 @@ export function createProcessor(deps: ProcessorDeps) {
     return rest.length > 0 ? [...failures, ...(await runJobs(rest))] : failures;
   }
 
-  /** Applies network events inside the delivering transaction: state changes and the jobs they need. */
+  /**
+   * Applies network events inside the delivering transaction: state changes and the jobs they
+   * need. All of a delivery's events together first (one lock, one insert of received messages,
+   * one of transitions, one of jobs); if any of them cannot be applied, one at a time, so the
+   * bad one is parked and the rest go through.
+   */
   async function applyEvents(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
     // Payment rows are locked in id order, as a job batch locks them, so the two cannot deadlock;
     // the sort is stable, so one payment's events keep their order.
     const byPayment = [...events].sort((a, b) => (a.paymentId < b.paymentId ? -1 : a.paymentId > b.paymentId ? 1 : 0));
+    await tx.query("SAVEPOINT network_events");
+    try {
+      await applyTogether(byPayment, tx);
+      await tx.query("RELEASE SAVEPOINT network_events");
+      return;
+    } catch {
+      await tx.query("ROLLBACK TO SAVEPOINT network_events");
+    }
     for (const event of byPayment) {
       // One event that cannot be applied (a malformed answer) is parked, not retried forever
       // at the head of the queue, where it would hold up every later answer of its rail.
       await tx.query("SAVEPOINT network_event");
       try {
-        await applyEvent(event, tx);
+        await applyTogether([event], tx);
         await tx.query("RELEASE SAVEPOINT network_event");
       } catch (error) {
         await tx.query("ROLLBACK TO SAVEPOINT network_event");
@@ -511,15 +530,33 @@ export function createProcessor(deps: ProcessorDeps) {
     }
   }
 
-  async function applyEvent(event: NetworkEvent, tx: Queryable): Promise<void> {
-    const payment = await store.lock(tx, event.paymentId);
-    if (!payment) {
-      throw new Error(`network event for unknown payment ${event.paymentId}`);
+  async function applyTogether(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
+    const locked = await store.lockMany(tx, [...new Set(events.map((event) => event.paymentId))]);
+    const received: ReceivedMessage[] = [];
+    const moves: Move[] = [];
+    const later: NewJob[] = [];
+    for (const event of events) {
+      const payment = locked.get(event.paymentId);
+      if (!payment) throw new Error(`network event for unknown payment ${event.paymentId}`);
+      if (event.message) received.push({ message: event.message, rail: event.rail, paymentId: payment.paymentId });
+      const { move, job } = decideEvent(event, payment);
+      if (move) {
+        moves.push(move);
+        // A later event of this payment in the same delivery sees the state this one left.
+        locked.set(payment.paymentId, { ...payment, state: move.to });
+      }
+      if (job) later.push(job);
     }
+    await store.saveReceivedMessages(tx, received);
+    await store.transitionMany(tx, moves);
+    await store.scheduleMany(tx, later);
+  }
+
+  /** What one event does to its payment (in `payment`'s state): a transition, a job, or nothing. */
+  function decideEvent(event: NetworkEvent, payment: PaymentRow): { move?: Move; job?: NewJob } {
     let reasonCode = event.reasonCode;
     let via = "";
     if (event.message) {
-      await store.saveMessage(tx, event.message, "RECEIVED", event.rail, [payment.paymentId]);
       // The reason is what the message itself says, not what the adapter summarised.
       const reply = readNetworkReply(event.message);
       if (!reply.paymentIds.includes(payment.paymentId)) {
@@ -529,29 +566,28 @@ export function createProcessor(deps: ProcessorDeps) {
       via = ` (${event.message.messageType} ${event.message.messageId})`;
     }
     const reason = `${event.kind.toLowerCase()} by ${event.rail}${reasonCode ? ` ${reasonCode}` : ""}${event.reasonText ? `: ${event.reasonText}` : ""}${via}`;
-    let current = payment;
-    if ((event.kind === "ACCEPTED" || event.kind === "SETTLED") && current.state === "SUBMITTED") {
-      current = await store.transition(
-        tx,
-        current,
-        "ACCEPTED",
-        event.kind === "ACCEPTED" ? reason : `accepted by ${event.rail}`,
-        "network",
-      );
+    const paymentId = payment.paymentId;
+    const accepts = (event.kind === "ACCEPTED" || event.kind === "SETTLED") && payment.state === "SUBMITTED";
+    const move: Move | undefined = accepts
+      ? { payment, to: "ACCEPTED", reason: event.kind === "ACCEPTED" ? reason : `accepted by ${event.rail}`, actor: "network" }
+      : undefined;
+    const state = move ? move.to : payment.state;
+    const at = move ? { move } : {};
+    if (event.kind === "SETTLED" && state === "ACCEPTED") {
+      return { ...at, job: { kind: "post", paymentId, payload: { reason } } };
     }
-    if (event.kind === "SETTLED" && current.state === "ACCEPTED") {
-      await store.schedule(tx, { kind: "post", paymentId: current.paymentId, payload: { reason } });
-    } else if (event.kind === "REJECTED" && (current.state === "SUBMITTED" || current.state === "ACCEPTED")) {
-      await store.schedule(tx, {
-        kind: "void",
-        paymentId: current.paymentId,
-        payload: { transferId: transferIds.void(current.paymentId, "first"), to: "REJECTED", reason, reasonCode },
-      });
-    } else if (event.kind === "RETURNED") {
-      await store.schedule(tx, { kind: "return", paymentId: current.paymentId, payload: { reason, reasonCode, initiator: "network" } });
-    } else if (event.kind !== "ACCEPTED" && event.kind !== "SETTLED") {
-      logger.warn({ event, state: current.state }, "network event does not apply to the payment's state; ignored");
+    if (event.kind === "REJECTED" && (state === "SUBMITTED" || state === "ACCEPTED")) {
+      return {
+        ...at,
+        job: { kind: "void", paymentId, payload: { transferId: transferIds.void(paymentId, "first"), to: "REJECTED", reason, reasonCode } },
+      };
     }
+    if (event.kind === "RETURNED")
+      return { ...at, job: { kind: "return", paymentId, payload: { reason, reasonCode, initiator: "network" } } };
+    if (event.kind !== "ACCEPTED" && event.kind !== "SETTLED") {
+      logger.warn({ event, state }, "network event does not apply to the payment's state; ignored");
+    }
+    return at;
   }
 
   /** Gathers reserved ACH payments into one NACHA file, submitted by a transmit job. Returns how many. */

@@ -79,6 +79,21 @@ const patchColumns: Readonly<Record<keyof PaymentPatch, string>> = {
   returnTransferId: "return_transfer_id",
 };
 
+/** One payment's move to another state, for transitionMany. */
+export interface Move {
+  readonly payment: PaymentRow;
+  readonly to: PaymentState;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/** A message received from a network about one payment, for saveReceivedMessages. */
+export interface ReceivedMessage {
+  readonly message: WireMessage;
+  readonly rail: Rail;
+  readonly paymentId: string;
+}
+
 /** NOTIFY channel carrying the payment id of each stored transition (WatchPayment wakes on it). */
 export const transitionsChannel = "payment_transitions";
 
@@ -186,66 +201,64 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
     return rows[0] ? paymentOf(rows[0]) : undefined;
   }
 
-  async function insertTransition(
-    tx: Queryable,
-    paymentId: string,
-    from: PaymentState | "",
-    to: PaymentState,
-    reason: string,
-    actor: string,
-  ) {
-    // The NOTIFY rides on the insert: one round trip, delivered when the transaction commits.
-    await tx.query(
-      `INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor) VALUES ($1, $2, $3, $4, $5)
-       RETURNING pg_notify($6, payment_id)`,
-      [paymentId, from, to, reason, actor, transitionsChannel],
-    );
-  }
-
   const store = {
     db,
     inTransaction,
 
-    /** Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and schedules screening. */
+    /**
+     * Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and
+     * schedules screening: one statement, so no transaction round trips (its parts commit together).
+     */
     async create(payment: NewPayment, actor: string): Promise<{ row: PaymentRow; existed: boolean }> {
-      return inTransaction(async (tx) => {
-        const inserted = await tx.query(
-          `INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
+      const reason = `valid for ${payment.rail}`;
+      const { rows } = await db.query(
+        `WITH inserted AS (
+           INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
              reference, debtor, creditor, urgent, charges, message_format, uetr, request_hash, created_by)
            VALUES ($1, $2, $3, 'VALIDATED', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-           ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id`,
-          [
-            payment.paymentId,
-            payment.rail,
-            payment.railReason,
-            `valid for ${payment.rail}`,
-            payment.debtorAccount,
-            payment.amountMinor.toString(),
-            payment.currency,
-            payment.reference,
-            JSON.stringify(payment.debtor),
-            JSON.stringify(payment.creditor),
-            payment.urgent,
-            payment.charges,
-            payment.messageFormat,
-            payment.uetr,
-            payment.requestHash,
-            payment.createdBy,
-          ],
-        );
-        if (inserted.rowCount === 0) {
-          const existing = await store.get(tx, payment.paymentId);
-          if (!existing) throw new Error(`payment ${payment.paymentId} vanished while being created`);
-          return { row: existing, existed: true };
-        }
-        await insertTransition(tx, payment.paymentId, "", "RECEIVED", "received", actor);
-        await insertTransition(tx, payment.paymentId, "RECEIVED", "VALIDATED", `valid for ${payment.rail}`, actor);
-        await store.schedule(tx, { kind: "screen", paymentId: payment.paymentId });
-        const row = await store.get(tx, payment.paymentId);
-        if (!row) throw new Error(`payment ${payment.paymentId} not readable after insert`);
-        attempts.get(tx)?.reached.push({ ...row, state: "RECEIVED" }, row);
-        return { row, existed: false };
-      });
+           ON CONFLICT (payment_id) DO NOTHING RETURNING *),
+         recorded AS (
+           INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
+           SELECT inserted.payment_id, t.from_state, t.to_state, t.reason, $17
+           FROM inserted CROSS JOIN (VALUES (1, '', 'RECEIVED', 'received'), (2, 'RECEIVED', 'VALIDATED', $4::text))
+             AS t(position, from_state, to_state, reason)
+           ORDER BY t.position RETURNING payment_id),
+         scheduled AS (
+           INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key)
+           SELECT 'screen', payment_id, '{}', 'screen:' || payment_id FROM inserted ON CONFLICT (dedupe_key) DO NOTHING)
+         SELECT inserted.*, (SELECT count(pg_notify($18, payment_id)) FROM recorded) AS notified FROM inserted`,
+        [
+          payment.paymentId,
+          payment.rail,
+          payment.railReason,
+          reason,
+          payment.debtorAccount,
+          payment.amountMinor.toString(),
+          payment.currency,
+          payment.reference,
+          JSON.stringify(payment.debtor),
+          JSON.stringify(payment.creditor),
+          payment.urgent,
+          payment.charges,
+          payment.messageFormat,
+          payment.uetr,
+          payment.requestHash,
+          payment.createdBy,
+          actor,
+          transitionsChannel,
+        ],
+      );
+      const inserted = rows[0];
+      if (!inserted) {
+        const existing = await store.get(db, payment.paymentId);
+        if (!existing) throw new Error(`payment ${payment.paymentId} vanished while being created`);
+        return { row: existing, existed: true };
+      }
+      const row = paymentOf(inserted);
+      options.onTransition?.({ ...row, state: "RECEIVED" });
+      options.onTransition?.(row);
+      options.onJobsScheduled?.();
+      return { row, existed: false };
     },
 
     /** Many payments in one statement, by id; ids that do not exist are absent. */
@@ -308,6 +321,41 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
       const updated = paymentOf(row);
       attempts.get(tx)?.reached.push(updated);
+      return updated;
+    },
+
+    /**
+     * Moves several locked payments (each at most once), every move checked by the state
+     * machine, in one statement: the updates, their history rows and the NOTIFYs.
+     */
+    async transitionMany(tx: Queryable, moves: readonly Move[]): Promise<PaymentRow[]> {
+      if (moves.length === 0) return [];
+      for (const move of moves) checkTransition(move.payment.state, move.to);
+      const ids = moves.map((move) => move.payment.paymentId);
+      if (new Set(ids).size !== ids.length) throw new Error("transitionMany moves each payment at most once");
+      const { rows } = await tx.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+             AS i(payment_id, from_state, to_state, reason, actor, position)),
+         updated AS (
+           UPDATE payments p SET state = i.to_state, state_reason = i.reason, updated_at = now()
+           FROM input i WHERE p.payment_id = i.payment_id RETURNING p.*),
+         recorded AS (
+           INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
+           SELECT payment_id, from_state, to_state, reason, actor FROM input ORDER BY position RETURNING payment_id)
+         SELECT updated.*, pg_notify($6, recorded.payment_id) AS notified FROM updated JOIN recorded USING (payment_id)`,
+        [
+          ids,
+          moves.map((move) => move.payment.state),
+          moves.map((move) => move.to),
+          moves.map((move) => move.reason),
+          moves.map((move) => move.actor),
+          transitionsChannel,
+        ],
+      );
+      if (rows.length !== moves.length) throw new Error(`${moves.length - rows.length} payments vanished during a transition`);
+      const updated = rows.map(paymentOf);
+      attempts.get(tx)?.reached.push(...updated);
       return updated;
     },
 
@@ -500,16 +548,39 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       rail: Rail,
       paymentIds: readonly string[],
     ): Promise<void> {
+      // The message and its links to every payment of a file (up to 10,000 for ACH) in one statement.
+      await tx.query(
+        `WITH saved AS (
+           INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
+           VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""})
+         INSERT INTO payment_message_links (message_id, direction, payment_id)
+         SELECT $1, $2, unnest($7::text[]) ON CONFLICT DO NOTHING`,
+        [message.messageId, direction, rail, message.format, message.messageType, message.content, paymentIds],
+      );
+    },
+
+    /** Stores received messages (each once, however many payments it names) and their links, in two statements. */
+    async saveReceivedMessages(tx: Queryable, received: readonly ReceivedMessage[]): Promise<void> {
+      if (received.length === 0) return;
+      const column = <T>(pick: (r: ReceivedMessage) => T) => received.map(pick);
       await tx.query(
         `INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
-         VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""}`,
-        [message.messageId, direction, rail, message.format, message.messageType, message.content],
+         SELECT message_id, 'RECEIVED', rail, format, message_type, content
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS m(message_id, rail, format, message_type, content)
+         ON CONFLICT DO NOTHING`,
+        [
+          column((r) => r.message.messageId),
+          column((r) => r.rail),
+          column((r) => r.message.format),
+          column((r) => r.message.messageType),
+          column((r) => r.message.content),
+        ],
       );
-      // One statement for every payment of a file (up to 10,000 for ACH).
       await tx.query(
         `INSERT INTO payment_message_links (message_id, direction, payment_id)
-         SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
-        [message.messageId, direction, paymentIds],
+         SELECT message_id, 'RECEIVED', payment_id FROM unnest($1::text[], $2::text[]) AS l(message_id, payment_id)
+         ON CONFLICT DO NOTHING`,
+        [column((r) => r.message.messageId), column((r) => r.paymentId)],
       );
     },
 
@@ -536,6 +607,28 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         [rail],
       );
       return Number(rows[0]?.n ?? 0);
+    },
+
+    /** Sent messages with the ids of the payments each carries, in one statement; ids not found are absent. */
+    async sentMessages(
+      q: Queryable,
+      messageIds: readonly string[],
+    ): Promise<Map<string, { message: StoredMessage; paymentIds: string[] }>> {
+      if (messageIds.length === 0) return new Map();
+      // Payment ids never hold a comma (assertPaymentId), so one joined string carries the list.
+      const { rows } = await q.query(
+        `SELECT m.*, coalesce(string_agg(l.payment_id, ',' ORDER BY l.payment_id), '') AS payment_ids
+         FROM payment_messages m LEFT JOIN payment_message_links l USING (message_id, direction)
+         WHERE m.message_id = ANY($1::text[]) AND m.direction = 'SENT'
+         GROUP BY m.message_id, m.direction`,
+        [messageIds],
+      );
+      return new Map(
+        rows.map((row) => [
+          String(row.message_id),
+          { message: storedMessageOf(row), paymentIds: String(row.payment_ids) === "" ? [] : String(row.payment_ids).split(",") },
+        ]),
+      );
     },
 
     async message(q: Queryable, messageId: string, direction: "SENT" | "RECEIVED"): Promise<StoredMessage | undefined> {
