@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountType, CreateTransferRequestSchema, CreateTransferStatus, TransferKind } from "@qenex/gen/qenex/ledger/v1/ledger_pb.js";
 import { Decision } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { formatMoney, type Logger, type PaymentsConfig, type Queryable } from "@qenex/platform";
+import { checkTransition } from "../domain/lifecycle.js";
 import type { PaymentRecord } from "../domain/payment.js";
 import { readNetworkReply } from "../rails/inbound.js";
 import { achFilePaymentsMax, buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
@@ -40,6 +41,8 @@ export type ProcessorDeps = {
 
 /** A job that cannot make progress yet (the payment has not reached the state it needs): try later. */
 class NotYet extends Error {}
+/** A network event this service cannot apply (unknown payment, an answer that does not name it, an impossible move). */
+class UnreadableEvent extends Error {}
 
 type TransferFields = MessageInitShape<typeof CreateTransferRequestSchema>;
 type TransferResult = { status: CreateTransferStatus; message: string };
@@ -491,30 +494,41 @@ export function createProcessor(deps: ProcessorDeps) {
     return rest.length > 0 ? [...failures, ...(await runJobs(rest))] : failures;
   }
 
+  // After a delivery whose writes failed (and so rolled back whole), the next applies its events
+  // one by one, each under a savepoint, so a bad one is parked and the rest go through.
+  let eventByEvent = false;
+
   /**
    * Applies network events inside the delivering transaction: state changes and the jobs they
-   * need. All of a delivery's events together first (one lock, one insert of received messages,
-   * one of transitions, one of jobs); if any of them cannot be applied, one at a time, so the
-   * bad one is parked and the rest go through.
+   * need. All of a delivery's events together (one lock, one insert of received messages, one of
+   * transitions, one of jobs), unless one of them cannot be applied: then one at a time, parking
+   * the bad one. An answer that cannot be read is found before anything is written.
    */
   async function applyEvents(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
     // Payment rows are locked in id order, as a job batch locks them, so the two cannot deadlock;
     // the sort is stable, so one payment's events keep their order.
     const byPayment = [...events].sort((a, b) => (a.paymentId < b.paymentId ? -1 : a.paymentId > b.paymentId ? 1 : 0));
-    await tx.query("SAVEPOINT network_events");
-    try {
-      await applyTogether(byPayment, tx);
-      await tx.query("RELEASE SAVEPOINT network_events");
-      return;
-    } catch {
-      await tx.query("ROLLBACK TO SAVEPOINT network_events");
+    if (!eventByEvent) {
+      const decided = await decideTogether(byPayment, tx).catch((error: unknown) => {
+        if (error instanceof UnreadableEvent) return undefined;
+        throw error;
+      });
+      if (decided) {
+        try {
+          await writeDecided(decided, tx);
+        } catch (error) {
+          eventByEvent = true;
+          throw error;
+        }
+        return;
+      }
     }
     for (const event of byPayment) {
       // One event that cannot be applied (a malformed answer) is parked, not retried forever
       // at the head of the queue, where it would hold up every later answer of its rail.
       await tx.query("SAVEPOINT network_event");
       try {
-        await applyTogether([event], tx);
+        await writeDecided(await decideTogether([event], tx), tx);
         await tx.query("RELEASE SAVEPOINT network_event");
       } catch (error) {
         await tx.query("ROLLBACK TO SAVEPOINT network_event");
@@ -528,28 +542,40 @@ export function createProcessor(deps: ProcessorDeps) {
         );
       }
     }
+    eventByEvent = false;
   }
 
-  async function applyTogether(events: readonly NetworkEvent[], tx: Queryable): Promise<void> {
+  type Decided = { received: ReceivedMessage[]; moves: Move[]; later: NewJob[] };
+
+  /** Locks the events' payments and decides what each event does; an event that cannot be applied throws UnreadableEvent. */
+  async function decideTogether(events: readonly NetworkEvent[], tx: Queryable): Promise<Decided> {
     const locked = await store.lockMany(tx, [...new Set(events.map((event) => event.paymentId))]);
-    const received: ReceivedMessage[] = [];
-    const moves: Move[] = [];
-    const later: NewJob[] = [];
+    const decided: Decided = { received: [], moves: [], later: [] };
     for (const event of events) {
       const payment = locked.get(event.paymentId);
-      if (!payment) throw new Error(`network event for unknown payment ${event.paymentId}`);
-      if (event.message) received.push({ message: event.message, rail: event.rail, paymentId: payment.paymentId });
-      const { move, job } = decideEvent(event, payment);
-      if (move) {
-        moves.push(move);
-        // A later event of this payment in the same delivery sees the state this one left.
-        locked.set(payment.paymentId, { ...payment, state: move.to });
+      if (!payment) throw new UnreadableEvent(`network event for unknown payment ${event.paymentId}`);
+      if (event.message) decided.received.push({ message: event.message, rail: event.rail, paymentId: payment.paymentId });
+      let outcome: ReturnType<typeof decideEvent>;
+      try {
+        outcome = decideEvent(event, payment);
+        if (outcome.move) checkTransition(payment.state, outcome.move.to);
+      } catch (error) {
+        throw new UnreadableEvent(error instanceof Error ? error.message : String(error));
       }
-      if (job) later.push(job);
+      if (outcome.move) {
+        decided.moves.push(outcome.move);
+        // A later event of this payment in the same delivery sees the state this one left.
+        locked.set(payment.paymentId, { ...payment, state: outcome.move.to });
+      }
+      if (outcome.job) decided.later.push(outcome.job);
     }
-    await store.saveReceivedMessages(tx, received);
-    await store.transitionMany(tx, moves);
-    await store.scheduleMany(tx, later);
+    return decided;
+  }
+
+  async function writeDecided(decided: Decided, tx: Queryable): Promise<void> {
+    await store.saveReceivedMessages(tx, decided.received);
+    await store.transitionMany(tx, decided.moves);
+    await store.scheduleMany(tx, decided.later);
   }
 
   /** What one event does to its payment (in `payment`'s state): a transition, a job, or nothing. */

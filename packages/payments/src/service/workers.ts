@@ -13,8 +13,12 @@ export type RetryPolicy = { attemptsMax: number; backoffBaseMs: number; backoffM
 
 /** Twelve attempts over about two minutes, so an upstream restart is ridden out. */
 export const defaultRetryPolicy: RetryPolicy = { attemptsMax: 12, backoffBaseMs: 100, backoffMaxMs: 30_000 };
-/** How often an idle loop looks for work nothing in this process announced (another replica's, a retry falling due). */
-const idlePollMs = 50;
+/**
+ * How often an idle loop looks for work nothing in this process announced: another replica's, a
+ * retry falling due. Work this process makes (a job it commits, an answer to a message it sent)
+ * wakes the loop at once, so this bounds only those cases, and costs a statement per loop per poll.
+ */
+const idlePollMs = 250;
 const eventsPerPoll = 200;
 /**
  * Most jobs one claim leases. A batch of one kind makes one ledger call and commits in one
@@ -83,10 +87,16 @@ export function startWorkers(deps: {
       return;
     }
     if (!notYet) logger.warn({ kind: job.kind, paymentId: job.paymentId, attempts: job.attempts, err: message }, "job failed; will retry");
-    await store.retryJob(job.jobId, message, backoffMs(notYet ? 1 : job.attempts, retry)).catch((retryError: unknown) => {
+    const delayMs = backoffMs(notYet ? 1 : job.attempts, retry);
+    try {
+      await store.retryJob(job.jobId, message, delayMs);
+    } catch (retryError) {
       // The lease runs out and another worker takes the job over.
       logger.error({ err: retryError }, "cannot record a job's failure");
-    });
+      return;
+    }
+    // The retry runs when it falls due, not at the next idle poll after.
+    setTimeout(jobsReady.wake, delayMs).unref();
   }
 
   /** Claims batches while fewer than workerConcurrency run; each claim's jobs run as one batch per kind. */
