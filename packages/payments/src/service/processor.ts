@@ -7,12 +7,12 @@ import { AccountType, CreateTransferRequestSchema, CreateTransferStatus, Transfe
 import { Decision } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { formatMoney, type Logger, type PaymentsConfig, type Queryable } from "@qenex/platform";
 import { checkTransition } from "../domain/lifecycle.js";
-import type { PaymentRecord } from "../domain/payment.js";
+import type { PaymentRecord, PaymentState } from "../domain/payment.js";
 import { readNetworkReply } from "../rails/inbound.js";
 import { achFilePaymentsMax, buildAchFile, buildCreditTransfer, buildReturn, isMessageRefusal } from "../rails/messages.js";
 import { readSubmission } from "../rails/submission.js";
-import type { ClearingNetwork, NetworkEvent } from "../rails/types.js";
-import type { Job, JobKind, Move, NewJob, PaymentRow, PaymentStore, ReceivedMessage } from "../store/payment-store.js";
+import type { ClearingNetwork, NetworkEvent, WireMessage } from "../rails/types.js";
+import type { Job, JobKind, Move, NewJob, PaymentMessage, PaymentPatch, PaymentRow, PaymentStore } from "../store/payment-store.js";
 import type { Rail } from "../validation/rails.js";
 import type { PaymentsMetrics } from "./metrics.js";
 import type { Upstreams } from "./upstreams.js";
@@ -46,8 +46,18 @@ class UnreadableEvent extends Error {}
 
 type TransferFields = MessageInitShape<typeof CreateTransferRequestSchema>;
 type TransferResult = { status: CreateTransferStatus; message: string };
-/** A job's effect on its payment, run in the batch's transaction on the locked row; follow-up jobs go to `later`. */
-type Apply = (tx: Queryable, locked: PaymentRow, later: NewJob[]) => Promise<void>;
+/**
+ * What a batch's applies write, gathered and stored together when they are done: a statement
+ * per kind of write for the whole batch, not one per payment.
+ */
+type BatchWrites = {
+  /** Checks the move now and returns the payment as it will be; stored in order per payment. */
+  move(payment: PaymentRow, to: PaymentState, reason: string, actor: string, patch?: PaymentPatch): PaymentRow;
+  saveSent(message: WireMessage, rail: Rail, paymentId: string): void;
+  schedule(job: NewJob): void;
+};
+/** A job's effect on its payment, decided in the batch's transaction on the locked row. */
+type Apply = (tx: Queryable, locked: PaymentRow, writes: BatchWrites) => Promise<void>;
 type Prepared = { job: Job; apply: Apply };
 type Step = Prepared | { job: Job; error: unknown };
 /** A job's apply, or the ledger transfer it needs first and how to read the ledger's answer. */
@@ -116,27 +126,60 @@ export function createProcessor(deps: ProcessorDeps) {
 
   /**
    * Completes a batch in one transaction: locks its payments in one statement, runs each job's
-   * apply on its locked payment (which re-checks the state), then schedules the follow-up jobs
-   * and deletes the batch's jobs in one statement each.
+   * apply on its locked payment (which re-checks the state), then stores what they wrote (sent
+   * messages, then transitions, one statement per round of moves, then follow-up jobs) and
+   * deletes the batch's jobs. A batch that only deletes its jobs needs no transaction.
    */
   async function finish(steps: readonly Prepared[]): Promise<void> {
     if (steps.length === 0) return;
+    const jobIds = steps.map(({ job }) => job.jobId);
+    if (steps.every(({ apply }) => apply === done)) {
+      await store.completeJobs(store.db, jobIds);
+      return;
+    }
     await store.inTransaction(async (tx) => {
       const locked = await store.lockMany(
         tx,
         steps.flatMap(({ job }) => (job.paymentId === null ? [] : [job.paymentId])),
       );
-      const later: NewJob[] = [];
+      const writes = createBatchWrites();
       for (const { job, apply } of steps) {
         const payment = job.paymentId === null ? undefined : locked.get(job.paymentId);
-        if (payment) await apply(tx, payment, later);
+        if (payment) await apply(tx, payment, writes);
       }
-      await store.scheduleMany(tx, later);
-      await store.completeJobs(
-        tx,
-        steps.map(({ job }) => job.jobId),
-      );
+      await store.saveMessages(tx, "SENT", writes.sent);
+      for (const round of writes.rounds) await store.transitionMany(tx, round);
+      await store.scheduleMany(tx, writes.later);
+      await store.completeJobs(tx, jobIds);
     });
+  }
+
+  function createBatchWrites(): BatchWrites & { sent: PaymentMessage[]; rounds: Move[][]; later: NewJob[] } {
+    const sent: PaymentMessage[] = [];
+    // A payment's first move goes in round 0, its second in round 1: each round moves a payment once.
+    const rounds: Move[][] = [];
+    const movesOf = new Map<string, number>();
+    const later: NewJob[] = [];
+    return {
+      sent,
+      rounds,
+      later,
+      move(payment, to, reason, actor, patch = {}) {
+        checkTransition(payment.state, to);
+        const round = movesOf.get(payment.paymentId) ?? 0;
+        movesOf.set(payment.paymentId, round + 1);
+        const moves = rounds[round] ?? [];
+        rounds[round] = moves;
+        moves.push({ payment, to, reason, actor, patch });
+        return { ...payment, ...patch, state: to, stateReason: reason };
+      },
+      saveSent(message, rail, paymentId) {
+        sent.push({ message, rail, paymentId });
+      },
+      schedule(job) {
+        later.push(job);
+      },
+    };
   }
 
   /** What a return names as the original: the credit transfer's message id, or for ACH the entry's trace number. */
@@ -151,11 +194,11 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   /** Builds the rail's message, stores it as sent and queues its transmission: SUBMITTED. */
-  async function submit(tx: Queryable, payment: PaymentRow, later: NewJob[]): Promise<void> {
+  function submit(payment: PaymentRow, writes: BatchWrites): void {
     const message = buildCreditTransfer(payment, { now: now(), ourBic: config.bic });
-    await store.saveMessage(tx, message, "SENT", payment.rail, [payment.paymentId]);
-    await store.transition(tx, payment, "SUBMITTED", `${message.messageType} ${message.messageId} queued for ${payment.rail}`, "worker");
-    later.push({
+    writes.saveSent(message, payment.rail, payment.paymentId);
+    writes.move(payment, "SUBMITTED", `${message.messageType} ${message.messageId} queued for ${payment.rail}`, "worker");
+    writes.schedule({
       kind: "transmit",
       payload: { messageId: message.messageId, rail: payment.rail },
       dedupeKey: `transmit:${message.messageId}`,
@@ -235,21 +278,21 @@ export function createProcessor(deps: ProcessorDeps) {
       // A payment the risk service cannot screen is not sent; other failures are retried.
       if (ConnectError.from(error).code !== Code.InvalidArgument) throw error;
       const refusal = ConnectError.from(error).rawMessage;
-      return async (tx, locked) => {
-        if (locked.state === "VALIDATED") await store.transition(tx, locked, "REJECTED", `not screened: ${refusal}`, "worker");
+      return async (_tx, locked, writes) => {
+        if (locked.state === "VALIDATED") writes.move(locked, "REJECTED", `not screened: ${refusal}`, "worker");
       };
     }
     const reasons = scored.reasons.map((reason) => `${reason.code}: ${reason.message}`).join("; ");
     const patch = { riskScore: scored.score, riskDecision: Decision[scored.decision] ?? "UNSPECIFIED", alertId: scored.alertId };
-    return async (tx, locked, later) => {
+    return async (_tx, locked, writes) => {
       if (locked.state !== "VALIDATED") return;
       if (scored.decision === Decision.ALLOW) {
-        await store.transition(tx, locked, "SCREENED", `risk ALLOW (score ${scored.score.toFixed(3)})`, "worker", patch);
-        later.push({ kind: "reserve", paymentId: locked.paymentId });
+        writes.move(locked, "SCREENED", `risk ALLOW (score ${scored.score.toFixed(3)})`, "worker", patch);
+        writes.schedule({ kind: "reserve", paymentId: locked.paymentId });
       } else if (scored.decision === Decision.REVIEW) {
-        await store.transition(tx, locked, "HELD_FOR_REVIEW", `risk REVIEW, alert ${scored.alertId}: ${reasons}`, "worker", patch);
+        writes.move(locked, "HELD_FOR_REVIEW", `risk REVIEW, alert ${scored.alertId}: ${reasons}`, "worker", patch);
       } else {
-        await store.transition(tx, locked, "REJECTED", `risk ${patch.riskDecision}: ${reasons || "no reason given"}`, "worker", patch);
+        writes.move(locked, "REJECTED", `risk ${patch.riskDecision}: ${reasons || "no reason given"}`, "worker", patch);
       }
     };
   }
@@ -271,25 +314,25 @@ export function createProcessor(deps: ProcessorDeps) {
       onResult(result) {
         const refusal = ledgerFailuresThatReject.get(result.status);
         if (refusal !== undefined) {
-          return async (tx, locked) => {
+          return async (_tx, locked, writes) => {
             if (locked.state === "SCREENED")
-              await store.transition(tx, locked, "REJECTED", `funds not reserved: ${refusal} (${payment.debtorAccount})`, "worker");
+              writes.move(locked, "REJECTED", `funds not reserved: ${refusal} (${payment.debtorAccount})`, "worker");
           };
         }
         if (result.status === CreateTransferStatus.DESTINATION_ACCOUNT_NOT_FOUND) ensuredAccounts.delete(settlement);
         if (result.status !== CreateTransferStatus.CREATED && result.status !== CreateTransferStatus.EXISTS) {
           throw new Error(`ledger refused the reservation ${holdId}: ${CreateTransferStatus[result.status]} ${result.message}`);
         }
-        return (tx, locked, later) => reserved(tx, locked, later, `pending transfer ${holdId} to ${settlement}`);
+        return async (_tx, locked, writes) => reserved(locked, writes, `pending transfer ${holdId} to ${settlement}`);
       },
     };
   }
 
   /** The hold exists: FUNDS_RESERVED, then (not ACH) the message is built and queued: SUBMITTED. */
-  async function reserved(tx: Queryable, locked: PaymentRow, later: NewJob[], reason: string): Promise<void> {
+  function reserved(locked: PaymentRow, writes: BatchWrites, reason: string): void {
     if (locked.state === "CANCELLED") {
       // Cancelled while the reservation was being made: release it.
-      later.push({
+      writes.schedule({
         kind: "void",
         paymentId: locked.paymentId,
         payload: { transferId: transferIds.void(locked.paymentId, "after-reserve"), to: "", reason: "" },
@@ -299,17 +342,17 @@ export function createProcessor(deps: ProcessorDeps) {
     }
     if (locked.state !== "SCREENED") return;
     const holdId = transferIds.hold(locked.paymentId);
-    const row = await store.transition(tx, locked, "FUNDS_RESERVED", reason, "worker", { holdTransferId: holdId });
+    const row = writes.move(locked, "FUNDS_RESERVED", reason, "worker", { holdTransferId: holdId });
     // ACH payments wait for the cut-off, which gathers them into one file.
     if (row.rail === "ACH") return;
     try {
-      await submit(tx, row, later);
+      submit(row, writes);
     } catch (error) {
       // CreatePayment built this message once already, so this means the rules changed
       // under a waiting payment: refuse it and release the money rather than retry forever.
       if (!isMessageRefusal(error)) throw error;
-      await store.transition(tx, row, "REJECTED", `message not built: ${error.message}`, "worker");
-      later.push({
+      writes.move(row, "REJECTED", `message not built: ${error.message}`, "worker");
+      writes.schedule({
         kind: "void",
         paymentId: row.paymentId,
         payload: { transferId: transferIds.void(row.paymentId, "first"), to: "", reason: "" },
@@ -355,9 +398,9 @@ export function createProcessor(deps: ProcessorDeps) {
         if (result.status !== CreateTransferStatus.CREATED && result.status !== CreateTransferStatus.EXISTS) {
           throw new Error(`ledger refused the settlement ${postId}: ${CreateTransferStatus[result.status]} ${result.message}`);
         }
-        return async (tx, locked) => {
+        return async (_tx, locked, writes) => {
           if (locked.state !== "ACCEPTED") return;
-          await store.transition(tx, locked, "SETTLED", job.payload.reason || `settled over ${locked.rail}`, "network", {
+          writes.move(locked, "SETTLED", job.payload.reason || `settled over ${locked.rail}`, "network", {
             settleTransferId: postId,
           });
         };
@@ -386,10 +429,10 @@ export function createProcessor(deps: ProcessorDeps) {
             `ledger refused to release ${transferIds.hold(payment.paymentId)}: ${CreateTransferStatus[result.status]} ${result.message}`,
           );
         }
-        return async (tx, locked) => {
+        return async (_tx, locked, writes) => {
           const to = job.payload.to;
           if (to !== "REJECTED" || (locked.state !== "SUBMITTED" && locked.state !== "ACCEPTED")) return;
-          await store.transition(tx, locked, "REJECTED", job.payload.reason || "rejected by the network", "network", {
+          writes.move(locked, "REJECTED", job.payload.reason || "rejected by the network", "network", {
             reasonCode: job.payload.reasonCode ?? "",
             ...(released ? { settleTransferId: voidId } : {}),
           });
@@ -417,7 +460,7 @@ export function createProcessor(deps: ProcessorDeps) {
         options,
       ),
     );
-    return async (tx, locked, later) => {
+    return async (tx, locked, writes) => {
       if (locked.state !== "SETTLED") return;
       if (job.payload.initiator === "sender") {
         // The return message goes out with the state change that promises it.
@@ -427,24 +470,17 @@ export function createProcessor(deps: ProcessorDeps) {
           reasonCode: job.payload.reasonCode ?? "",
           originalMessageId: await originalReference(tx, locked),
         });
-        await store.saveMessage(tx, message, "SENT", locked.rail, [locked.paymentId]);
-        later.push({
+        writes.saveSent(message, locked.rail, locked.paymentId);
+        writes.schedule({
           kind: "transmit",
           payload: { messageId: message.messageId, rail: locked.rail },
           dedupeKey: `transmit:${message.messageId}`,
         });
       }
-      await store.transition(
-        tx,
-        locked,
-        "RETURNED",
-        job.payload.reason || "returned",
-        job.payload.initiator === "sender" ? "sender" : "network",
-        {
-          returnTransferId: returnId,
-          reasonCode: job.payload.reasonCode ?? "",
-        },
-      );
+      writes.move(locked, "RETURNED", job.payload.reason || "returned", job.payload.initiator === "sender" ? "sender" : "network", {
+        returnTransferId: returnId,
+        reasonCode: job.payload.reasonCode ?? "",
+      });
     };
   }
 
@@ -545,7 +581,7 @@ export function createProcessor(deps: ProcessorDeps) {
     eventByEvent = false;
   }
 
-  type Decided = { received: ReceivedMessage[]; moves: Move[]; later: NewJob[] };
+  type Decided = { received: PaymentMessage[]; moves: Move[]; later: NewJob[] };
 
   /** Locks the events' payments and decides what each event does; an event that cannot be applied throws UnreadableEvent. */
   async function decideTogether(events: readonly NetworkEvent[], tx: Queryable): Promise<Decided> {
@@ -573,7 +609,7 @@ export function createProcessor(deps: ProcessorDeps) {
   }
 
   async function writeDecided(decided: Decided, tx: Queryable): Promise<void> {
-    await store.saveReceivedMessages(tx, decided.received);
+    await store.saveMessages(tx, "RECEIVED", decided.received);
     await store.transitionMany(tx, decided.moves);
     await store.scheduleMany(tx, decided.later);
   }

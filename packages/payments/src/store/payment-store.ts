@@ -85,10 +85,11 @@ export interface Move {
   readonly to: PaymentState;
   readonly reason: string;
   readonly actor: string;
+  readonly patch?: PaymentPatch;
 }
 
-/** A message received from a network about one payment, for saveReceivedMessages. */
-export interface ReceivedMessage {
+/** A message sent or received about one payment, for saveMessages. */
+export interface PaymentMessage {
   readonly message: WireMessage;
   readonly rail: Rail;
   readonly paymentId: string;
@@ -326,30 +327,47 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
 
     /**
      * Moves several locked payments (each at most once), every move checked by the state
-     * machine, in one statement: the updates, their history rows and the NOTIFYs.
+     * machine, with the columns in its patch, in one statement: the updates, their history rows
+     * and the NOTIFYs.
      */
     async transitionMany(tx: Queryable, moves: readonly Move[]): Promise<PaymentRow[]> {
       if (moves.length === 0) return [];
       for (const move of moves) checkTransition(move.payment.state, move.to);
       const ids = moves.map((move) => move.payment.paymentId);
       if (new Set(ids).size !== ids.length) throw new Error("transitionMany moves each payment at most once");
+      const column = <T>(pick: (move: Move) => T) => moves.map(pick);
+      // A patch column left out is NULL here and keeps its value.
       const { rows } = await tx.query(
         `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-             AS i(payment_id, from_state, to_state, reason, actor, position)),
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[],
+                                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+             AS i(payment_id, from_state, to_state, reason, actor, risk_score, risk_decision,
+                  alert_id, reason_code, hold_transfer_id, settle_transfer_id, return_transfer_id, position)),
          updated AS (
-           UPDATE payments p SET state = i.to_state, state_reason = i.reason, updated_at = now()
+           UPDATE payments p SET state = i.to_state, state_reason = i.reason, updated_at = now(),
+             risk_score = coalesce(i.risk_score, p.risk_score), risk_decision = coalesce(i.risk_decision, p.risk_decision),
+             alert_id = coalesce(i.alert_id, p.alert_id), reason_code = coalesce(i.reason_code, p.reason_code),
+             hold_transfer_id = coalesce(i.hold_transfer_id, p.hold_transfer_id),
+             settle_transfer_id = coalesce(i.settle_transfer_id, p.settle_transfer_id),
+             return_transfer_id = coalesce(i.return_transfer_id, p.return_transfer_id)
            FROM input i WHERE p.payment_id = i.payment_id RETURNING p.*),
          recorded AS (
            INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
            SELECT payment_id, from_state, to_state, reason, actor FROM input ORDER BY position RETURNING payment_id)
-         SELECT updated.*, pg_notify($6, recorded.payment_id) AS notified FROM updated JOIN recorded USING (payment_id)`,
+         SELECT updated.*, pg_notify($13, recorded.payment_id) AS notified FROM updated JOIN recorded USING (payment_id)`,
         [
           ids,
-          moves.map((move) => move.payment.state),
-          moves.map((move) => move.to),
-          moves.map((move) => move.reason),
-          moves.map((move) => move.actor),
+          column((move) => move.payment.state),
+          column((move) => move.to),
+          column((move) => move.reason),
+          column((move) => move.actor),
+          column((move) => move.patch?.riskScore ?? null),
+          column((move) => move.patch?.riskDecision ?? null),
+          column((move) => move.patch?.alertId ?? null),
+          column((move) => move.patch?.reasonCode ?? null),
+          column((move) => move.patch?.holdTransferId ?? null),
+          column((move) => move.patch?.settleTransferId ?? null),
+          column((move) => move.patch?.returnTransferId ?? null),
           transitionsChannel,
         ],
       );
@@ -559,28 +577,34 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       );
     },
 
-    /** Stores received messages (each once, however many payments it names) and their links, in two statements. */
-    async saveReceivedMessages(tx: Queryable, received: readonly ReceivedMessage[]): Promise<void> {
-      if (received.length === 0) return;
-      const column = <T>(pick: (r: ReceivedMessage) => T) => received.map(pick);
+    /**
+     * Stores messages, each linked to its payment, in one statement: a message named by several
+     * items is stored once. A sent message id is never reused (a collision fails the transaction);
+     * a received one may arrive again and is stored once.
+     */
+    async saveMessages(tx: Queryable, direction: "SENT" | "RECEIVED", items: readonly PaymentMessage[]): Promise<void> {
+      if (items.length === 0) return;
+      const messages = [...new Map(items.map((item) => [item.message.messageId, item])).values()];
+      const column = <T>(list: readonly PaymentMessage[], pick: (item: PaymentMessage) => T) => list.map(pick);
       await tx.query(
-        `INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
-         SELECT message_id, 'RECEIVED', rail, format, message_type, content
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS m(message_id, rail, format, message_type, content)
+        `WITH saved AS (
+           INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
+           SELECT message_id, $1, rail, format, message_type, content
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS m(message_id, rail, format, message_type, content)
+           ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""})
+         INSERT INTO payment_message_links (message_id, direction, payment_id)
+         SELECT message_id, $1, payment_id FROM unnest($7::text[], $8::text[]) AS l(message_id, payment_id)
          ON CONFLICT DO NOTHING`,
         [
-          column((r) => r.message.messageId),
-          column((r) => r.rail),
-          column((r) => r.message.format),
-          column((r) => r.message.messageType),
-          column((r) => r.message.content),
+          direction,
+          column(messages, (item) => item.message.messageId),
+          column(messages, (item) => item.rail),
+          column(messages, (item) => item.message.format),
+          column(messages, (item) => item.message.messageType),
+          column(messages, (item) => item.message.content),
+          column(items, (item) => item.message.messageId),
+          column(items, (item) => item.paymentId),
         ],
-      );
-      await tx.query(
-        `INSERT INTO payment_message_links (message_id, direction, payment_id)
-         SELECT message_id, 'RECEIVED', payment_id FROM unnest($1::text[], $2::text[]) AS l(message_id, payment_id)
-         ON CONFLICT DO NOTHING`,
-        [column((r) => r.message.messageId), column((r) => r.paymentId)],
       );
     },
 
