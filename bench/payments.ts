@@ -4,6 +4,10 @@
 // create RPC's rate and latency, the time until the last one is SETTLED, and each payment's
 // received → settled latency from its own transitions. Baseline in the same run: the ledger
 // alone doing the same money movement (a PENDING hold, then POST_PENDING), two calls per payment.
+// With --rate the payments are offered at that many per second (the latency question) instead of
+// as fast as the callers go (the throughput question). Statements per payment count every SQL
+// statement the payments server ran on its database during the rail's run, polling included, and
+// beside them those the ledger and risk servers ran on theirs.
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -48,6 +52,8 @@ type Settings = {
   achCutoffMs: number;
   workers: number;
   settleTimeoutMs: number;
+  /** Payments offered per second; 0: as fast as the concurrency allows. */
+  ratePerSecond: number;
 };
 
 function settings(): Settings {
@@ -61,6 +67,7 @@ function settings(): Settings {
       "ach-cutoff-ms": { type: "string", default: process.env.BENCH_ACH_CUTOFF_MS ?? "1000" },
       workers: { type: "string", default: process.env.BENCH_PAYMENTS_WORKERS ?? "16" },
       "settle-timeout-seconds": { type: "string", default: process.env.BENCH_SETTLE_TIMEOUT_SECONDS ?? "60" },
+      rate: { type: "string", default: process.env.BENCH_RATE ?? "0" },
     },
     // `pnpm bench:payments -- --payments 100` forwards the "--" itself.
     allowPositionals: true,
@@ -74,6 +81,7 @@ function settings(): Settings {
     achCutoffMs: Number(values["ach-cutoff-ms"]),
     workers: Number(values.workers),
     settleTimeoutMs: Number(values["settle-timeout-seconds"]) * 1000,
+    ratePerSecond: Number(values.rate),
   };
   const whole = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
   if (
@@ -85,11 +93,13 @@ function settings(): Settings {
     s.rails.some((r) => !railNames.includes(r)) ||
     !whole(s.achCutoffMs, 10, 60_000) ||
     !whole(s.workers, 1, 256) ||
-    !(s.settleTimeoutMs > 0 && s.settleTimeoutMs <= 600_000)
+    !(s.settleTimeoutMs > 0 && s.settleTimeoutMs <= 600_000) ||
+    !whole(s.ratePerSecond, 0, 10_000)
   ) {
     throw new Error(
       "--payments 1..20000, --concurrency 1..256, --latency-ms 0..10000, --payments-per-account 1..100, " +
-        "--rails a list of swift,sepa,ach,fedwire, --ach-cutoff-ms 10..60000, --workers 1..256, --settle-timeout-seconds (0, 600]",
+        "--rails a list of swift,sepa,ach,fedwire, --ach-cutoff-ms 10..60000, --workers 1..256, --settle-timeout-seconds (0, 600], " +
+        "--rate 0..10000 payments/s (0: unpaced)",
     );
   }
   return s;
@@ -169,12 +179,24 @@ async function openAccounts(ledger: Clients["ledger"], prefix: string, currency:
   return ids;
 }
 
-/** Runs `work(index)` for 0..count-1 on `concurrency` callers; each call's latency in ms. */
-async function runConcurrently(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<number[]> {
+/**
+ * Runs `work(index)` for 0..count-1 on `concurrency` callers, call `index` starting no earlier
+ * than index / ratePerSecond seconds in (0: at once); each call's latency in ms.
+ */
+async function runConcurrently(
+  count: number,
+  concurrency: number,
+  work: (index: number) => Promise<void>,
+  ratePerSecond = 0,
+): Promise<number[]> {
   const latenciesMs: number[] = [];
   let next = 0;
+  const firstMs = performance.now();
   const caller = async () => {
     for (let index = next++; index < count; index = next++) {
+      const dueMs = ratePerSecond > 0 ? firstMs + (index * 1000) / ratePerSecond : 0;
+      const waitMs = dueMs - performance.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       const startedMs = performance.now();
       await work(index);
       latenciesMs.push(performance.now() - startedMs);
@@ -206,6 +228,8 @@ type Row = {
   endToEndPerSecond: number;
   /** Per payment: received → settled (the baseline: hold sent → post answered). */
   settleLatenciesMs: number[];
+  /** SQL statements per payment the payments server ran, and the ledger and risk servers; undefined for the baseline. */
+  statementsPerPayment?: StatementCounts;
   problems: string[];
 };
 
@@ -286,7 +310,39 @@ async function waitUntilFinal(db: pg.Pool, idPrefix: string, count: number, s: S
   }
 }
 
-async function railRun(rail: RailName, clients: Clients, paymentsDb: pg.Pool, s: Settings, runTag: string): Promise<Row> {
+// ---- statements ------------------------------------------------------------------------
+
+/**
+ * Counts the statements run on one database by every pg client in this process (the servers
+ * run here) except the bench's own, by wrapping pg's Client.prototype.query: BEGIN and COMMIT count.
+ */
+const benchApplicationName = "qenex-bench";
+
+type StatementCounts = { payments: number; mesh: number };
+
+function countStatements(paymentsDatabase: string, meshDatabase: string): { read(): StatementCounts } {
+  const count = { payments: 0, mesh: 0 };
+  const original = pg.Client.prototype.query;
+  const counting = function (this: pg.Client, ...args: unknown[]) {
+    const client = this as unknown as { database?: string; connectionParameters?: { application_name?: string } };
+    if (client.connectionParameters?.application_name !== benchApplicationName) {
+      if (client.database === paymentsDatabase) count.payments++;
+      else if (client.database === meshDatabase) count.mesh++;
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  pg.Client.prototype.query = counting as typeof original;
+  return { read: () => ({ ...count }) };
+}
+
+async function railRun(
+  rail: RailName,
+  clients: Clients,
+  paymentsDb: pg.Pool,
+  s: Settings,
+  runTag: string,
+  statements: { read(): StatementCounts },
+): Promise<Row> {
   const idPrefix = `${runTag}-${rail.toLowerCase()}-`;
   const debtors = await openAccounts(
     clients.ledger,
@@ -295,15 +351,26 @@ async function railRun(rail: RailName, clients: Clients, paymentsDb: pg.Pool, s:
     Math.ceil(s.payments / s.paymentsPerAccount),
   );
   const problems: string[] = [];
+  const statementsBefore = statements.read();
   const firstCreateAtMs = Date.now();
   const startedMs = performance.now();
-  const createLatenciesMs = await runConcurrently(s.payments, s.concurrency, async (index) => {
-    const debtor = debtors[Math.floor(index / s.paymentsPerAccount)] ?? "";
-    const { payment } = await clients.payments.createPayment(paymentRequest(rail, `${idPrefix}${index}`, debtor, index));
-    if (payment?.state !== PaymentState.VALIDATED) problems.push(`${idPrefix}${index}: created ${PaymentState[payment?.state ?? 0]}`);
-  });
+  const createLatenciesMs = await runConcurrently(
+    s.payments,
+    s.concurrency,
+    async (index) => {
+      const debtor = debtors[Math.floor(index / s.paymentsPerAccount)] ?? "";
+      const { payment } = await clients.payments.createPayment(paymentRequest(rail, `${idPrefix}${index}`, debtor, index));
+      if (payment?.state !== PaymentState.VALIDATED) problems.push(`${idPrefix}${index}: created ${PaymentState[payment?.state ?? 0]}`);
+    },
+    s.ratePerSecond,
+  );
   const createElapsedMs = performance.now() - startedMs;
   const states = await waitUntilFinal(paymentsDb, idPrefix, s.payments, s);
+  const statementsAfter = statements.read();
+  const statementsPerPayment = {
+    payments: (statementsAfter.payments - statementsBefore.payments) / s.payments,
+    mesh: (statementsAfter.mesh - statementsBefore.mesh) / s.payments,
+  };
 
   const settleLatenciesMs: number[] = [];
   let lastSettledAtMs = firstCreateAtMs;
@@ -335,6 +402,7 @@ async function railRun(rail: RailName, clients: Clients, paymentsDb: pg.Pool, s:
     endToEndMs,
     endToEndPerSecond: endToEndMs > 0 ? settled / (endToEndMs / 1000) : 0,
     settleLatenciesMs,
+    statementsPerPayment,
     problems,
   };
 }
@@ -363,6 +431,8 @@ function printTable(rows: readonly Row[]): void {
     "e2e payments/s",
     "recv→settled p50 ms",
     "p99 ms",
+    "SQL/payment",
+    "ledger+risk SQL/payment",
   ];
   const lines = rows.map((r) => [
     r.name,
@@ -377,6 +447,8 @@ function printTable(rows: readonly Row[]): void {
     r.endToEndPerSecond.toFixed(0),
     ms(percentileMs(r.settleLatenciesMs, 50)),
     ms(percentileMs(r.settleLatenciesMs, 99)),
+    r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.payments.toFixed(1),
+    r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.mesh.toFixed(1),
   ]);
   console.log(table([header, ...lines]));
   const baseline = rows[0];
@@ -400,7 +472,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `${s.payments} payments per rail at concurrency ${s.concurrency}, ${s.paymentsPerAccount} per debtor account; simulated latency ${s.latencyMs} ms, ` +
-      `reject/return rate 0; QENEX_PAYMENTS_WORKERS=${s.workers}, QENEX_ACH_CUTOFF_MS=${s.achCutoffMs}, QENEX_PAYMENTS_JOB_LEASE_MS=15000, ` +
+      `${s.ratePerSecond > 0 ? `offered at ${s.ratePerSecond}/s` : "unpaced"}, reject/return rate 0; QENEX_PAYMENTS_WORKERS=${s.workers}, QENEX_ACH_CUTOFF_MS=${s.achCutoffMs}, QENEX_PAYMENTS_JOB_LEASE_MS=15000, ` +
       "pools: ledger 12, risk 10, payments 10 connections\n",
   );
   // Ledger and risk share a fresh database; the payments harness creates its own beside it.
@@ -427,13 +499,21 @@ async function main(): Promise<void> {
         QENEX_PAYMENTS_JOB_LEASE_MS: "15000",
       },
     });
-    paymentsDb = new pg.Pool({ connectionString: payments.databaseUrl, max: 2 });
+    // The payments server keeps its tables in schema payments of its database.
+    paymentsDb = new pg.Pool({
+      connectionString: payments.databaseUrl,
+      max: 2,
+      options: "-c search_path=payments",
+      // Not counted: the bench's own polling is no cost of the payments.
+      application_name: benchApplicationName,
+    });
+    const statements = countStatements(new URL(payments.databaseUrl ?? "").pathname.slice(1), new URL(mesh.url).pathname.slice(1));
     const clients = await clientsOf(ledger, payments);
     const runTag = `bp${Date.now().toString(36)}`;
     const rows: Row[] = [await ledgerBaseline(clients, s, runTag)];
     for (const rail of s.rails) {
       process.stdout.write(`${rail}… `);
-      rows.push(await railRun(rail, clients, paymentsDb, s, runTag));
+      rows.push(await railRun(rail, clients, paymentsDb, s, runTag, statements));
     }
     console.log("\n");
     printTable(rows);

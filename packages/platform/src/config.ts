@@ -135,7 +135,7 @@ export const configVariables = {
   QENEX_SIM_REJECT_RATE: "share of payments a simulated network rejects, 0 to 1 (default 0.02)",
   QENEX_SIM_RETURN_RATE: "share of settled payments a simulated network returns later, 0 to 1 (default 0.01)",
   QENEX_PAYMENTS_JOB_LEASE_MS: "a payments job not finished within this is taken over by another worker (default 15000)",
-  QENEX_PAYMENTS_WORKERS: "payments jobs one process runs at once (default 16)",
+  QENEX_PAYMENTS_WORKERS: "payments job batches one process runs at once, each up to 100 jobs of one kind (default 16)",
 } as const;
 
 /**

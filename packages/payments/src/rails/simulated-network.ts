@@ -18,6 +18,8 @@ export const simulatedPaymentsMax = 10_000;
 /** Most events one deliverDue call hands over. */
 export const deliverLimitMax = 1_000;
 const insertChunkRows = 500;
+/** Most wake-up timers pending at once; beyond it the delivering loop's poll finds the answers. */
+const dueTimersMax = 10_000;
 
 export const simulatedNetworkMigrations: readonly Migration[] = [
   {
@@ -134,6 +136,31 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
   checkOptions(options);
   const { db, rail } = options;
   const now = options.now ?? (() => new Date());
+  // Wakes the delivering loops of this process when an answer falls due; a replica that did not
+  // send the message finds its answers at its next poll.
+  const watchers = new Set<() => void>();
+  const dueTimers = new Map<number, NodeJS.Timeout>();
+  const wakeWatchers = () => {
+    for (const wake of watchers) wake();
+  };
+  function wakeAt(dueTimes: readonly number[]): void {
+    if (watchers.size === 0) return;
+    for (const dueMs of new Set(dueTimes)) {
+      const delayMs = dueMs - now().getTime();
+      if (delayMs <= 0) {
+        wakeWatchers();
+        continue;
+      }
+      // One timer per due instant (a NACHA file's answers share theirs), never holding the process open.
+      if (dueTimers.has(dueMs) || dueTimers.size >= dueTimersMax) continue;
+      const timer = setTimeout(() => {
+        dueTimers.delete(dueMs);
+        wakeWatchers();
+      }, delayMs);
+      timer.unref();
+      dueTimers.set(dueMs, timer);
+    }
+  }
 
   /** The events one payment's outcome produces, with due times after `at`. */
   function plan(submitted: SubmittedPayment, messageId: string, at: Date): PlannedEvent[] {
@@ -189,37 +216,81 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     return events;
   }
 
-  async function insertEvents(tx: Queryable, messageId: string, events: readonly PlannedEvent[]): Promise<void> {
-    for (let from = 0; from < events.length; from += insertChunkRows) {
-      const chunk = events.slice(from, from + insertChunkRows);
-      const column = <T>(pick: (e: PlannedEvent) => T) => chunk.map(pick);
-      await tx.query(
-        `INSERT INTO sim_network_events
-           (event_id, rail, message_id, payment_id, step, kind, reason_code, reason_text,
-            reply_message_id, reply_format, reply_type, reply_content, due_at)
-         SELECT e.event_id, $1, $2, e.payment_id, e.step, e.kind, e.reason_code, e.reason_text,
-                e.reply_message_id, e.reply_format, e.reply_type, e.reply_content, e.due_at
-         FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-           AS e(event_id, payment_id, step, kind, reason_code, reason_text,
-                reply_message_id, reply_format, reply_type, reply_content, due_at)`,
-        [
-          rail,
-          messageId,
-          column((e) => e.eventId),
-          column((e) => e.paymentId),
-          column((e) => e.step),
-          column((e) => e.kind),
-          column((e) => e.reasonCode),
-          column((e) => reasonTitle(e.reasonCode)),
-          column((e) => e.reply?.messageId ?? null),
-          column((e) => e.reply?.format ?? null),
-          column((e) => e.reply?.messageType ?? null),
-          column((e) => e.reply?.content ?? null),
-          column((e) => e.dueAt.toISOString()),
-        ],
+  /** The columns of an insert of `events`, as the unnest parameters of insertEventsSql. */
+  function eventColumns(events: readonly PlannedEvent[]): unknown[] {
+    const column = <T>(pick: (e: PlannedEvent) => T) => events.map(pick);
+    return [
+      column((e) => e.eventId),
+      column((e) => e.paymentId),
+      column((e) => e.step),
+      column((e) => e.kind),
+      column((e) => e.reasonCode),
+      column((e) => reasonTitle(e.reasonCode)),
+      column((e) => e.reply?.messageId ?? null),
+      column((e) => e.reply?.format ?? null),
+      column((e) => e.reply?.messageType ?? null),
+      column((e) => e.reply?.content ?? null),
+      column((e) => e.dueAt.toISOString()),
+    ];
+  }
+
+  /** Inserts events: rail $1, message id $2, then eventColumns' eleven arrays from $`first`. */
+  const insertEventsSql = (first: number) => {
+    const types = ["text", "text", "int", "text", "text", "text", "text", "text", "text", "text", "timestamptz"];
+    const arrays = types.map((type, i) => `$${first + i}::${type}[]`).join(", ");
+    return `INSERT INTO sim_network_events
+         (event_id, rail, message_id, payment_id, step, kind, reason_code, reason_text,
+          reply_message_id, reply_format, reply_type, reply_content, due_at)
+       SELECT e.event_id, $1, $2, e.payment_id, e.step, e.kind, e.reason_code, e.reason_text,
+              e.reply_message_id, e.reply_format, e.reply_type, e.reply_content, e.due_at
+       FROM unnest(${arrays})
+         AS e(event_id, payment_id, step, kind, reason_code, reason_text,
+              reply_message_id, reply_format, reply_type, reply_content, due_at)`;
+  };
+
+  // Rail $1, message id $2, then $3..$7. A message seen before counts one more receipt, unless
+  // its content differs: then nothing changes and no row comes back.
+  const recordMessageSql = `INSERT INTO sim_network_messages
+       (rail, message_id, format, message_type, content_sha256, payment_count, first_received_at, last_received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (rail, message_id) DO UPDATE
+       SET received_count = sim_network_messages.received_count + 1, last_received_at = EXCLUDED.last_received_at
+       WHERE sim_network_messages.content_sha256 = EXCLUDED.content_sha256
+     RETURNING received_count`;
+
+  /**
+   * Records the message and, the first time it is received, its events: in one statement when
+   * they fit one insert, else in a transaction. Returns how often it was received, or undefined
+   * when a message with other content came under this id before.
+   */
+  async function record(message: WireMessage, paymentCount: number, events: readonly PlannedEvent[], at: Date) {
+    const messageParams = [
+      rail,
+      message.messageId,
+      message.format,
+      message.messageType,
+      digestHex(message.content),
+      paymentCount,
+      at.toISOString(),
+    ];
+    const countOf = (rows: { received_count: number }[]) => (rows[0] === undefined ? undefined : Number(rows[0].received_count));
+    if (events.length <= insertChunkRows) {
+      const { rows } = await db.query<{ received_count: number }>(
+        `WITH recorded AS (${recordMessageSql}),
+              planned AS (${insertEventsSql(8)} WHERE (SELECT received_count FROM recorded) = 1)
+         SELECT received_count FROM recorded`,
+        [...messageParams, ...eventColumns(events)],
       );
+      return countOf(rows);
     }
+    return db.transaction(async (tx) => {
+      const receivedCount = countOf((await tx.query<{ received_count: number }>(recordMessageSql, messageParams)).rows);
+      if (receivedCount !== 1) return receivedCount;
+      for (let from = 0; from < events.length; from += insertChunkRows) {
+        await tx.query(insertEventsSql(3), [rail, message.messageId, ...eventColumns(events.slice(from, from + insertChunkRows))]);
+      }
+      return receivedCount;
+    });
   }
 
   async function submit(message: WireMessage, paymentIds: readonly string[]): Promise<{ duplicate: boolean }> {
@@ -229,32 +300,14 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     const returned = isReturn ? readReturnSubmission(rail, message, paymentIds) : [];
     const payments = isReturn ? [] : readSubmission(rail, message, paymentIds);
     const at = now();
-    const contentSha256 = digestHex(message.content);
-    return db.transaction(async (tx) => {
-      const recorded = await tx.query<{ received_count: number; content_sha256: string }>(
-        `INSERT INTO sim_network_messages
-           (rail, message_id, format, message_type, content_sha256, payment_count, first_received_at, last_received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-         ON CONFLICT (rail, message_id) DO UPDATE
-           SET received_count = sim_network_messages.received_count + 1, last_received_at = EXCLUDED.last_received_at
-         RETURNING received_count, content_sha256`,
-        [rail, message.messageId, message.format, message.messageType, contentSha256, payments.length + returned.length, at.toISOString()],
-      );
-      const row = recorded.rows[0];
-      if (row === undefined) throw new Error("unreachable: INSERT … RETURNING returned no row");
-      if (row.content_sha256 !== contentSha256) {
-        // Rolls the count back too: a different message under a used id is refused, not counted.
-        throw new Error(`${rail} message ${message.messageId} was received before with different content`);
-      }
-      if (Number(row.received_count) > 1) return { duplicate: true };
-      if (isReturn) return { duplicate: false };
-      await insertEvents(
-        tx,
-        message.messageId,
-        payments.flatMap((p) => plan(p, message.messageId, at)),
-      );
-      return { duplicate: false };
-    });
+    const events = payments.flatMap((p) => plan(p, message.messageId, at));
+    const receivedCount = await record(message, payments.length + returned.length, events, at);
+    // A different message under a used id is refused, and not counted.
+    if (receivedCount === undefined) throw new Error(`${rail} message ${message.messageId} was received before with different content`);
+    if (receivedCount > 1) return { duplicate: true };
+    // After the commit: the events are claimable now.
+    wakeAt(events.map((e) => e.dueAt.getTime()));
+    return { duplicate: false };
   }
 
   async function deliverDue(limit: number, apply: (events: readonly NetworkEvent[], tx: Queryable) => Promise<void>): Promise<number> {
@@ -287,7 +340,17 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     });
   }
 
-  return { rail, submit, deliverDue };
+  function watchDue(wake: () => void): () => void {
+    watchers.add(wake);
+    return () => {
+      watchers.delete(wake);
+      if (watchers.size > 0) return;
+      for (const timer of dueTimers.values()) clearTimeout(timer);
+      dueTimers.clear();
+    };
+  }
+
+  return { rail, submit, deliverDue, watchDue };
 }
 
 interface EventRow extends Record<string, unknown> {

@@ -42,4 +42,9 @@ export interface ClearingNetwork {
    * replicas polling (claims use FOR UPDATE SKIP LOCKED). Returns how many were delivered.
    */
   deliverDue(limit: number, apply: (events: readonly NetworkEvent[], tx: Queryable) => Promise<void>): Promise<number>;
+  /**
+   * Optional: calls `wake` whenever events may have become due (a message arrived, an answer's
+   * time came), so deliverDue runs at once instead of at the next poll. Returns the unsubscribe.
+   */
+  watchDue?(wake: () => void): () => void;
 }

@@ -9,6 +9,7 @@ import { createPaymentsHandlers } from "./handlers.js";
 import { createPaymentsMetrics } from "./metrics.js";
 import { createProcessor } from "./processor.js";
 import { createUpstreams } from "./upstreams.js";
+import { createWakeSignal } from "./wake-signal.js";
 import { startWorkers } from "./workers.js";
 
 export type PaymentsOptions = {
@@ -26,7 +27,9 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     throw new Error("the payments service needs the ledger and the risk service: set QENEX_LEDGER_URL and QENEX_RISK_URL");
   }
   const metrics = createPaymentsMetrics(deps.metrics);
-  const store = createPaymentStore(db, { onTransition: metrics.reached });
+  // A job committed here runs at once rather than at the workers' next poll.
+  const jobsReady = createWakeSignal();
+  const store = createPaymentStore(db, { onTransition: metrics.reached, onJobsScheduled: jobsReady.wake });
   const upstreams = createUpstreams({ ledgerUrl, riskUrl, auth: createAuth(resolveJwtSecret(config.jwtSecret, config.dataDir)) });
   const simulation = config.payments.simulation;
   const networks =
@@ -70,7 +73,15 @@ export function bindPayments(deps: ServiceDeps, options: PaymentsOptions = {}): 
     ensureSettlementAccount: processor.ensureSettlementAccount,
     waitForTransition,
   });
-  const workers = startWorkers({ store, processor, networks: Object.values(networks), config: config.payments, logger, metrics });
+  const workers = startWorkers({
+    store,
+    processor,
+    networks: Object.values(networks),
+    config: config.payments,
+    logger,
+    metrics,
+    jobsReady,
+  });
   return {
     services: [binding(PaymentsService, impl)],
     async stop() {

@@ -36,12 +36,17 @@ const config = {
 };
 const logger = createLogger("payments-test", "silent");
 
-function processorWith(transmit: (job: Job) => Promise<void>): Pick<Processor, "handlers" | "isNotYet" | "applyEvents" | "achCutoff"> {
-  const unused = async () => {
-    throw new Error("not in this test");
-  };
+/** A processor whose batches run `transmit` for each job; a job that throws is reported failed. */
+function processorWith(transmit: (job: Job) => Promise<void>): Pick<Processor, "runJobs" | "isNotYet" | "applyEvents" | "achCutoff"> {
   return {
-    handlers: { transmit, screen: unused, reserve: unused, post: unused, void: unused, return: unused },
+    async runJobs(jobs) {
+      const failures: { job: Job; error: unknown }[] = [];
+      for (const job of jobs) {
+        if (job.kind !== "transmit") throw new Error("not in this test");
+        await transmit(job).catch((error: unknown) => failures.push({ job, error }));
+      }
+      return failures;
+    },
     isNotYet: (_error: unknown): _error is never => false,
     applyEvents: async () => {},
     achCutoff: async () => 0,

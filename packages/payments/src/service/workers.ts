@@ -6,14 +6,25 @@ import type { ClearingNetwork } from "../rails/types.js";
 import type { Job, PaymentStore } from "../store/payment-store.js";
 import type { PaymentsMetrics } from "./metrics.js";
 import type { Processor } from "./processor.js";
+import { createWakeSignal, type WakeSignal } from "./wake-signal.js";
 
 /** How failing jobs are retried: exponential backoff, then the dead-letter table. */
 export type RetryPolicy = { attemptsMax: number; backoffBaseMs: number; backoffMaxMs: number };
 
 /** Twelve attempts over about two minutes, so an upstream restart is ridden out. */
 export const defaultRetryPolicy: RetryPolicy = { attemptsMax: 12, backoffBaseMs: 100, backoffMaxMs: 30_000 };
-const idlePollMs = 50;
+/**
+ * How often an idle loop looks for work nothing in this process announced: another replica's, a
+ * retry falling due. Work this process makes (a job it commits, an answer to a message it sent)
+ * wakes the loop at once, so this bounds only those cases, and costs a statement per loop per poll.
+ */
+const idlePollMs = 250;
 const eventsPerPoll = 200;
+/**
+ * Most jobs one claim leases. A batch of one kind makes one ledger call and commits in one
+ * transaction, so under load a claim takes what queued up meanwhile; when idle it is one job.
+ */
+export const jobBatchMax = 100;
 
 export function backoffMs(attempts: number, policy: RetryPolicy = defaultRetryPolicy): number {
   const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
@@ -25,15 +36,18 @@ export type Workers = { stop(): Promise<void> };
 
 export function startWorkers(deps: {
   store: PaymentStore;
-  processor: Pick<Processor, "handlers" | "isNotYet" | "applyEvents" | "achCutoff">;
+  processor: Pick<Processor, "runJobs" | "isNotYet" | "applyEvents" | "achCutoff">;
   networks: readonly ClearingNetwork[];
   config: PaymentsConfig;
   logger: Logger;
   metrics: PaymentsMetrics;
   retry?: RetryPolicy;
+  /** Woken when this process scheduled a job (the store's onJobsScheduled), so it runs at once. */
+  jobsReady?: WakeSignal;
 }): Workers {
   const { store, processor, config, logger, metrics } = deps;
   const retry = deps.retry ?? defaultRetryPolicy;
+  const jobsReady = deps.jobsReady ?? createWakeSignal();
   let stopping = false;
   const stopped = new AbortController();
   // Every wait ends at stop, so shutdown never waits out an ACH cut-off interval.
@@ -48,52 +62,76 @@ export function startWorkers(deps: {
       stopped.signal.addEventListener("abort", done);
     });
 
-  async function runJob(job: Job): Promise<void> {
+  /** Runs one kind's batch; each failed job is retried on its own schedule or parked. */
+  async function runBatch(jobs: readonly Job[]): Promise<void> {
+    let failures: { job: Job; error: unknown }[];
     try {
-      await processor.handlers[job.kind](job);
+      failures = await processor.runJobs(jobs);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const notYet = processor.isNotYet(error);
-      if (!notYet && job.attempts >= retry.attemptsMax) {
-        if (await store.deadLetter(job.jobId, message)) {
-          metrics.deadLettered(job.kind);
-          logger.error({ job: { ...job, jobId: String(job.jobId) }, err: error }, "job failed too often; parked in payment_dead_letters");
-        }
-        return;
-      }
-      if (!notYet)
-        logger.warn({ kind: job.kind, paymentId: job.paymentId, attempts: job.attempts, err: message }, "job failed; will retry");
-      await store.retryJob(job.jobId, message, backoffMs(notYet ? 1 : job.attempts, retry)).catch((retryError: unknown) => {
-        // The lease runs out and another worker takes the job over.
-        logger.error({ err: retryError }, "cannot record a job's failure");
-      });
+      failures = jobs.map((job) => ({ job, error }));
+    }
+    for (const { job, error } of failures) {
+      // Unrecorded, the job's lease runs out and it is taken over.
+      await failed(job, error).catch((recordError: unknown) => logger.error({ err: recordError }, "cannot record a job's failure"));
     }
   }
 
+  async function failed(job: Job, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    const notYet = processor.isNotYet(error);
+    if (!notYet && job.attempts >= retry.attemptsMax) {
+      if (await store.deadLetter(job.jobId, message)) {
+        metrics.deadLettered(job.kind);
+        logger.error({ job: { ...job, jobId: String(job.jobId) }, err: error }, "job failed too often; parked in payment_dead_letters");
+      }
+      return;
+    }
+    if (!notYet) logger.warn({ kind: job.kind, paymentId: job.paymentId, attempts: job.attempts, err: message }, "job failed; will retry");
+    const delayMs = backoffMs(notYet ? 1 : job.attempts, retry);
+    try {
+      await store.retryJob(job.jobId, message, delayMs);
+    } catch (retryError) {
+      // The lease runs out and another worker takes the job over.
+      logger.error({ err: retryError }, "cannot record a job's failure");
+      return;
+    }
+    // The retry runs when it falls due, not at the next idle poll after.
+    setTimeout(jobsReady.wake, delayMs).unref();
+  }
+
+  /** Claims batches while fewer than workerConcurrency run; each claim's jobs run as one batch per kind. */
   async function jobLoop(): Promise<void> {
     const running = new Set<Promise<void>>();
     while (!stopping) {
-      const free = config.workerConcurrency - running.size;
       let claimed: Job[] = [];
-      if (free > 0) {
+      if (running.size < config.workerConcurrency) {
         try {
-          claimed = await store.claimJobs(free, config.jobLeaseMs);
+          claimed = await store.claimJobs(jobBatchMax, config.jobLeaseMs);
         } catch (error) {
           if (!stopping) logger.error({ err: error }, "cannot claim payment jobs");
         }
       }
+      const byKind = new Map<Job["kind"], Job[]>();
       for (const job of claimed) {
-        const run = runJob(job).finally(() => running.delete(run));
+        const batch = byKind.get(job.kind);
+        if (batch) batch.push(job);
+        else byKind.set(job.kind, [job]);
+      }
+      for (const batch of byKind.values()) {
+        const run = runBatch(batch).finally(() => running.delete(run));
         running.add(run);
       }
       if (claimed.length === 0) {
-        await Promise.race([sleep(idlePollMs), ...(running.size >= config.workerConcurrency ? running : [])]);
+        // Full: wait for a free slot. Idle: wait for work announced here, or poll.
+        await (running.size >= config.workerConcurrency ? Promise.race(running) : jobsReady.wait(idlePollMs, stopped.signal));
       }
     }
     await Promise.allSettled(running);
   }
 
   async function eventLoop(network: ClearingNetwork): Promise<void> {
+    const due = createWakeSignal();
+    const unwatch = network.watchDue?.(due.wake);
     while (!stopping) {
       let delivered = 0;
       try {
@@ -101,8 +139,11 @@ export function startWorkers(deps: {
       } catch (error) {
         if (!stopping) logger.error({ err: error, rail: network.rail }, "cannot apply network events; will retry");
       }
-      if (delivered < eventsPerPoll) await sleep(idlePollMs);
+      // The answers committed with the jobs they call for (a post, a void): run those now.
+      if (delivered > 0) jobsReady.wake();
+      if (delivered < eventsPerPoll) await due.wait(idlePollMs, stopped.signal);
     }
+    unwatch?.();
   }
 
   async function achLoop(): Promise<void> {

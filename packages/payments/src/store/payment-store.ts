@@ -79,6 +79,22 @@ const patchColumns: Readonly<Record<keyof PaymentPatch, string>> = {
   returnTransferId: "return_transfer_id",
 };
 
+/** One payment's move to another state, for transitionMany. */
+export interface Move {
+  readonly payment: PaymentRow;
+  readonly to: PaymentState;
+  readonly reason: string;
+  readonly actor: string;
+  readonly patch?: PaymentPatch;
+}
+
+/** A message sent or received about one payment, for saveMessages. */
+export interface PaymentMessage {
+  readonly message: WireMessage;
+  readonly rail: Rail;
+  readonly paymentId: string;
+}
+
 /** NOTIFY channel carrying the payment id of each stored transition (WatchPayment wakes on it). */
 export const transitionsChannel = "payment_transitions";
 
@@ -160,20 +176,24 @@ export interface StoredMessage extends WireMessage {
 export type StoreOptions = {
   /** Called once per state a payment reached, after the transaction that stored it committed. */
   onTransition?: (payment: PaymentRow) => void;
+  /** Called after a transaction that scheduled a job committed: the job is claimable now. */
+  onJobsScheduled?: () => void;
 };
 
 export function createPaymentStore(db: Db, options: StoreOptions = {}) {
-  // The transitions of each transaction attempt; only the attempt that commits is reported.
-  const attemptTransitions = new WeakMap<Queryable, PaymentRow[]>();
+  // What each transaction attempt did; only the attempt that commits is reported.
+  type Attempt = { reached: PaymentRow[]; scheduled: boolean };
+  const attempts = new WeakMap<Queryable, Attempt>();
 
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    let reached: PaymentRow[] = [];
+    let attempt: Attempt = { reached: [], scheduled: false };
     const result = await db.transaction(async (tx) => {
-      reached = [];
-      attemptTransitions.set(tx, reached);
+      attempt = { reached: [], scheduled: false };
+      attempts.set(tx, attempt);
       return fn(tx);
     });
-    for (const payment of reached) options.onTransition?.(payment);
+    for (const payment of attempt.reached) options.onTransition?.(payment);
+    if (attempt.scheduled) options.onJobsScheduled?.();
     return result;
   }
 
@@ -182,66 +202,82 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
     return rows[0] ? paymentOf(rows[0]) : undefined;
   }
 
-  async function insertTransition(
-    tx: Queryable,
-    paymentId: string,
-    from: PaymentState | "",
-    to: PaymentState,
-    reason: string,
-    actor: string,
-  ) {
-    // The NOTIFY rides on the insert: one round trip, delivered when the transaction commits.
-    await tx.query(
-      `INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor) VALUES ($1, $2, $3, $4, $5)
-       RETURNING pg_notify($6, payment_id)`,
-      [paymentId, from, to, reason, actor, transitionsChannel],
-    );
-  }
-
   const store = {
     db,
     inTransaction,
 
-    /** Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and schedules screening. */
+    /**
+     * Stores a new payment at RECEIVED, then VALIDATED (it was validated before this), and
+     * schedules screening: one statement, so no transaction round trips (its parts commit together).
+     */
     async create(payment: NewPayment, actor: string): Promise<{ row: PaymentRow; existed: boolean }> {
-      return inTransaction(async (tx) => {
-        const inserted = await tx.query(
-          `INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
+      const reason = `valid for ${payment.rail}`;
+      const { rows } = await db.query(
+        `WITH inserted AS (
+           INSERT INTO payments (payment_id, rail, rail_reason, state, state_reason, debtor_account, amount_minor, currency,
              reference, debtor, creditor, urgent, charges, message_format, uetr, request_hash, created_by)
            VALUES ($1, $2, $3, 'VALIDATED', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-           ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id`,
-          [
-            payment.paymentId,
-            payment.rail,
-            payment.railReason,
-            `valid for ${payment.rail}`,
-            payment.debtorAccount,
-            payment.amountMinor.toString(),
-            payment.currency,
-            payment.reference,
-            JSON.stringify(payment.debtor),
-            JSON.stringify(payment.creditor),
-            payment.urgent,
-            payment.charges,
-            payment.messageFormat,
-            payment.uetr,
-            payment.requestHash,
-            payment.createdBy,
-          ],
-        );
-        if (inserted.rowCount === 0) {
-          const existing = await store.get(tx, payment.paymentId);
-          if (!existing) throw new Error(`payment ${payment.paymentId} vanished while being created`);
-          return { row: existing, existed: true };
-        }
-        await insertTransition(tx, payment.paymentId, "", "RECEIVED", "received", actor);
-        await insertTransition(tx, payment.paymentId, "RECEIVED", "VALIDATED", `valid for ${payment.rail}`, actor);
-        await store.schedule(tx, { kind: "screen", paymentId: payment.paymentId });
-        const row = await store.get(tx, payment.paymentId);
-        if (!row) throw new Error(`payment ${payment.paymentId} not readable after insert`);
-        attemptTransitions.get(tx)?.push({ ...row, state: "RECEIVED" }, row);
-        return { row, existed: false };
-      });
+           ON CONFLICT (payment_id) DO NOTHING RETURNING *),
+         recorded AS (
+           INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
+           SELECT inserted.payment_id, t.from_state, t.to_state, t.reason, $17
+           FROM inserted CROSS JOIN (VALUES (1, '', 'RECEIVED', 'received'), (2, 'RECEIVED', 'VALIDATED', $4::text))
+             AS t(position, from_state, to_state, reason)
+           ORDER BY t.position RETURNING payment_id),
+         scheduled AS (
+           INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key)
+           SELECT 'screen', payment_id, '{}', 'screen:' || payment_id FROM inserted ON CONFLICT (dedupe_key) DO NOTHING)
+         SELECT inserted.*, (SELECT count(pg_notify($18, payment_id)) FROM recorded) AS notified FROM inserted`,
+        [
+          payment.paymentId,
+          payment.rail,
+          payment.railReason,
+          reason,
+          payment.debtorAccount,
+          payment.amountMinor.toString(),
+          payment.currency,
+          payment.reference,
+          JSON.stringify(payment.debtor),
+          JSON.stringify(payment.creditor),
+          payment.urgent,
+          payment.charges,
+          payment.messageFormat,
+          payment.uetr,
+          payment.requestHash,
+          payment.createdBy,
+          actor,
+          transitionsChannel,
+        ],
+      );
+      const inserted = rows[0];
+      if (!inserted) {
+        const existing = await store.get(db, payment.paymentId);
+        if (!existing) throw new Error(`payment ${payment.paymentId} vanished while being created`);
+        return { row: existing, existed: true };
+      }
+      const row = paymentOf(inserted);
+      options.onTransition?.({ ...row, state: "RECEIVED" });
+      options.onTransition?.(row);
+      options.onJobsScheduled?.();
+      return { row, existed: false };
+    },
+
+    /** Many payments in one statement, by id; ids that do not exist are absent. */
+    async getMany(q: Queryable, paymentIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+      if (paymentIds.length === 0) return new Map();
+      const { rows } = await q.query("SELECT * FROM payments WHERE payment_id = ANY($1::text[])", [paymentIds]);
+      return new Map(rows.map((row) => [String(row.payment_id), paymentOf(row)]));
+    },
+
+    /** Locks many payments in one statement, in id order so two batches cannot deadlock. */
+    async lockMany(tx: Queryable, paymentIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+      if (paymentIds.length === 0) return new Map();
+      const { rows } = await tx.query(
+        // Byte order (COLLATE "C"), the order the workers sort network events in before locking.
+        'SELECT * FROM payments WHERE payment_id = ANY($1::text[]) ORDER BY payment_id COLLATE "C" FOR UPDATE',
+        [paymentIds],
+      );
+      return new Map(rows.map((row) => [String(row.payment_id), paymentOf(row)]));
     },
 
     async get(q: Queryable, paymentId: string): Promise<PaymentRow | undefined> {
@@ -285,7 +321,59 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       const row = rows[0];
       if (!row) throw new Error(`payment ${payment.paymentId} vanished during a transition`);
       const updated = paymentOf(row);
-      attemptTransitions.get(tx)?.push(updated);
+      attempts.get(tx)?.reached.push(updated);
+      return updated;
+    },
+
+    /**
+     * Moves several locked payments (each at most once), every move checked by the state
+     * machine, with the columns in its patch, in one statement: the updates, their history rows
+     * and the NOTIFYs.
+     */
+    async transitionMany(tx: Queryable, moves: readonly Move[]): Promise<PaymentRow[]> {
+      if (moves.length === 0) return [];
+      for (const move of moves) checkTransition(move.payment.state, move.to);
+      const ids = moves.map((move) => move.payment.paymentId);
+      if (new Set(ids).size !== ids.length) throw new Error("transitionMany moves each payment at most once");
+      const column = <T>(pick: (move: Move) => T) => moves.map(pick);
+      // A patch column left out is NULL here and keeps its value.
+      const { rows } = await tx.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[],
+                                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+             AS i(payment_id, from_state, to_state, reason, actor, risk_score, risk_decision,
+                  alert_id, reason_code, hold_transfer_id, settle_transfer_id, return_transfer_id, position)),
+         updated AS (
+           UPDATE payments p SET state = i.to_state, state_reason = i.reason, updated_at = now(),
+             risk_score = coalesce(i.risk_score, p.risk_score), risk_decision = coalesce(i.risk_decision, p.risk_decision),
+             alert_id = coalesce(i.alert_id, p.alert_id), reason_code = coalesce(i.reason_code, p.reason_code),
+             hold_transfer_id = coalesce(i.hold_transfer_id, p.hold_transfer_id),
+             settle_transfer_id = coalesce(i.settle_transfer_id, p.settle_transfer_id),
+             return_transfer_id = coalesce(i.return_transfer_id, p.return_transfer_id)
+           FROM input i WHERE p.payment_id = i.payment_id RETURNING p.*),
+         recorded AS (
+           INSERT INTO payment_transitions (payment_id, from_state, to_state, reason, actor)
+           SELECT payment_id, from_state, to_state, reason, actor FROM input ORDER BY position RETURNING payment_id)
+         SELECT updated.*, pg_notify($13, recorded.payment_id) AS notified FROM updated JOIN recorded USING (payment_id)`,
+        [
+          ids,
+          column((move) => move.payment.state),
+          column((move) => move.to),
+          column((move) => move.reason),
+          column((move) => move.actor),
+          column((move) => move.patch?.riskScore ?? null),
+          column((move) => move.patch?.riskDecision ?? null),
+          column((move) => move.patch?.alertId ?? null),
+          column((move) => move.patch?.reasonCode ?? null),
+          column((move) => move.patch?.holdTransferId ?? null),
+          column((move) => move.patch?.settleTransferId ?? null),
+          column((move) => move.patch?.returnTransferId ?? null),
+          transitionsChannel,
+        ],
+      );
+      if (rows.length !== moves.length) throw new Error(`${moves.length - rows.length} payments vanished during a transition`);
+      const updated = rows.map(paymentOf);
+      attempts.get(tx)?.reached.push(...updated);
       return updated;
     },
 
@@ -332,15 +420,27 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
 
     /** Schedules a job unless one with the same dedupe key is already waiting. */
     async schedule(tx: Queryable, job: NewJob): Promise<void> {
+      await store.scheduleMany(tx, [job]);
+    },
+
+    /** Schedules jobs in one statement; each is skipped if one with its dedupe key is already waiting. */
+    async scheduleMany(tx: Queryable, jobs: readonly NewJob[]): Promise<void> {
+      if (jobs.length === 0) return;
+      const attempt = attempts.get(tx);
+      if (attempt) attempt.scheduled = true;
+      const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
+      // ON CONFLICT DO NOTHING also skips a repeated key within the statement.
       await tx.query(
         `INSERT INTO payment_jobs (kind, payment_id, payload, dedupe_key, run_at)
-         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond') ON CONFLICT (dedupe_key) DO NOTHING`,
+         SELECT kind, payment_id, payload, dedupe_key, now() + delay_ms * interval '1 millisecond'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) AS j(kind, payment_id, payload, dedupe_key, delay_ms)
+         ON CONFLICT (dedupe_key) DO NOTHING`,
         [
-          job.kind,
-          job.paymentId ?? null,
-          JSON.stringify(job.payload ?? {}),
-          job.dedupeKey ?? `${job.kind}:${job.paymentId}`,
-          job.delayMs ?? 0,
+          column((job) => job.kind),
+          column((job) => job.paymentId ?? null),
+          column((job) => JSON.stringify(job.payload ?? {})),
+          column((job) => job.dedupeKey ?? `${job.kind}:${job.paymentId}`),
+          column((job) => job.delayMs ?? 0),
         ],
       );
     },
@@ -367,7 +467,12 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
     },
 
     async completeJob(tx: Queryable, jobId: bigint): Promise<void> {
-      await tx.query("DELETE FROM payment_jobs WHERE job_id = $1", [jobId.toString()]);
+      await store.completeJobs(tx, [jobId]);
+    },
+
+    async completeJobs(tx: Queryable, jobIds: readonly bigint[]): Promise<void> {
+      if (jobIds.length === 0) return;
+      await tx.query("DELETE FROM payment_jobs WHERE job_id = ANY($1::bigint[])", [jobIds.map(String)]);
     },
 
     /** Schedules the job's next attempt after `delayMs`, keeping the error. */
@@ -461,16 +566,45 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
       rail: Rail,
       paymentIds: readonly string[],
     ): Promise<void> {
+      // The message and its links to every payment of a file (up to 10,000 for ACH) in one statement.
       await tx.query(
-        `INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
-         VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""}`,
-        [message.messageId, direction, rail, message.format, message.messageType, message.content],
+        `WITH saved AS (
+           INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
+           VALUES ($1, $2, $3, $4, $5, $6) ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""})
+         INSERT INTO payment_message_links (message_id, direction, payment_id)
+         SELECT $1, $2, unnest($7::text[]) ON CONFLICT DO NOTHING`,
+        [message.messageId, direction, rail, message.format, message.messageType, message.content, paymentIds],
       );
-      // One statement for every payment of a file (up to 10,000 for ACH).
+    },
+
+    /**
+     * Stores messages, each linked to its payment, in one statement: a message named by several
+     * items is stored once. A sent message id is never reused (a collision fails the transaction);
+     * a received one may arrive again and is stored once.
+     */
+    async saveMessages(tx: Queryable, direction: "SENT" | "RECEIVED", items: readonly PaymentMessage[]): Promise<void> {
+      if (items.length === 0) return;
+      const messages = [...new Map(items.map((item) => [item.message.messageId, item])).values()];
+      const column = <T>(list: readonly PaymentMessage[], pick: (item: PaymentMessage) => T) => list.map(pick);
       await tx.query(
-        `INSERT INTO payment_message_links (message_id, direction, payment_id)
-         SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
-        [message.messageId, direction, paymentIds],
+        `WITH saved AS (
+           INSERT INTO payment_messages (message_id, direction, rail, format, message_type, content)
+           SELECT message_id, $1, rail, format, message_type, content
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS m(message_id, rail, format, message_type, content)
+           ${direction === "RECEIVED" ? "ON CONFLICT DO NOTHING" : ""})
+         INSERT INTO payment_message_links (message_id, direction, payment_id)
+         SELECT message_id, $1, payment_id FROM unnest($7::text[], $8::text[]) AS l(message_id, payment_id)
+         ON CONFLICT DO NOTHING`,
+        [
+          direction,
+          column(messages, (item) => item.message.messageId),
+          column(messages, (item) => item.rail),
+          column(messages, (item) => item.message.format),
+          column(messages, (item) => item.message.messageType),
+          column(messages, (item) => item.message.content),
+          column(items, (item) => item.message.messageId),
+          column(items, (item) => item.paymentId),
+        ],
       );
     },
 
@@ -497,6 +631,28 @@ export function createPaymentStore(db: Db, options: StoreOptions = {}) {
         [rail],
       );
       return Number(rows[0]?.n ?? 0);
+    },
+
+    /** Sent messages with the ids of the payments each carries, in one statement; ids not found are absent. */
+    async sentMessages(
+      q: Queryable,
+      messageIds: readonly string[],
+    ): Promise<Map<string, { message: StoredMessage; paymentIds: string[] }>> {
+      if (messageIds.length === 0) return new Map();
+      // Payment ids never hold a comma (assertPaymentId), so one joined string carries the list.
+      const { rows } = await q.query(
+        `SELECT m.*, coalesce(string_agg(l.payment_id, ',' ORDER BY l.payment_id), '') AS payment_ids
+         FROM payment_messages m LEFT JOIN payment_message_links l USING (message_id, direction)
+         WHERE m.message_id = ANY($1::text[]) AND m.direction = 'SENT'
+         GROUP BY m.message_id, m.direction`,
+        [messageIds],
+      );
+      return new Map(
+        rows.map((row) => [
+          String(row.message_id),
+          { message: storedMessageOf(row), paymentIds: String(row.payment_ids) === "" ? [] : String(row.payment_ids).split(",") },
+        ]),
+      );
     },
 
     async message(q: Queryable, messageId: string, direction: "SENT" | "RECEIVED"): Promise<StoredMessage | undefined> {
