@@ -507,7 +507,7 @@ async function main(): Promise<void> {
       // Not counted: the bench's own polling is no cost of the payments.
       application_name: benchApplicationName,
     });
-    const statements = countStatements(new URL(payments.databaseUrl ?? "").pathname.slice(1), new URL(mesh.url).pathname.slice(1));
+    const statements = countStatements(new URL(payments.databaseUrl ?? "").pathname.slice(1), new URL(meshUrl).pathname.slice(1));
     const clients = await clientsOf(ledger, payments);
     const runTag = `bp${Date.now().toString(36)}`;
     const rows: Row[] = [await ledgerBaseline(clients, s, runTag)];
