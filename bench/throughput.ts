@@ -601,6 +601,9 @@ async function main(): Promise<void> {
   const url = new URL(serverUrl);
   url.pathname = `/${databaseName}`;
   const databaseUrl = url.toString();
+  const meshDatabaseName = `${databaseName}_mesh`;
+  url.pathname = `/${meshDatabaseName}`;
+  const meshDatabaseUrl = url.toString();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "qenex-throughput-"));
   const script = path.join(dataDir, "transfer.sql");
   fs.writeFileSync(script, pgbenchScript());
@@ -666,7 +669,11 @@ async function main(): Promise<void> {
     for (const c of connectionCounts) for (const t of targets) rows.push(await measure(t, c, databaseUrl, postmasterPid));
     await running.stop();
 
-    running = await startWholeMesh(env);
+    // The mesh gets a database of its own: on the first one its risk monitor would start by
+    // scoring every transfer the ledger alone committed, and each row would wait for that.
+    await onServer(serverUrl, (c) => c.query(`CREATE DATABASE ${meshDatabaseName}`));
+    running = await startWholeMesh({ ...env, DATABASE_URL: meshDatabaseUrl });
+    await createAccounts(running.urls.ledger as string, token);
     const pids = serviceProcesses(running.pid);
     const { ledger, edge } = running.urls as { ledger: string; edge: string };
     const meshTargets: Target[] = [
@@ -692,7 +699,7 @@ async function main(): Promise<void> {
         withRiskMonitor: true,
       },
     ];
-    for (const c of connectionCounts) for (const t of meshTargets) rows.push(await measure(t, c, databaseUrl, postmasterPid));
+    for (const c of connectionCounts) for (const t of meshTargets) rows.push(await measure(t, c, meshDatabaseUrl, postmasterPid));
   } catch (error) {
     // What the services printed says why one died or refused.
     console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
@@ -701,7 +708,10 @@ async function main(): Promise<void> {
   } finally {
     await running?.stop();
     printTable(rows);
-    if (!process.env.BENCH_KEEP_DATABASE) await onServer(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
+    if (!process.env.BENCH_KEEP_DATABASE) {
+      for (const name of [databaseName, meshDatabaseName])
+        await onServer(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   const failed = rows.filter((r) => r.load.errorCount > 0);
