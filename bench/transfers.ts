@@ -186,9 +186,9 @@ function lineReader(stream: NodeJS.ReadableStream, onLine: (line: string) => voi
   readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
 }
 
-/** Starts `qenex start` as its own Node process and resolves once it prints the URL it listens on. */
+/** Starts `qenex serve ledger` (the ledger alone, its own Node process) and resolves once it prints the URL it listens on. */
 async function startLedgerProcess(databaseUrl: string): Promise<LedgerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", cliMainPath, "start"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", cliMainPath, "serve", "ledger"], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
@@ -769,7 +769,7 @@ async function printMachine(pool: PgPool, settings: Settings, ledger: LedgerProc
 
 type Tables = { label: string; accounts: string; transfers: string };
 
-const ledgerTables: Tables = { label: "ledger", accounts: "ledger_accounts", transfers: "ledger_transfers" };
+const ledgerTables: Tables = { label: "ledger", accounts: "ledger.ledger_accounts", transfers: "ledger.ledger_transfers" };
 const benchTables: Tables = { label: "raw SQL", accounts: "bench_accounts", transfers: "bench_transfers" };
 
 async function verify(pool: PgPool, tables: Tables, prefix: string, createdCount: number): Promise<string[]> {
