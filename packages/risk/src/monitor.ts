@@ -52,22 +52,28 @@ export function startTransferMonitor(deps: {
     );
 
   // The newest sequence scored and not yet written; a timer writes it, so a burst's last
-  // transfers are recorded even when nothing follows them.
+  // transfers are recorded even when nothing follows them. Writes run one after another, and
+  // the end of a stream waits for the one in flight: stop() returns with the cursor written.
   let unsaved: bigint | undefined;
   let saveTimer: NodeJS.Timeout | undefined;
-  const saveNow = async () => {
+  let saving: Promise<void> = Promise.resolve();
+  const saveNow = (): Promise<void> => {
     clearTimeout(saveTimer);
     saveTimer = undefined;
     const sequence = unsaved;
     unsaved = undefined;
-    if (sequence === undefined) return;
-    try {
-      await saveCursor(sequence);
-    } catch (error) {
-      // Written with the next one; until then a restart scores these again, which counts once.
-      if (unsaved === undefined) unsaved = sequence;
-      logger.warn({ err: error }, "ledger monitor: cursor not saved; will retry");
-    }
+    if (sequence === undefined) return saving;
+    saving = saving.then(() =>
+      saveCursor(sequence).then(
+        () => {},
+        (error: unknown) => {
+          // Written with the next one; until then a restart scores these again, which counts once.
+          if (unsaved === undefined) unsaved = sequence;
+          logger.warn({ err: error }, "ledger monitor: cursor not saved; will retry");
+        },
+      ),
+    );
+    return saving;
   };
 
   const follow = async () => {
