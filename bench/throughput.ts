@@ -37,6 +37,11 @@ const warmupSeconds = setting("BENCH_WARMUP_SECONDS", "2", 0, 600)[0] as number;
 const connectionCounts = setting("BENCH_CONNECTIONS", "16,64", 1, 256);
 // h2load gives each connection two accounts of its own, so at least twice the most connections.
 const accountCount = setting("BENCH_ACCOUNTS", "1000", 2 * Math.max(...connectionCounts), 1_000_000)[0] as number;
+/** Substrings of row names, separated by "|" ("ledger alone, gRPC|mesh: edge"): only rows naming one run. */
+const rowFilters = (process.env.BENCH_ROWS ?? "").split("|").filter((f) => f.length > 0);
+const wanted = (rowPath: string) => rowFilters.length === 0 || rowFilters.some((f) => rowPath.includes(f));
+/** Where the services write CPU profiles (node --cpu-prof), when set. */
+const profileDir = process.env.BENCH_PROFILE_DIR;
 const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 // Fixed so `qenex token` and the servers agree; it only guards throwaway servers on 127.0.0.1.
@@ -411,8 +416,25 @@ type Row = {
   hostBusy: number;
   /** The risk monitor's lag behind the ledger when the load stopped, and how long it took to catch up. */
   riskLag?: { transfersBehind: number; catchUpS: number };
+  /** Mean transfers per group-commit transaction and mean time per transaction. */
+  groups?: { meanTransfers: number; meanWriteMs: number };
 };
+type GroupStats = { groups: number; transfers: number; writeSeconds: number };
+
+/** The ledger's group-commit histograms' sums and counts, from its /metrics. */
+async function groupStats(ledgerUrl: string): Promise<GroupStats> {
+  const text = await (await fetch(`${ledgerUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return {
+    groups: value("qenex_ledger_group_transfers_count"),
+    transfers: value("qenex_ledger_group_transfers_sum"),
+    writeSeconds: value("qenex_ledger_group_write_seconds_sum"),
+  };
+}
+
 type Target = {
+  /** The ledger this path reaches, for its group-commit figures. */
+  ledgerUrl?: string;
   path: string;
   drive(connections: number, durationS: number): Promise<Load>;
   /** Rows of the table this path writes, to check every answered transfer was really created. */
@@ -454,7 +476,9 @@ async function measure(t: Target, connections: number, databaseUrl: string, post
   const count = () => onServer(databaseUrl, async (c) => Number((await c.query(`SELECT count(*) FROM ${t.transfersTable}`)).rows[0].count));
   const countBefore = await count();
   const before = cpuSample(t.pids, postmasterPid);
+  const groupsBefore = t.ledgerUrl ? await groupStats(t.ledgerUrl) : undefined;
   const load = await t.drive(connections, seconds);
+  const groupsAfter = t.ledgerUrl ? await groupStats(t.ledgerUrl) : undefined;
   // The monitor's catch-up is part of each transfer's cost: CPU is read once it is done.
   const riskLag = t.withRiskMonitor ? await riskCatchUp(databaseUrl) : undefined;
   const after = cpuSample(t.pids, postmasterPid);
@@ -472,7 +496,14 @@ async function measure(t: Target, connections: number, databaseUrl: string, post
   );
   if (load.clientCpuMs !== undefined) cpuMsPerTransfer.set("client", load.clientCpuMs / load.successCount);
   const hostBusy = (after.host.busy - before.host.busy) / (after.host.total - before.host.total);
-  return { path: t.path, connections, load, cpuMsPerTransfer, hostBusy, ...(riskLag ? { riskLag } : {}) };
+  const groups =
+    groupsBefore && groupsAfter
+      ? {
+          meanTransfers: (groupsAfter.transfers - groupsBefore.transfers) / (groupsAfter.groups - groupsBefore.groups),
+          meanWriteMs: (1000 * (groupsAfter.writeSeconds - groupsBefore.writeSeconds)) / (groupsAfter.groups - groupsBefore.groups),
+        }
+      : undefined;
+  return { path: t.path, connections, load, cpuMsPerTransfer, hostBusy, ...(riskLag ? { riskLag } : {}), ...(groups ? { groups } : {}) };
 }
 
 // ---- the processes under test -------------------------------------------------------------
@@ -516,7 +547,7 @@ async function startWholeMesh(env: NodeJS.ProcessEnv): Promise<Started> {
 
 function printTable(rows: readonly Row[]): void {
   const cpuColumns = [...services, "pg", "client"];
-  const header = ["path", "conns", "transfers/s", "p50 ms", "p99 ms", ...cpuColumns, "host busy"];
+  const header = ["path", "conns", "transfers/s", "p50 ms", "p99 ms", ...cpuColumns, "host busy", "group", "group ms"];
   const cells = rows.map((r) => [
     r.path,
     String(r.connections),
@@ -525,6 +556,8 @@ function printTable(rows: readonly Row[]): void {
     r.load.p99Ms.toFixed(1),
     ...cpuColumns.map((name) => r.cpuMsPerTransfer.get(name)?.toFixed(2) ?? "-"),
     `${(100 * r.hostBusy).toFixed(0)}%`,
+    r.groups?.meanTransfers.toFixed(1) ?? "-",
+    r.groups?.meanWriteMs.toFixed(1) ?? "-",
   ]);
   const all = [header, ...cells];
   const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]?.length ?? 0)));
@@ -533,7 +566,8 @@ function printTable(rows: readonly Row[]): void {
   );
   console.log(
     `\n${cpuColumns.join(", ")}: CPU ms per transfer of each process (pg: all of PostgreSQL; client: the bench's own Node client, ` +
-      `where it is one); host busy: all ${os.availableParallelism()} cores.`,
+      `where it is one); host busy: all ${os.availableParallelism()} cores; group, group ms: mean transfers per group-commit ` +
+      "transaction of the ledger (the mesh's share included) and its mean duration.",
   );
   const rate = (p: string, c: number) => {
     const r = rows.find((row) => row.path === p && row.connections === c);
@@ -582,6 +616,7 @@ async function main(): Promise<void> {
     // One client address and one principal send everything; the limits have tests of their own.
     QENEX_RATE_LIMIT_PRINCIPAL: "9999999/9999999",
     QENEX_RATE_LIMIT_IP: "9999999/9999999",
+    ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}` } : {}),
   };
   const rows: Row[] = [];
   let running: Started | undefined;
@@ -612,61 +647,73 @@ async function main(): Promise<void> {
         path: "ledger alone, Connect JSON",
         drive: (c, s) => wrk(`${ledgerAlone}/qenex.ledger.v1.LedgerService/CreateTransfer`, token, c, s),
         transfersTable: "ledger.ledger_transfers",
+        ledgerUrl: ledgerAlone,
         pids: alone,
       },
       {
         path: "ledger alone, gRPC",
         drive: (c, s) => h2load(ledgerAlone, token, c, s),
         transfersTable: "ledger.ledger_transfers",
+        ledgerUrl: ledgerAlone,
         pids: alone,
       },
       {
         path: "ledger alone, gRPC, Node client",
         drive: (c, s) => nodeClient(ledgerAlone, token, "grpc", c, s),
         transfersTable: "ledger.ledger_transfers",
+        ledgerUrl: ledgerAlone,
         pids: alone,
       },
       {
         path: "ledger alone, Connect proto, Node client",
         drive: (c, s) => nodeClient(ledgerAlone, token, "connect", c, s),
         transfersTable: "ledger.ledger_transfers",
+        ledgerUrl: ledgerAlone,
         pids: alone,
       },
     ];
-    for (const c of connectionCounts) for (const t of targets) rows.push(await measure(t, c, databaseUrl, postmasterPid));
+    for (const c of connectionCounts)
+      for (const t of targets.filter((t) => wanted(t.path))) rows.push(await measure(t, c, databaseUrl, postmasterPid));
     await running.stop();
-
-    // The mesh gets a database of its own: on the first one its risk monitor would start by
-    // scoring every transfer the ledger alone committed, and each row would wait for that.
-    await onServer(serverUrl, (c) => c.query(`CREATE DATABASE ${meshDatabaseName}`));
-    running = await startWholeMesh({ ...env, DATABASE_URL: meshDatabaseUrl });
-    await createAccounts(running.urls.ledger as string, token);
-    const pids = serviceProcesses(running.pid);
-    const { ledger, edge } = running.urls as { ledger: string; edge: string };
-    const meshTargets: Target[] = [
-      {
-        path: "mesh: ledger, Connect JSON",
-        drive: (c, s) => wrk(`${ledger}/qenex.ledger.v1.LedgerService/CreateTransfer`, token, c, s),
-        transfersTable: "ledger.ledger_transfers",
-        pids,
-        withRiskMonitor: true,
-      },
-      {
-        path: "mesh: ledger, gRPC",
-        drive: (c, s) => h2load(ledger, token, c, s),
-        transfersTable: "ledger.ledger_transfers",
-        pids,
-        withRiskMonitor: true,
-      },
-      {
-        path: "mesh: edge, REST",
-        drive: (c, s) => wrk(`${edge}/api/v1/transactions`, token, c, s),
-        transfersTable: "ledger.ledger_transfers",
-        pids,
-        withRiskMonitor: true,
-      },
-    ];
-    for (const c of connectionCounts) for (const t of meshTargets) rows.push(await measure(t, c, meshDatabaseUrl, postmasterPid));
+    running = undefined;
+    const meshRowPaths = ["mesh: ledger, Connect JSON", "mesh: ledger, gRPC", "mesh: edge, REST"];
+    if (meshRowPaths.some(wanted)) {
+      // The mesh gets a database of its own: on the first one its risk monitor would start by
+      // scoring every transfer the ledger alone committed, and each row would wait for that.
+      await onServer(serverUrl, (c) => c.query(`CREATE DATABASE ${meshDatabaseName}`));
+      running = await startWholeMesh({ ...env, DATABASE_URL: meshDatabaseUrl });
+      await createAccounts(running.urls.ledger as string, token);
+      const pids = serviceProcesses(running.pid);
+      const { ledger, edge } = running.urls as { ledger: string; edge: string };
+      const meshTargets: Target[] = [
+        {
+          path: meshRowPaths[0] as string,
+          drive: (c, s) => wrk(`${ledger}/qenex.ledger.v1.LedgerService/CreateTransfer`, token, c, s),
+          transfersTable: "ledger.ledger_transfers",
+          ledgerUrl: ledger,
+          pids,
+          withRiskMonitor: true,
+        },
+        {
+          path: meshRowPaths[1] as string,
+          drive: (c, s) => h2load(ledger, token, c, s),
+          transfersTable: "ledger.ledger_transfers",
+          ledgerUrl: ledger,
+          pids,
+          withRiskMonitor: true,
+        },
+        {
+          path: meshRowPaths[2] as string,
+          drive: (c, s) => wrk(`${edge}/api/v1/transactions`, token, c, s),
+          transfersTable: "ledger.ledger_transfers",
+          ledgerUrl: ledger,
+          pids,
+          withRiskMonitor: true,
+        },
+      ];
+      for (const c of connectionCounts)
+        for (const t of meshTargets.filter((t) => wanted(t.path))) rows.push(await measure(t, c, meshDatabaseUrl, postmasterPid));
+    }
   } catch (error) {
     // What the services printed says why one died or refused.
     console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);

@@ -5,7 +5,7 @@ import { createReconcileHandlers } from "./reconcile/handlers.js";
 import { createLedgerHandlers } from "./service.js";
 import { createGroupCommitter } from "./store/group-commit.js";
 import { createLedgerStore } from "./store/ledger-store.js";
-import { measuredCommitter } from "./store/metrics.js";
+import { measuredCommitter, measuredGroupWrites } from "./store/metrics.js";
 import { startSweeper } from "./store/sweeper.js";
 import { createNotifier } from "./store/watch.js";
 
@@ -21,7 +21,7 @@ export function bindLedger(deps: ServiceDeps): BoundServices {
   const key = { keyId: config.auditKeyId, secret: resolveSecret(config.auditKey, config.dataDir, "audit-key") };
   const store = createLedgerStore(db, key);
   const committer = measuredCommitter(
-    createGroupCommitter((commands, options) => store.createTransfers(commands, options)),
+    createGroupCommitter(measuredGroupWrites((commands, options) => store.createTransfers(commands, options), deps.metrics)),
     deps.metrics,
   );
   const notifier = createNotifier(db, logger);

@@ -167,6 +167,10 @@ describe("browser protocols over HTTP/1.1", () => {
     expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="qenex.ledger.v1.LedgerService"');
     expect(text).toMatch(/qenex_transactions_total\{status="created"\} [1-9]/);
     expect(text).toMatch(/qenex_transaction_latency_seconds_count [1-9]/);
+    // Group commit's shape: at least one transaction, carrying at least one transfer.
+    expect(text).toMatch(/qenex_ledger_group_transfers_count [1-9]/);
+    expect(text).toMatch(/qenex_ledger_group_transfers_sum [1-9]/);
+    expect(text).toMatch(/qenex_ledger_group_write_seconds_count [1-9]/);
     expect(text).toMatch(/qenex_active_connections [1-9]/);
     expect(text).toContain("qenex_system_health 100");
   });
