@@ -40,6 +40,8 @@ const accountCount = setting("BENCH_ACCOUNTS", "1000", 2 * Math.max(...connectio
 /** Substrings of row names, separated by "|" ("ledger alone, gRPC|mesh: edge"): only rows naming one run. */
 const rowFilters = (process.env.BENCH_ROWS ?? "").split("|").filter((f) => f.length > 0);
 const wanted = (rowPath: string) => rowFilters.length === 0 || rowFilters.some((f) => rowPath.includes(f));
+/** Extra arguments to `qenex start` for the mesh rows, such as `--workers edge=2`. */
+const meshArgs = (process.env.BENCH_MESH_ARGS ?? "").split(" ").filter((a) => a.length > 0);
 /** Where the services write CPU profiles (node --cpu-prof), when set. */
 const profileDir = process.env.BENCH_PROFILE_DIR;
 const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -308,12 +310,16 @@ function processTicks(pid: number, withReapedChildren = false): number {
  * exited, such as pgbench's backends, which are gone by the time the run ends. Other databases'
  * backends on the same server count too.
  */
+function liveChildren(pid: number): number[] {
+  return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
 function postgresTicks(postmasterPid: number): number {
-  const children = fs.readFileSync(`/proc/${postmasterPid}/task/${postmasterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  const children = liveChildren(postmasterPid);
   return children.reduce(
     (sum, pid) => {
       try {
-        return sum + processTicks(Number(pid));
+        return sum + processTicks(pid);
       } catch {
         return sum; // exited between the two reads; its time is in cutime next time
       }
@@ -335,9 +341,19 @@ function hostTicks(): { busy: number; total: number } {
 type CpuSample = { byName: Map<string, number>; host: { busy: number; total: number } };
 
 function cpuSample(pids: Map<string, number>, postmasterPid: number): CpuSample {
+  // A service run with --workers is a primary with cluster workers as its children: all count.
   const ticks = (name: string, pid: number) => {
     try {
-      return processTicks(pid);
+      return liveChildren(pid).reduce(
+        (sum, child) => {
+          try {
+            return sum + processTicks(child);
+          } catch {
+            return sum; // exited between the two reads; its time is in the primary's cutime next time
+          }
+        },
+        processTicks(pid, true),
+      );
     } catch {
       throw new Error(`the ${name} process (pid ${pid}) is gone: it died (the supervisor may have restarted it)`);
     }
@@ -539,7 +555,7 @@ function startLedgerAlone(env: NodeJS.ProcessEnv): Promise<Started> {
 }
 
 async function startWholeMesh(env: NodeJS.ProcessEnv): Promise<Started> {
-  const mesh = await startMesh(env, [], "bundle");
+  const mesh = await startMesh(env, meshArgs, "bundle");
   return { pid: mesh.child.pid as number, urls: mesh.urls, output: mesh.output, stop: stopper(mesh.child) };
 }
 
@@ -628,7 +644,8 @@ async function main(): Promise<void> {
     const token = await qenexToken(env, "operator");
     console.log(
       `database ${databaseName}, ${accountCount} accounts, ${seconds} s per row after ${warmupSeconds} s warm-up; ` +
-        `${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(2)} before the run`,
+        `${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(2)} before the run` +
+        (meshArgs.length > 0 ? `; mesh: qenex start ${meshArgs.join(" ")}` : ""),
     );
 
     running = await startLedgerAlone(env);
