@@ -69,7 +69,9 @@ function settings(): Settings {
       "settle-timeout-seconds": { type: "string", default: process.env.BENCH_SETTLE_TIMEOUT_SECONDS ?? "60" },
       rate: { type: "string", default: process.env.BENCH_RATE ?? "0" },
     },
-    // `pnpm bench:payments -- --payments 100` forwards the "--" itself.
+    // `pnpm bench:payments -- --payments 100` forwards the "--" itself, after which parseArgs
+    // would read every option as a positional: drop it.
+    args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
     allowPositionals: true,
   });
   const s: Settings = {
@@ -228,6 +230,8 @@ type Row = {
   endToEndPerSecond: number;
   /** Per payment: received → settled (the baseline: hold sent → post answered). */
   settleLatenciesMs: number[];
+  /** Per hop between two states a payment passed ("RECEIVED→VALIDATED"), each payment's time in it. */
+  hopLatenciesMs: Map<string, number[]>;
   /** SQL statements per payment the payments server ran, and the ledger and risk servers; undefined for the baseline. */
   statementsPerPayment?: StatementCounts;
   problems: string[];
@@ -278,6 +282,7 @@ async function ledgerBaseline(clients: Clients, s: Settings, runTag: string): Pr
     endToEndMs: elapsedMs,
     endToEndPerSecond: perSecond,
     settleLatenciesMs: latenciesMs,
+    hopLatenciesMs: new Map(),
     problems,
   };
 }
@@ -373,6 +378,7 @@ async function railRun(
   };
 
   const settleLatenciesMs: number[] = [];
+  const hopLatenciesMs = new Map<string, number[]>();
   let lastSettledAtMs = firstCreateAtMs;
   await runConcurrently(s.payments, readConcurrency, async (index) => {
     const { payment } = await clients.payments.getPayment({ paymentId: `${idPrefix}${index}` });
@@ -384,6 +390,17 @@ async function railRun(
     const settledAtMs = at(PaymentState.SETTLED);
     if (receivedAtMs === undefined || settledAtMs === undefined) return;
     settleLatenciesMs.push(settledAtMs - receivedAtMs);
+    // A transition's time is its transaction's start (now()): each hop ends when the work that
+    // made the next move began, so a hop holds the wait before that work and the work before it.
+    const transitions = payment?.transitions ?? [];
+    for (let i = 1; i < transitions.length; i++) {
+      const [from, to] = [transitions[i - 1], transitions[i]];
+      if (!from?.at || !to?.at) continue;
+      const hop = `${PaymentState[from.to]}→${PaymentState[to.to]}`;
+      const list = hopLatenciesMs.get(hop) ?? [];
+      hopLatenciesMs.set(hop, list);
+      list.push(timestampDate(to.at).getTime() - timestampDate(from.at).getTime());
+    }
     lastSettledAtMs = Math.max(lastSettledAtMs, settledAtMs);
   });
   for (const [state, n] of states) {
@@ -402,6 +419,7 @@ async function railRun(
     endToEndMs,
     endToEndPerSecond: endToEndMs > 0 ? settled / (endToEndMs / 1000) : 0,
     settleLatenciesMs,
+    hopLatenciesMs,
     statementsPerPayment,
     problems,
   };
@@ -414,6 +432,20 @@ function table(rows: readonly (readonly string[])[]): string {
   const line = (row: readonly string[]) =>
     row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
   return rows.map(line).join("\n");
+}
+
+/** Where received → settled goes: each hop's p50 and p99 in ms, per rail. */
+function printHops(rows: readonly Row[]): void {
+  const hops = [...new Set(rows.flatMap((r) => [...r.hopLatenciesMs.keys()]))];
+  if (hops.length === 0) return;
+  const cell = (values: readonly number[] | undefined) =>
+    values === undefined || values.length === 0 ? "-" : `${percentileMs(values, 50).toFixed(0)} / ${percentileMs(values, 99).toFixed(0)}`;
+  const withHops = rows.filter((r) => r.hopLatenciesMs.size > 0);
+  console.log("\nreceived → settled by hop, p50 / p99 ms (a hop ends when the next move's transaction began):");
+  console.log(
+    table([["hop", ...withHops.map((r) => r.name)], ...hops.map((hop) => [hop, ...withHops.map((r) => cell(r.hopLatenciesMs.get(hop)))])]),
+  );
+  console.log("");
 }
 
 function printTable(rows: readonly Row[]): void {
@@ -451,6 +483,7 @@ function printTable(rows: readonly Row[]): void {
     r.statementsPerPayment === undefined ? "-" : r.statementsPerPayment.mesh.toFixed(1),
   ]);
   console.log(table([header, ...lines]));
+  printHops(rows);
   const baseline = rows[0];
   if (!baseline) return;
   console.log("\nend-to-end payments/s against the ledger alone (hold + post):");

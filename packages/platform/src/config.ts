@@ -60,6 +60,11 @@ export type PaymentsConfig = {
   jobLeaseMs: number;
   /** Jobs one process runs at once. */
   workerConcurrency: number;
+  /**
+   * How often an idle worker loop looks for work nothing woke it for (another replica's, one whose
+   * wake was lost): a fallback, never on the path of a ready job in this process.
+   */
+  pollIntervalMs: number;
 };
 
 /** The services that own a database: each has its own schema (PostgreSQL) or folder (PGlite). */
@@ -136,6 +141,7 @@ export const configVariables = {
   QENEX_SIM_RETURN_RATE: "share of settled payments a simulated network returns later, 0 to 1 (default 0.01)",
   QENEX_PAYMENTS_JOB_LEASE_MS: "a payments job not finished within this is taken over by another worker (default 15000)",
   QENEX_PAYMENTS_WORKERS: "payments job batches one process runs at once, each up to 100 jobs of one kind (default 16)",
+  QENEX_PAYMENTS_POLL_MS: "how often an idle payments worker looks for work no wake-up announced (default 250)",
 } as const;
 
 /**
@@ -338,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { forS
       },
       jobLeaseMs: int("QENEX_PAYMENTS_JOB_LEASE_MS", 15_000, 100, 3_600_000),
       workerConcurrency: int("QENEX_PAYMENTS_WORKERS", 16, 1, 256),
+      pollIntervalMs: int("QENEX_PAYMENTS_POLL_MS", 250, 10, 3_600_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

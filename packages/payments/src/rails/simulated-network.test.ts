@@ -161,6 +161,18 @@ describe("simulated network", () => {
     ]);
   });
 
+  it("delivers a later step already due in the same delivery as the step it waited for", async () => {
+    const db = await freshDb();
+    const network = createSimulatedNetwork({ ...base, db, rail: "FEDWIRE", rejectRate: 0, returnRate: 0, now: () => now });
+    await network.submit(buildCreditTransfer(fedwirePayment, { now, ourBic }), [fedwirePayment.paymentId]);
+    const deliveries: string[][] = [];
+    // One call: nothing would wake a second before the poll.
+    await network.deliverDue(10, async (events) => {
+      deliveries.push(events.map((e) => e.kind));
+    });
+    expect(deliveries).toEqual([["ACCEPTED", "SETTLED"]]);
+  });
+
   it("delivers each event once with two concurrent callers", async () => {
     const db = await freshDb();
     const time = clock(now);

@@ -18,6 +18,8 @@ export const simulatedPaymentsMax = 10_000;
 /** Most events one deliverDue call hands over. */
 export const deliverLimitMax = 1_000;
 const insertChunkRows = 500;
+/** Most events one payment's outcome produces (ACCEPTED, SETTLED, RETURNED): rounds of one delivery. */
+const eventStepsMax = 3;
 /** Most wake-up timers pending at once; beyond it the delivering loop's poll finds the answers. */
 const dueTimersMax = 10_000;
 
@@ -153,13 +155,21 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
       }
       // One timer per due instant (a NACHA file's answers share theirs), never holding the process open.
       if (dueTimers.has(dueMs) || dueTimers.size >= dueTimersMax) continue;
-      const timer = setTimeout(() => {
-        dueTimers.delete(dueMs);
-        wakeWatchers();
-      }, delayMs);
-      timer.unref();
-      dueTimers.set(dueMs, timer);
+      armDueTimer(dueMs, delayMs);
     }
+  }
+  function armDueTimer(dueMs: number, delayMs: number): void {
+    const timer = setTimeout(() => {
+      // Node's timers run on the event loop's clock, read at the start of a loop turn, so one can
+      // fire a millisecond or more before the wall clock reaches dueMs: a wake then would find the
+      // answer not yet due and leave it to the next poll. Wait out the rest instead.
+      const earlyMs = dueMs - now().getTime();
+      if (earlyMs > 0) return armDueTimer(dueMs, earlyMs);
+      dueTimers.delete(dueMs);
+      wakeWatchers();
+    }, delayMs);
+    timer.unref();
+    dueTimers.set(dueMs, timer);
   }
 
   /** The events one payment's outcome produces, with due times after `at`. */
@@ -310,33 +320,54 @@ export function createSimulatedNetwork(options: SimulatedNetworkOptions): Cleari
     return { duplicate: false };
   }
 
+  /**
+   * Claims up to `limit` due events whose earlier steps are delivered, and marks them delivered.
+   * Each row says whether a later step of its payment is due too: that one is claimable once this
+   * is marked, in the same transaction (other callers see this one undelivered until it commits).
+   */
+  async function claimDue(tx: Queryable, at: string, limit: number) {
+    const { rows } = await tx.query<EventRow & { unblocks: boolean }>(
+      `SELECT e.event_id, e.payment_id, e.kind, e.reason_code, e.reason_text,
+              e.reply_message_id, e.reply_format, e.reply_type, e.reply_content,
+              EXISTS (
+                SELECT 1 FROM sim_network_events n
+                WHERE n.rail = e.rail AND n.message_id = e.message_id AND n.payment_id = e.payment_id
+                  AND n.step > e.step AND n.due_at <= $2) AS unblocks
+       FROM sim_network_events e
+       WHERE e.rail = $1 AND e.delivered_at IS NULL AND e.due_at <= $2
+         AND NOT EXISTS (
+           SELECT 1 FROM sim_network_events p
+           WHERE p.rail = e.rail AND p.message_id = e.message_id AND p.payment_id = e.payment_id
+             AND p.step < e.step AND p.delivered_at IS NULL)
+       ORDER BY e.due_at, e.event_id
+       LIMIT $3
+       FOR UPDATE OF e SKIP LOCKED`,
+      [rail, at, limit],
+    );
+    if (rows.length > 0) {
+      await tx.query("UPDATE sim_network_events SET delivered_at = $2 WHERE event_id = ANY($1::text[])", [rows.map((r) => r.event_id), at]);
+    }
+    return rows;
+  }
+
   async function deliverDue(limit: number, apply: (events: readonly NetworkEvent[], tx: Queryable) => Promise<void>): Promise<number> {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > deliverLimitMax) throw new Error(`limit is 1 to ${deliverLimitMax}`);
     return db.transaction(async (tx) => {
       const at = now().toISOString();
       // An event waits until the earlier steps of its payment are delivered, so a payment's
-      // events arrive in order (ACCEPTED before SETTLED) even with several callers.
-      const claimed = await tx.query<EventRow>(
-        `SELECT e.event_id, e.payment_id, e.kind, e.reason_code, e.reason_text,
-                e.reply_message_id, e.reply_format, e.reply_type, e.reply_content
-         FROM sim_network_events e
-         WHERE e.rail = $1 AND e.delivered_at IS NULL AND e.due_at <= $2
-           AND NOT EXISTS (
-             SELECT 1 FROM sim_network_events p
-             WHERE p.rail = e.rail AND p.message_id = e.message_id AND p.payment_id = e.payment_id
-               AND p.step < e.step AND p.delivered_at IS NULL)
-         ORDER BY e.due_at, e.event_id
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED`,
-        [rail, at, limit],
-      );
-      if (claimed.rows.length === 0) return 0;
-      await apply(claimed.rows.map(toEvent(rail)), tx);
-      await tx.query("UPDATE sim_network_events SET delivered_at = $2 WHERE event_id = ANY($1::text[])", [
-        claimed.rows.map((r) => r.event_id),
-        at,
-      ]);
-      return claimed.rows.length;
+      // events arrive in order (ACCEPTED before SETTLED) even with several callers. A later step
+      // already due (Fedwire answers both at once; under load a settlement's time passes before
+      // its acceptance is delivered) comes in this delivery, after the step it waited for: left
+      // to the next delivery, nothing would wake it before the poll.
+      const claimed: EventRow[] = [];
+      for (let round = 0; claimed.length < limit; round++) {
+        const rows = await claimDue(tx, at, limit - claimed.length);
+        claimed.push(...rows);
+        if (!rows.some((row) => row.unblocks) || round + 1 >= eventStepsMax) break;
+      }
+      if (claimed.length === 0) return 0;
+      await apply(claimed.map(toEvent(rail)), tx);
+      return claimed.length;
     });
   }
 

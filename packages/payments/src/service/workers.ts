@@ -13,12 +13,6 @@ export type RetryPolicy = { attemptsMax: number; backoffBaseMs: number; backoffM
 
 /** Twelve attempts over about two minutes, so an upstream restart is ridden out. */
 export const defaultRetryPolicy: RetryPolicy = { attemptsMax: 12, backoffBaseMs: 100, backoffMaxMs: 30_000 };
-/**
- * How often an idle loop looks for work nothing in this process announced: another replica's, a
- * retry falling due. Work this process makes (a job it commits, an answer to a message it sent)
- * wakes the loop at once, so this bounds only those cases, and costs a statement per loop per poll.
- */
-const idlePollMs = 250;
 const eventsPerPoll = 200;
 /**
  * Most jobs one claim leases. A batch of one kind makes one ledger call and commits in one
@@ -123,7 +117,7 @@ export function startWorkers(deps: {
       }
       if (claimed.length === 0) {
         // Full: wait for a free slot. Idle: wait for work announced here, or poll.
-        await (running.size >= config.workerConcurrency ? Promise.race(running) : jobsReady.wait(idlePollMs, stopped.signal));
+        await (running.size >= config.workerConcurrency ? Promise.race(running) : jobsReady.wait(config.pollIntervalMs, stopped.signal));
       }
     }
     await Promise.allSettled(running);
@@ -141,7 +135,7 @@ export function startWorkers(deps: {
       }
       // The answers committed with the jobs they call for (a post, a void): run those now.
       if (delivered > 0) jobsReady.wake();
-      if (delivered < eventsPerPoll) await due.wait(idlePollMs, stopped.signal);
+      if (delivered < eventsPerPoll) await due.wait(config.pollIntervalMs, stopped.signal);
     }
     unwatch?.();
   }
