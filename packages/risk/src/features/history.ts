@@ -2,7 +2,8 @@
 // risk replica sees the same counters; in-process otherwise): velocity counters in time
 // buckets, running amount statistics for the z-score, the last transfer, counterparties
 // seen, and money received. One mget reads everything a score needs; one atomic
-// incrByMany records a scored transfer.
+// incrByMany records a scored transfer. A batch (the ledger monitor's) reads its accounts
+// once and keeps them as numbers, so each transfer's features count the batch's earlier ones.
 import { type Kv, kvBatchKeysMax, unavailableReason } from "@qenex/platform";
 
 const minuteMs = 60_000;
@@ -306,6 +307,7 @@ type AccountHistory = {
 const shortMetrics = 2;
 const longMetrics = ["n", "c", "bn", "bc", "in"] as const;
 
+/** The histories of a batch's accounts (the accounts its transfers debit), read in one pass. */
 export async function readHistories(kv: Kv, transfers: readonly Transfer[]): Promise<HistoryBatch> {
   const accounts = new Map<string, AccountHistory>();
   for (const t of transfers) {

@@ -243,6 +243,26 @@ export function createRiskStore(db: Db) {
       return rows[0]?.result;
     },
 
+    /**
+     * Stores one transaction's result and, when it asks for one, its alert, in one transaction
+     * (for one row, cheaper than saveScores' statement). False when it was stored before.
+     */
+    saveScore: (score: ScoreToSave) =>
+      db.transaction(async (tx) => {
+        const inserted = await tx.query(
+          "INSERT INTO risk_scores (transaction_id, account_id, result) VALUES ($1, $2, $3) ON CONFLICT (transaction_id) DO NOTHING",
+          [score.transactionId, score.accountId, score.result],
+        );
+        if (inserted.rowCount === 0) return false;
+        if (score.alert) {
+          await tx.query(
+            "INSERT INTO risk_alerts (id, transaction_id, account_id, decision, score, reasons, status) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [score.alert.id, score.transactionId, score.accountId, score.alert.decision, score.alert.score, score.alert.reasons, alertOpen],
+          );
+        }
+        return true;
+      }),
+
     /** Which of these transactions have a stored result, in one statement. */
     async scoredIds(transactionIds: readonly string[]): Promise<Set<string>> {
       const { rows } = await db.query<{ transaction_id: string }>(
