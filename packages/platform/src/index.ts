@@ -55,7 +55,7 @@ export {
 export { DomainError, fieldViolation, fieldViolationAt } from "./errors.js";
 export { type DependencyProbe, type DependencyState, storageProbes } from "./health.js";
 export { type IntegerKind, integerKindOf, integerWrapperKind, jsonDecoderFor, readInteger } from "./json-integers.js";
-export { createKv, createMemoryKv, createRedisKv, type Kv, kvCommandTimeoutMs } from "./kv.js";
+export { createKv, createMemoryKv, createRedisKv, type Kv, kvBatchKeysMax, kvCommandTimeoutMs } from "./kv.js";
 export { createLogger, type Logger } from "./logger.js";
 export { createMeshTransport, type MeshTransportOptions } from "./mesh-transport.js";
 export { amountMinorMax, currencyDigits, formatMoney, parseMoney } from "./money.js";

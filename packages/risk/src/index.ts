@@ -5,7 +5,7 @@ import type { LedgerSource } from "./ledger-feed.js";
 import { createRiskMetrics } from "./metrics.js";
 import { startTransferMonitor } from "./monitor.js";
 import { standardRules } from "./rules/standard-rules.js";
-import { createScoreOnce } from "./score-once.js";
+import { createScoreBatch, createScoreOnce } from "./score-once.js";
 import { createScorer, ruleSeverityToProto } from "./scorer.js";
 import { createRiskHandlers } from "./service.js";
 import { createPartyStore } from "./store/party-store.js";
@@ -53,7 +53,13 @@ export function bindRisk(deps: ServiceDeps, options: RiskOptions = {}): BoundSer
   const metrics = createRiskMetrics(deps.metrics);
   const scoreOnce = createScoreOnce({ scorer, store, kv, logger, metrics });
   const monitor = ledger
-    ? startTransferMonitor({ db, logger, source: ledger, scoreOnce, startAfter: options.monitorStartAfter ?? 0n })
+    ? startTransferMonitor({
+        db,
+        logger,
+        source: ledger,
+        scoreBatch: createScoreBatch({ scorer, store, kv, logger, metrics }),
+        startAfter: options.monitorStartAfter ?? 0n,
+      })
     : undefined;
   const impl = createRiskHandlers({
     scorer,

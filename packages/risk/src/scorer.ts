@@ -9,7 +9,13 @@ import { type Db, type Kv, type Logger, parseMoney } from "@qenex/platform";
 import { type Decided, decide, type Finding } from "./domain/decide.js";
 import { kycFindings } from "./domain/kyc.js";
 import { createFeatureSet, type FeatureName, type FeatureSet, featureTable } from "./features/feature-set.js";
-import { type HistoryFeatures, readHistoryOrUnknown } from "./features/history.js";
+import {
+  type HistoryFeatures,
+  type Transfer as HistoryTransfer,
+  historyUnknown,
+  readHistoriesOrUnknown,
+  readHistoryOrUnknown,
+} from "./features/history.js";
 import { usdValue } from "./features/reference-rates.js";
 import { type IsolationForest, isolationForestFromJson } from "./model/index.js";
 import { type CompiledRule, compileRules } from "./rules/compile.js";
@@ -113,6 +119,37 @@ export function buildFeatures(
 /** Features a model may be trained on: the numeric and boolean ones. */
 export const modelFeatureNames = (Object.keys(featureTable) as FeatureName[]).filter((name) => featureTable[name].type !== "string");
 
+type Party = Awaited<ReturnType<PartyStore["ofAccount"]>>;
+type Sanctions = { index: ScreeningIndex; sources: { list: string; entryId: string; programs: string[] }[]; entries: number };
+type ScreenQuery = { name: string; type?: "individual" | "entity"; country?: string; dateOfBirth?: string };
+/** A batch's result for one input: its score, or why it could not be scored. */
+export type BatchScored = { ok: true; scored: Scored } | { ok: false; error: unknown };
+
+/** The screening hits of a query against a loaded index, best first. */
+function screenIn(loaded: Sanctions | undefined, query: ScreenQuery, threshold: number, limit: number) {
+  if (!loaded) return { candidates: [], entries: 0 };
+  const found = screen(loaded.index, query, { threshold, limit });
+  return {
+    entries: loaded.entries,
+    candidates: found.map((c) => ({ ...c, source: loaded.sources[c.id] ?? { list: "", entryId: String(c.id), programs: [] } })),
+  };
+}
+
+/** The input's amount in minor units and in USD; a RangeError when it cannot be valued. */
+function amountOf(input: ScoringInput): { amountMinor: bigint; usd: number } {
+  const money = parseMoney(input.amount, input.currency);
+  if (!money.ok) throw new RangeError(money.reason);
+  return { amountMinor: money.amountMinor, usd: usdValue(money.amountMinor, input.currency) };
+}
+
+const historyTransfer = (input: ScoringInput, usd: number): HistoryTransfer => ({
+  accountId: input.accountId,
+  counterpartyId: input.counterpartyId,
+  amountUsd: usd,
+  atMs: input.atMs,
+  accountOpenedAtMs: input.accountOpenedAtMs,
+});
+
 type Cached<T> = { value: T; version: string; stale: boolean; checkedAtMs: number };
 
 export function createScorer(deps: {
@@ -128,13 +165,11 @@ export function createScorer(deps: {
   const warnKvOutage = throttle(kvOutageLogIntervalMs);
   let rules: Cached<CompiledRule[]> | undefined;
   let model: Cached<{ id: string; forest: IsolationForest; features: string[] } | undefined> | undefined;
-  let sanctions:
-    | Cached<{ index: ScreeningIndex; sources: { list: string; entryId: string; programs: string[] }[]; entries: number }>
-    | undefined;
+  let sanctions: Cached<Sanctions> | undefined;
 
   // The party behind an account, remembered per account: scoring needs it on every call.
   // Cleared with the other caches when a party changes (here or, by NOTIFY, elsewhere).
-  const partyByAccount = new Map<string, { party: Awaited<ReturnType<PartyStore["ofAccount"]>>; atMs: number }>();
+  const partyByAccount = new Map<string, { party: Party; atMs: number }>();
   const partyOf = async (accountId: string) => {
     const hit = partyByAccount.get(accountId);
     if (hit && Date.now() - hit.atMs < reloadIntervalMs) return hit.party;
@@ -142,6 +177,27 @@ export function createScorer(deps: {
     if (partyByAccount.size >= partyCacheEntriesMax) partyByAccount.delete(partyByAccount.keys().next().value as string);
     partyByAccount.set(accountId, { party, atMs: Date.now() });
     return party;
+  };
+
+  /** The parties of several accounts: the ones not remembered in one statement. */
+  const partiesOf = async (accountIds: readonly string[]) => {
+    const nowMs = Date.now();
+    const parties = new Map<string, Party>();
+    const missing: string[] = [];
+    for (const accountId of new Set(accountIds)) {
+      const hit = partyByAccount.get(accountId);
+      if (hit && nowMs - hit.atMs < reloadIntervalMs) parties.set(accountId, hit.party);
+      else missing.push(accountId);
+    }
+    if (missing.length === 0) return parties;
+    const found = await deps.parties.ofAccounts(missing);
+    for (const accountId of missing) {
+      const party = found.get(accountId);
+      if (partyByAccount.size >= partyCacheEntriesMax) partyByAccount.delete(partyByAccount.keys().next().value as string);
+      partyByAccount.set(accountId, { party, atMs: Date.now() });
+      parties.set(accountId, party);
+    }
+    return parties;
   };
 
   const fresh = <T>(c: Cached<T> | undefined) => c !== undefined && !c.stale && Date.now() - c.checkedAtMs < reloadIntervalMs;
@@ -216,87 +272,127 @@ export function createScorer(deps: {
       if (sanctions) sanctions.stale = true;
     },
 
-    async screen(
-      query: { name: string; type?: "individual" | "entity"; country?: string; dateOfBirth?: string },
-      threshold: number,
-      limit: number,
-    ) {
-      const loaded = await loadSanctions();
-      if (!loaded) return { candidates: [], entries: 0 };
-      const found = screen(loaded.index, query, { threshold, limit });
-      return {
-        entries: loaded.entries,
-        candidates: found.map((c) => ({ ...c, source: loaded.sources[c.id] ?? { list: "", entryId: String(c.id), programs: [] } })),
-      };
+    async screen(query: ScreenQuery, threshold: number, limit: number) {
+      return screenIn(await loadSanctions(), query, threshold, limit);
     },
 
     async score(input: ScoringInput): Promise<Scored> {
-      const money = parseMoney(input.amount, input.currency);
-      if (!money.ok) throw new RangeError(money.reason);
-      const amountMinor = money.amountMinor;
-      const usd = usdValue(amountMinor, input.currency);
-      const [{ history, unavailable }, compiled, active, party, screened] = await Promise.all([
-        readHistoryOrUnknown(kv, {
-          accountId: input.accountId,
-          counterpartyId: input.counterpartyId,
-          amountUsd: usd,
-          atMs: input.atMs,
-          accountOpenedAtMs: input.accountOpenedAtMs,
-        }),
+      const valued = amountOf(input);
+      const [read, compiled, active, party, loaded] = await Promise.all([
+        readHistoryOrUnknown(kv, historyTransfer(input, valued.usd)),
         loadRules(),
         loadModel(),
         partyOf(input.accountId),
-        input.counterpartyName
-          ? this.screen(
-              { name: input.counterpartyName, ...(input.counterpartyCountry ? { country: input.counterpartyCountry } : {}) },
-              deps.screeningThreshold,
-              1,
-            )
-          : undefined,
+        input.counterpartyName ? loadSanctions() : undefined,
       ]);
-      const features = buildFeatures(history, {
-        amountMinor,
-        usd,
-        currency: input.currency,
-        atMs: input.atMs,
-        country: input.counterpartyCountry,
+      if (read.unavailable !== undefined) warnUnavailable(read.unavailable);
+      return judge(input, valued, read, { compiled, active, loaded }, party);
+    },
+
+    /**
+     * Scores a batch in order, as score would one after another with each scored input
+     * recorded in the history before the next (the caller records them in the kv once
+     * stored): every input is taken to be new. One history read, one rules and model check,
+     * one party lookup for the accounts not remembered. An input that cannot be scored gets
+     * its error and is left out of the later inputs' history.
+     */
+    async scoreBatch(inputs: readonly ScoringInput[]): Promise<BatchScored[]> {
+      const results: BatchScored[] = inputs.map(() => ({ ok: false, error: undefined }));
+      const valid: { at: number; input: ScoringInput; valued: ReturnType<typeof amountOf> }[] = [];
+      inputs.forEach((input, at) => {
+        try {
+          valid.push({ at, input, valued: amountOf(input) });
+        } catch (error) {
+          results[at] = { ok: false, error };
+        }
       });
-      const evaluation = evaluateRules(compiled, features);
-      for (const error of evaluation.errors) logger.warn({ rule: error.ruleId, err: error.message }, "a rule failed to evaluate");
-      const ruleFindings: Finding[] = evaluation.hits.map((hit) => ({
-        category: hit.ruleId.includes("velocity") ? Category.VELOCITY : Category.AML,
-        code: hit.ruleId,
-        message: `${hit.name} (${hit.reasonCode})`,
-        severity: ruleSeverityToProto[hit.severity],
-      }));
-      if (party) {
-        ruleFindings.push(
-          ...kycFindings({ id: party.id, level: party.level, blocked: party.status === PartyStatus.BLOCKED }, usd, history.sum_usd_24h),
-        );
-      }
-      const top = screened?.candidates[0];
-      const decided = decide({
-        model: active
-          ? { score: active.forest.score(featureRow(features, active.features)), threshold: active.forest.threshold }
-          : undefined,
-        ruleFindings,
-        sanctions: top
-          ? { score: top.score, entryId: top.source.entryId, matchedName: top.matchedAlias, list: top.source.list }
-          : undefined,
+      const [histories, compiled, active, parties, loaded] = await Promise.all([
+        readHistoriesOrUnknown(
+          kv,
+          valid.map((v) => historyTransfer(v.input, v.valued.usd)),
+        ),
+        loadRules(),
+        loadModel(),
+        partiesOf(valid.map((v) => v.input.accountId)),
+        valid.some((v) => v.input.counterpartyName) ? loadSanctions() : undefined,
+      ]);
+      if ("unavailable" in histories) warnUnavailable(histories.unavailable);
+      valid.forEach(({ at, input, valued }, i) => {
+        try {
+          const read =
+            "unavailable" in histories
+              ? { history: historyUnknown(historyTransfer(input, valued.usd)), unavailable: histories.unavailable }
+              : { history: histories.featuresAt(i) };
+          results[at] = { ok: true, scored: judge(input, valued, read, { compiled, active, loaded }, parties.get(input.accountId)) };
+          if (!("unavailable" in histories)) histories.record(i);
+        } catch (error) {
+          results[at] = { ok: false, error };
+        }
       });
-      if (unavailable !== undefined) {
-        if (warnKvOutage()) logger.warn({ reason: unavailable }, "scoring without account history: the kv is unavailable");
-        // Stated, not weighed: the decision is what the rest of the evidence says.
-        decided.reasons.push({
-          category: Category.VELOCITY,
-          code: velocityUnavailableCode,
-          message: `velocity features unavailable: ${kv.kind === "redis" ? "redis" : "kv"} down (${unavailable})`,
-          severity: Severity.LOW,
-        });
-      }
-      return { ...decided, features, modelId: active?.id ?? "", amountUsd: usd };
+      return results;
     },
   };
+
+  function warnUnavailable(reason: string) {
+    if (warnKvOutage()) logger.warn({ reason }, "scoring without account history: the kv is unavailable");
+  }
+
+  /** One input's decision from its history and the loaded rules, model and sanctions: no I/O. */
+  function judge(
+    input: ScoringInput,
+    valued: ReturnType<typeof amountOf>,
+    read: { history: HistoryFeatures; unavailable?: string },
+    loadedNow: { compiled: CompiledRule[]; active: Awaited<ReturnType<typeof loadModel>>; loaded: Sanctions | undefined },
+    party: Party,
+  ): Scored {
+    const { history, unavailable } = read;
+    const { compiled, active } = loadedNow;
+    const { amountMinor, usd } = valued;
+    const features = buildFeatures(history, {
+      amountMinor,
+      usd,
+      currency: input.currency,
+      atMs: input.atMs,
+      country: input.counterpartyCountry,
+    });
+    const evaluation = evaluateRules(compiled, features);
+    for (const error of evaluation.errors) logger.warn({ rule: error.ruleId, err: error.message }, "a rule failed to evaluate");
+    const ruleFindings: Finding[] = evaluation.hits.map((hit) => ({
+      category: hit.ruleId.includes("velocity") ? Category.VELOCITY : Category.AML,
+      code: hit.ruleId,
+      message: `${hit.name} (${hit.reasonCode})`,
+      severity: ruleSeverityToProto[hit.severity],
+    }));
+    if (party) {
+      ruleFindings.push(
+        ...kycFindings({ id: party.id, level: party.level, blocked: party.status === PartyStatus.BLOCKED }, usd, history.sum_usd_24h),
+      );
+    }
+    const screened = input.counterpartyName
+      ? screenIn(
+          loadedNow.loaded,
+          { name: input.counterpartyName, ...(input.counterpartyCountry ? { country: input.counterpartyCountry } : {}) },
+          deps.screeningThreshold,
+          1,
+        )
+      : undefined;
+    const top = screened?.candidates[0];
+    const decided = decide({
+      model: active ? { score: active.forest.score(featureRow(features, active.features)), threshold: active.forest.threshold } : undefined,
+      ruleFindings,
+      sanctions: top ? { score: top.score, entryId: top.source.entryId, matchedName: top.matchedAlias, list: top.source.list } : undefined,
+    });
+    if (unavailable !== undefined) {
+      // Stated, not weighed: the decision is what the rest of the evidence says.
+      decided.reasons.push({
+        category: Category.VELOCITY,
+        code: velocityUnavailableCode,
+        message: `velocity features unavailable: ${kv.kind === "redis" ? "redis" : "kv"} down (${unavailable})`,
+        severity: Severity.LOW,
+      });
+    }
+    return { ...decided, features, modelId: active?.id ?? "", amountUsd: usd };
+  }
 }
 
 export type Scorer = ReturnType<typeof createScorer>;

@@ -84,6 +84,16 @@ export function createPartyStore(db: Db) {
     },
 
     /** The party that owns an account, as scoring needs it. */
+    /** The party of each of these accounts that has one, in one statement. */
+    async ofAccounts(accountIds: readonly string[]): Promise<Map<string, { id: string; level: number; status: number }>> {
+      const { rows } = await db.query<{ account_id: string; id: string; level: number; status: number }>(
+        `SELECT a.account_id, p.id, p.level, p.status FROM risk_party_accounts a JOIN risk_parties p ON p.id = a.party_id
+          WHERE a.account_id = ANY($1::text[])`,
+        [accountIds],
+      );
+      return new Map(rows.map((r) => [r.account_id, { id: r.id, level: r.level, status: r.status }]));
+    },
+
     async ofAccount(accountId: string): Promise<{ id: string; level: number; status: number } | undefined> {
       const { rows } = await db.query<{ id: string; level: number; status: number }>(
         "SELECT p.id, p.level, p.status FROM risk_party_accounts a JOIN risk_parties p ON p.id = a.party_id WHERE a.account_id = $1",

@@ -1,6 +1,6 @@
 // The risk service's SQL: models, rules, scores (one per transaction) and alerts.
 import { randomUUID } from "node:crypto";
-import type { Db, Queryable } from "@qenex/platform";
+import type { Db } from "@qenex/platform";
 
 export type StoredModel = {
   id: string;
@@ -133,6 +133,16 @@ const toAlert = (r: AlertRow): StoredAlert => ({
 });
 
 export const alertOpen = 1;
+
+/** A transaction's result to store, and its alert when the decision opens one (its id is in the result). */
+export type ScoreToSave = {
+  transactionId: string;
+  accountId: string;
+  result: string;
+  alert: { id: string; decision: number; score: number; reasons: string } | undefined;
+};
+/** Most scores saveScores stores in one statement: bounds its parameters (results are a few kB each). */
+export const saveScoresMax = 1000;
 export const alertResolved = 2;
 
 export type RiskStore = ReturnType<typeof createRiskStore>;
@@ -234,29 +244,73 @@ export function createRiskStore(db: Db) {
     },
 
     /**
-     * Stores a transaction's result and, when it asks for one, its alert, in one transaction.
-     * `undefined` when another replica stored this transaction first.
+     * Stores one transaction's result and, when it asks for one, its alert, in one transaction
+     * (for one row, cheaper than saveScores' statement). False when it was stored before.
      */
-    saveScore: (
-      score: { transactionId: string; accountId: string; result: (alertId: string | undefined) => string },
-      alert: { decision: number; score: number; reasons: string } | undefined,
-    ) =>
-      db.transaction(async (tx: Queryable) => {
-        const alertId = alert ? randomUUID() : undefined;
-        const result = score.result(alertId);
+    saveScore: (score: ScoreToSave) =>
+      db.transaction(async (tx) => {
         const inserted = await tx.query(
           "INSERT INTO risk_scores (transaction_id, account_id, result) VALUES ($1, $2, $3) ON CONFLICT (transaction_id) DO NOTHING",
-          [score.transactionId, score.accountId, result],
+          [score.transactionId, score.accountId, score.result],
         );
-        if (inserted.rowCount === 0) return undefined;
-        if (alert && alertId) {
+        if (inserted.rowCount === 0) return false;
+        if (score.alert) {
           await tx.query(
             "INSERT INTO risk_alerts (id, transaction_id, account_id, decision, score, reasons, status) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [alertId, score.transactionId, score.accountId, alert.decision, alert.score, alert.reasons, alertOpen],
+            [score.alert.id, score.transactionId, score.accountId, score.alert.decision, score.alert.score, score.alert.reasons, alertOpen],
           );
         }
-        return result;
+        return true;
       }),
+
+    /** Which of these transactions have a stored result, in one statement. */
+    async scoredIds(transactionIds: readonly string[]): Promise<Set<string>> {
+      const { rows } = await db.query<{ transaction_id: string }>(
+        "SELECT transaction_id FROM risk_scores WHERE transaction_id = ANY($1::text[])",
+        [transactionIds],
+      );
+      return new Set(rows.map((r) => r.transaction_id));
+    },
+
+    /**
+     * Stores transactions' results and the alerts they ask for in one statement (so atomically):
+     * a transaction stored before, here or by another replica, keeps its first result and gets
+     * no second alert. The ids of the transactions stored now.
+     */
+    async saveScores(scores: readonly ScoreToSave[]): Promise<Set<string>> {
+      if (scores.length > saveScoresMax) throw new RangeError(`at most ${saveScoresMax} scores per statement, not ${scores.length}`);
+      if (scores.length === 0) return new Set();
+      if (new Set(scores.map((s) => s.transactionId)).size !== scores.length) throw new RangeError("a transaction is given twice");
+      const alerted = scores.filter((s) => s.alert !== undefined);
+      const { rows } = await db.query<{ transaction_id: string }>(
+        `WITH saved AS (
+           INSERT INTO risk_scores (transaction_id, account_id, result)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+           ON CONFLICT (transaction_id) DO NOTHING
+           RETURNING transaction_id
+         ), alerted AS (
+           INSERT INTO risk_alerts (id, transaction_id, account_id, decision, score, reasons, status)
+           SELECT a.id, a.transaction_id, a.account_id, a.decision, a.score, a.reasons, $10
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::integer[], $8::double precision[], $9::text[])
+                    AS a (id, transaction_id, account_id, decision, score, reasons)
+             JOIN saved USING (transaction_id)
+         )
+         SELECT transaction_id FROM saved`,
+        [
+          scores.map((s) => s.transactionId),
+          scores.map((s) => s.accountId),
+          scores.map((s) => s.result),
+          alerted.map((s) => s.alert?.id),
+          alerted.map((s) => s.transactionId),
+          alerted.map((s) => s.accountId),
+          alerted.map((s) => s.alert?.decision),
+          alerted.map((s) => s.alert?.score),
+          alerted.map((s) => s.alert?.reasons),
+          alertOpen,
+        ],
+      );
+      return new Set(rows.map((r) => r.transaction_id));
+    },
 
     async getAlert(id: string): Promise<StoredAlert | undefined> {
       const { rows } = await db.query<AlertRow>(`SELECT ${alertColumns} FROM risk_alerts WHERE id = $1`, [id]);
