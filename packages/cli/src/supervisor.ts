@@ -61,8 +61,10 @@ export async function supervise(options: SupervisorOptions): Promise<Supervisor>
   const scheme = config.tls ? "https" : "http";
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const children = new Map<MeshService, Child>();
-  for (const name of stopWaves.flat()) {
-    const port = configuredPort[name] || (await freePort(config.host));
+  const names = stopWaves.flat();
+  const chosenPorts = await freePorts(config.host, names.filter((name) => !configuredPort[name]).length);
+  for (const name of names) {
+    const port = configuredPort[name] || (chosenPorts.shift() as number);
     children.set(name, { name, port, url: `${scheme}://${shownHost}:${port}`, served: false, consecutiveFailures: 0 });
   }
   let stopping = false;
@@ -171,16 +173,29 @@ async function untilHealthy(child: Child): Promise<void> {
   throw new Error(`${child.name} did not become healthy: ${last}`);
 }
 
-/** A port free right now, for a service configured with port 0 (tests, benches). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct ports free right now, for services configured with port 0 (tests, benches).
+ * Every probe stays bound until all are chosen: one closed first could be handed out again,
+ * and two services given one port (seen: ledger and risk both on one, risk EADDRINUSE).
+ */
+async function freePorts(host: string, count: number): Promise<number[]> {
+  const probes: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const probe = net.createServer();
+      probes.push(probe);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          probe.once("error", reject);
+          probe.listen(0, host, () => resolve((probe.address() as net.AddressInfo).port));
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+  }
 }
 
 async function stopChild(child: Child | undefined, killAfterMs: number): Promise<void> {

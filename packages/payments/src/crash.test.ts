@@ -26,6 +26,7 @@ import { freshDatabase } from "@qenex/platform/testing";
 import { startTestRisk, type TestRisk } from "@qenex/risk/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideOutcome, receivedMessages } from "./rails/simulated-network.js";
+import { defaultRetryPolicy } from "./service/workers.js";
 import { eurParties, testPaymentsEnv, usParties } from "./testing/harness.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -40,8 +41,17 @@ const initialBalance = "1000.00";
 const finalBeforeKill = 10;
 /** …and checks that at least this many were still unfinished when it struck. */
 const unfinishedAtKillMin = 50;
-const startTimeoutMs = 20_000;
-const settleTimeoutMs = 40_000;
+/**
+ * The waits below end on progress, not on a clock: a wait fails once no payment has changed
+ * state for this long, however long the whole run takes on a loaded machine. A job that failed
+ * (an upstream too slow under load) waits up to the retry policy's longest backoff for its
+ * next attempt; the job lease and the simulated network's answers take far less.
+ */
+const stalledMsMax = defaultRetryPolicy.backoffMaxMs + 30_000;
+/** The whole test: two process starts and 200 payments settled, on a machine running other tests. */
+const testTimeoutMs = 600_000;
+/** The end of the service's output kept for a failure's message. */
+const outputTailChars = 8_000;
 const rpcConcurrency = 20;
 
 const finalStates = new Set([PaymentState.SETTLED, PaymentState.REJECTED, PaymentState.RETURNED, PaymentState.CANCELLED]);
@@ -113,37 +123,59 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type PaymentsChild = { child: ChildProcess; url: string; exited: Promise<number | null>; client: Client<typeof PaymentsService> };
+type PaymentsChild = {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  client: Client<typeof PaymentsService>;
+  /** The end of what the service has printed (its warnings: jobs that failed and why). */
+  outputTail(): string;
+};
 
-/** Starts `qenex serve payments` and resolves once it prints its URL. */
+/**
+ * Starts `qenex serve payments` and resolves once it prints its URL, or fails when it exits
+ * first. No clock of its own: a start takes what the machine's load makes it take, and the
+ * test's timeout bounds one that never ends (the cleanups then kill the child).
+ */
 function startPaymentsChild(env: NodeJS.ProcessEnv): Promise<PaymentsChild> {
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", cliMain, "serve", "payments"], {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  cleanups.unshift(async () => child.kill("SIGKILL"));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`qenex serve payments printed no URL within ${startTimeoutMs} ms: ${output}`));
-    }, startTimeoutMs);
+    let url: string | undefined;
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /payments listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url, exited, client: paymentsClient(url) });
-      }
+      output = (output + chunk.toString()).slice(-outputTailChars);
+      if (url) return;
+      url = /payments listening on (http:\/\/[0-9.]+:[0-9]+)/.exec(output)?.[1];
+      if (url) resolve({ child, url, exited, client: paymentsClient(url), outputTail: () => output });
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`qenex serve payments exited with ${code}: ${output}`));
-    });
+    child.once("exit", (code) => reject(new Error(`qenex serve payments exited with ${code}: ${output}`)));
   });
+}
+
+/**
+ * A check to call on each poll: it fails, describing `stuck`, once the payments' states
+ * have not changed for stalledMsMax.
+ */
+function progressWatch(what: string): (payments: readonly Payment[], stuck: () => string) => void {
+  let last = "";
+  let changedAtMs = Date.now();
+  return (payments, stuck) => {
+    const now = payments.map((p) => `${p.paymentId}:${p.state}`).join(",");
+    if (now !== last) {
+      last = now;
+      changedAtMs = Date.now();
+    } else if (Date.now() - changedAtMs > stalledMsMax) {
+      throw new Error(`${what}: no payment changed state for ${stalledMsMax} ms; ${stuck()}`);
+    }
+  };
 }
 
 function paymentsClient(url: string): Client<typeof PaymentsService> {
@@ -207,7 +239,9 @@ afterAll(async () => {
 });
 
 describe("payments crash recovery", () => {
-  it("SIGKILL with 200 payments in flight, restart: each ends as the network decided, booked once, sent once", async () => {
+  it("SIGKILL with 200 payments in flight, restart: each ends as the network decided, booked once, sent once", {
+    timeout: testTimeoutMs,
+  }, async () => {
     const prefix = uniquePrefix("crash").replaceAll(".", "-").slice(0, 28);
     const planned = Array.from({ length: paymentsCount }, (_, n) => plan(n, prefix));
     await mapLimited(planned, rpcConcurrency, (p) =>
@@ -216,7 +250,6 @@ describe("payments crash recovery", () => {
         .createAccount({ accountId: p.account, accountType: AccountType.CHECKING, currency: p.request.currency ?? "", initialBalance }),
     );
     let service = await startPaymentsChild(childEnv);
-    cleanups.unshift(async () => service.child.kill("SIGKILL"));
     // All 200 at once; the kill may cut some of these calls off, and they are retried below.
     const creating = planned.map((p) =>
       service.client.createPayment(p.request).then(
@@ -226,11 +259,12 @@ describe("payments crash recovery", () => {
     );
 
     let atKill: Payment[] = [];
-    const killDeadline = Date.now() + settleTimeoutMs;
+    const beforeKill = progressWatch(`waiting for ${finalBeforeKill} payments to be final`);
     for (;;) {
       atKill = await listAll(service.client);
-      if (atKill.filter((p) => finalStates.has(p.state)).length >= finalBeforeKill) break;
-      if (Date.now() > killDeadline) throw new Error(`fewer than ${finalBeforeKill} payments final after ${settleTimeoutMs} ms`);
+      const final = atKill.filter((p) => finalStates.has(p.state)).length;
+      if (final >= finalBeforeKill) break;
+      beforeKill(atKill, () => `${atKill.length} payments, ${final} final`);
       await sleep(10);
     }
     service.child.kill("SIGKILL");
@@ -249,7 +283,7 @@ describe("payments crash recovery", () => {
     const expected = new Map(
       planned.map((p) => [p.paymentId, expectedFinal[decideOutcome({ ...simulation, rail: p.rail }, p.paymentId).kind]]),
     );
-    const deadline = Date.now() + settleTimeoutMs;
+    const afterRestart = progressWatch("after the restart");
     for (;;) {
       const all = await listAll(service.client);
       for (const held of all.filter((p) => p.state === PaymentState.HELD_FOR_REVIEW)) {
@@ -259,12 +293,11 @@ describe("payments crash recovery", () => {
         (p) => p.state === expected.get(p.paymentId) || (finalStates.has(p.state) && p.state !== PaymentState.SETTLED),
       );
       if (all.length === paymentsCount && done.length === paymentsCount) break;
-      if (Date.now() > deadline) {
+      afterRestart(all, () => {
         const stuck = all.filter((p) => p.state !== expected.get(p.paymentId)).slice(0, 10);
-        throw new Error(
-          `${all.length} payments, not final as expected: ${stuck.map((p) => `${p.paymentId} ${PaymentState[p.state]} (${p.stateReason})`).join("; ")}`,
-        );
-      }
+        const listed = stuck.map((p) => `${p.paymentId} ${PaymentState[p.state]} (${p.stateReason})`).join("; ");
+        return `${all.length} payments, not final as expected: ${listed}\nthe service printed: ${service.outputTail()}`;
+      });
       await sleep(100);
     }
     const payments = await mapLimited(planned, rpcConcurrency, async (p) => {
