@@ -37,10 +37,16 @@ type RailName = "SWIFT" | "SEPA" | "ACH" | "FEDWIRE";
 const railNames: readonly RailName[] = ["SWIFT", "SEPA", "ACH", "FEDWIRE"];
 const simulation = { seed: 11, rejectRate: 0.1, returnRate: 0.1 };
 const initialBalance = "1000.00";
-/** The kill waits until this many payments are final (posts and voids have run)… */
+/** The kill waits until this many of the first wave's payments are final (posts and voids have run)… */
 const finalBeforeKill = 10;
-/** …and checks that at least this many were still unfinished when it struck. */
-const unfinishedAtKillMin = 50;
+/**
+ * …then sends the second wave and strikes once this many of its creates were answered. Jobs
+ * run in batches, so the first wave can go from a few final to nearly all at once: the second
+ * wave is what guarantees payments in flight at the kill (an answered one cannot be final yet,
+ * two network legs of QENEX_SIM_LATENCY_MS away), and creates cut off mid-call.
+ */
+const secondWaveCount = 50;
+const secondWaveAnsweredAtKill = 25;
 /**
  * The waits below end on progress, not on a clock: a wait fails once no payment has changed
  * state for this long, however long the whole run takes on a loaded machine. A job that failed
@@ -250,28 +256,37 @@ describe("payments crash recovery", () => {
         .createAccount({ accountId: p.account, accountType: AccountType.CHECKING, currency: p.request.currency ?? "", initialBalance }),
     );
     let service = await startPaymentsChild(childEnv);
-    // All 200 at once; the kill may cut some of these calls off, and they are retried below.
-    const creating = planned.map((p) =>
+    // The kill may cut some of these calls off; they are retried below.
+    const create = (p: Planned) =>
       service.client.createPayment(p.request).then(
         () => true,
         () => false,
-      ),
-    );
+      );
+    const firstWave = planned.slice(0, paymentsCount - secondWaveCount);
+    const creatingFirst = firstWave.map(create);
 
-    let atKill: Payment[] = [];
     const beforeKill = progressWatch(`waiting for ${finalBeforeKill} payments to be final`);
     for (;;) {
-      atKill = await listAll(service.client);
-      const final = atKill.filter((p) => finalStates.has(p.state)).length;
+      const all = await listAll(service.client);
+      const final = all.filter((p) => finalStates.has(p.state)).length;
       if (final >= finalBeforeKill) break;
-      beforeKill(atKill, () => `${atKill.length} payments, ${final} final`);
+      beforeKill(all, () => `${all.length} payments, ${final} final`);
       await sleep(10);
     }
+    let answered = 0;
+    let enoughAnswered: () => void = () => {};
+    const killNow = new Promise<void>((resolve) => {
+      enoughAnswered = resolve;
+    });
+    const creatingSecond = planned.slice(firstWave.length).map((p) =>
+      create(p).finally(() => {
+        if (++answered === secondWaveAnsweredAtKill) enoughAnswered();
+      }),
+    );
+    await killNow;
     service.child.kill("SIGKILL");
     expect(await service.exited).toBe(null);
-    const unfinished = paymentsCount - atKill.filter((p) => finalStates.has(p.state)).length;
-    expect(unfinished).toBeGreaterThanOrEqual(unfinishedAtKillMin);
-    const created = await Promise.all(creating);
+    const created = await Promise.all([...creatingFirst, ...creatingSecond]);
 
     service = await startPaymentsChild(childEnv);
     // A client whose call was cut off retries it: the same id and content is the same payment.
