@@ -106,7 +106,7 @@ export function registerHealth(router: ConnectRouter, serviceNames: readonly str
         // do, so it stays open until the client ends it or its deadline passes.
         yield { status: ServingStatus.SERVICE_UNKNOWN };
         await untilAborted(ctx.signal);
-        return;
+        throw endedBy(ctx.signal);
       }
       let last: ServingStatus | undefined;
       while (!ctx.signal.aborted) {
@@ -125,6 +125,16 @@ export function registerHealth(router: ConnectRouter, serviceNames: readonly str
           );
         });
       }
+      throw endedBy(ctx.signal);
     },
   });
+}
+
+/**
+ * Why a watch ended: it only ends when its call does. Returning normally would send grpc-status
+ * OK, and a client whose deadline passed would read a stream that succeeded (seen from Python's
+ * grpcio now and then: the generator returned before connect reported the deadline).
+ */
+function endedBy(signal: AbortSignal): ConnectError {
+  return signal.reason instanceof ConnectError ? signal.reason : new ConnectError("the call ended", Code.Canceled);
 }
