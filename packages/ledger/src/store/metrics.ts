@@ -22,7 +22,7 @@ export function measuredGroupWrites(write: WriteBatch, registry: Registry): Writ
   });
   const duration = new Histogram({
     name: "qenex_ledger_group_write_seconds",
-    help: "Time one group-commit database transaction took, from BEGIN to the end of COMMIT.",
+    help: "Time one group-commit write took: taking a pooled connection, BEGIN, the statements and COMMIT (retries included).",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
