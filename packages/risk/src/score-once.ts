@@ -15,9 +15,9 @@ import {
   ScoreTransactionResponseSchema,
 } from "@qenex/gen/qenex/risk/v1/risk_pb.js";
 import { DomainError, fieldViolationAt, type Kv, type Logger, requestedMoney } from "@qenex/platform";
-import { recordTransfersIfReachable, type Transfer } from "./features/history.js";
+import { recordTransfersIfReachable } from "./features/history.js";
 import type { RiskMetrics } from "./metrics.js";
-import { kvOutageLogIntervalMs, type Scored, type Scorer, type ScoringInput, throttle } from "./scorer.js";
+import { historyTransfer, kvOutageLogIntervalMs, type Scored, type Scorer, type ScoringInput, throttle } from "./scorer.js";
 import { type RiskStore, type ScoreToSave, saveScoresMax } from "./store/risk-store.js";
 
 export type ScoreOnce = (req: ScoreTransactionRequest) => Promise<ScoreTransactionResponse>;
@@ -95,14 +95,6 @@ function resultOf(req: ScoreTransactionRequest, scored: Scored): { response: Sco
   };
 }
 
-const historyTransferOf = (input: ScoringInput, scored: Scored): Transfer => ({
-  accountId: input.accountId,
-  counterpartyId: input.counterpartyId,
-  amountUsd: scored.amountUsd,
-  atMs: input.atMs,
-  accountOpenedAtMs: input.accountOpenedAtMs,
-});
-
 /** What follows a stored score: its transfers in the history, the metrics, the alert's log line. */
 function createAfterSaved(deps: Deps) {
   const { kv, logger, metrics } = deps;
@@ -111,7 +103,7 @@ function createAfterSaved(deps: Deps) {
     // The scores are stored and stand: a kv outage only leaves these transfers out of the history.
     const unrecorded = await recordTransfersIfReachable(
       kv,
-      saved.map((s) => historyTransferOf(s.input, s.scored)),
+      saved.map((s) => historyTransfer(s.input, s.scored.amountUsd)),
     );
     if (unrecorded !== undefined && warnKvOutage()) {
       logger.warn({ reason: unrecorded }, "scored transfers are left out of account history: the kv is unavailable");

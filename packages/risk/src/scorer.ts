@@ -142,7 +142,8 @@ function amountOf(input: ScoringInput): { amountMinor: bigint; usd: number } {
   return { amountMinor: money.amountMinor, usd: usdValue(money.amountMinor, input.currency) };
 }
 
-const historyTransfer = (input: ScoringInput, usd: number): HistoryTransfer => ({
+/** The history's view of a scored input: who paid whom, how much in USD, when. */
+export const historyTransfer = (input: ScoringInput, usd: number): HistoryTransfer => ({
   accountId: input.accountId,
   counterpartyId: input.counterpartyId,
   amountUsd: usd,

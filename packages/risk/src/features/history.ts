@@ -160,14 +160,6 @@ function zscore(n: number, sum: number, sumOfSquares: number, x: number): number
   return std === 0 ? 0 : (x - mean) / std;
 }
 
-/**
- * recordTransfer, except that a kv that cannot be reached is not an error: the transfer is
- * left out of the history and the reason returned (the score itself stands).
- */
-export async function recordTransferIfReachable(kv: Kv, t: Transfer): Promise<string | undefined> {
-  return recordTransfersIfReachable(kv, [t]);
-}
-
 /** Adds a scored transfer to the history of its account and, as money received, of its counterparty. */
 export async function recordTransfer(kv: Kv, t: Transfer): Promise<void> {
   await recordTransfers(kv, [t]);
